@@ -1,0 +1,112 @@
+// The embedded, segmented, checksummed write-ahead log: wal's default backend.
+//
+// One Log is one directory holding segment files and a consumer checkpoint. The
+// on-disk format is documented in docs/log-format.md.
+//
+// Durability contract: an Append's callback reports Durability::kTrue only after
+// the fdatasync() that covers the entry has returned success. Concurrent appends
+// are group-committed: one commit thread gathers every waiting append, writes
+// them with one write and one fdatasync, then runs their callbacks.
+//
+// Failure contract:
+//   * fdatasync fails      -> every append in that group gets kUnknown, and the log
+//                             is poisoned: later appends get kFalse with a
+//                             FAILED_PRECONDITION message until the log is reopened
+//                             (recovery then decides what survived).
+//   * write fails (ENOSPC, short write, EIO) -> the group's appends get kFalse; the
+//                             segment is truncated back to its last synced size so
+//                             nothing acknowledged changes; the log keeps serving.
+//                             If that truncate itself fails the log is poisoned.
+//
+// Threading: all public methods are thread-safe. Callbacks run on the log's
+// commit thread; they must not block for long and must not call Close().
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/durability.h"
+#include "common/file_system.h"
+#include "common/status.h"
+
+namespace wal::log {
+
+struct LogOptions {
+  std::string directory;                       // created if absent
+  uint64_t segment_bytes = 64ull << 20;        // roll to a new segment past this size
+  bool preallocate = true;                     // fallocate each new segment to segment_bytes
+  uint64_t max_batch_bytes = 4ull << 20;       // cap on one group commit's write
+  uint64_t max_record_bytes = 16ull << 20;     // Append refuses larger payloads with kFalse
+};
+
+struct AppendResult {
+  Durability durability = Durability::kUnknown;
+  uint64_t id = 0;        // the entry's position in the log; valid when durability != kFalse
+  Status status;          // why, when durability != kTrue
+};
+
+using AppendCallback = std::function<void(const AppendResult&)>;
+
+struct LogEntry {
+  uint64_t id = 0;
+  std::string payload;
+};
+
+// What Open found. A non-empty `corruption` means Open failed: mid-log damage is
+// never skipped silently.
+struct RecoveryReport {
+  uint64_t segments = 0;
+  uint64_t entries = 0;              // entries present after recovery
+  uint64_t truncated_tail_bytes = 0; // bytes of a torn tail that were cut away
+  std::string corruption;            // description (file, offset) of mid-log damage
+};
+
+struct LogStats {
+  uint64_t first_id = 0;      // oldest id still stored
+  uint64_t next_id = 0;       // id the next append will get (the log end)
+  uint64_t consumed_id = 0;   // every id < consumed_id is consumed (checkpointed)
+  uint64_t segments = 0;
+  uint64_t bytes = 0;         // bytes of records on disk
+  uint64_t fsyncs = 0;        // fdatasync calls since open
+  uint64_t appends = 0;       // entries made durable since open
+  bool poisoned = false;
+};
+
+class Log {
+ public:
+  virtual ~Log() = default;
+
+  // Opens (creating if needed) the log in options.directory and recovers it:
+  // validates every segment, truncates a torn tail of the last segment, fails with
+  // kCorruption on damage anywhere else, and reads the consumer checkpoint.
+  // `file_system` must outlive the Log. `report` may be null.
+  static Result<std::unique_ptr<Log>> Open(FileSystem* file_system, const LogOptions& options,
+                                           RecoveryReport* report);
+
+  // Queues `payload` for the next group commit. `callback` runs exactly once, on
+  // the commit thread (or inline on the caller's thread when the log is closed,
+  // poisoned or the payload is over max_record_bytes, with kFalse).
+  virtual void Append(std::string payload, AppendCallback callback) = 0;
+
+  // Returns up to `max_entries` durable entries with id >= from_id, stopping after
+  // `max_bytes` of payload (at least one entry is returned if any exists). Entries
+  // below first_id are gone; reading from there starts at first_id.
+  virtual Result<std::vector<LogEntry>> Read(uint64_t from_id, size_t max_entries, size_t max_bytes) = 0;
+
+  // Records that every entry with id < consumed_id has been consumed. The position
+  // is checkpointed atomically (temp file + fsync + rename), then whole segments
+  // that hold only consumed entries are deleted. consumed_id never moves backwards:
+  // a smaller value is ignored.
+  virtual Status CommitConsumed(uint64_t consumed_id) = 0;
+
+  virtual LogStats Stats() const = 0;
+
+  // Waits for queued appends to finish (their callbacks run), then closes files.
+  // Appends after Close() get kFalse. Idempotent.
+  virtual Status Close() = 0;
+};
+
+}  // namespace wal::log
