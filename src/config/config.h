@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,7 @@ enum class Format { kYaml, kJson };
 struct LocalBackendConfig {
   uint64_t segment_bytes = 64ull << 20;
   bool preallocate = true;
+  bool operator==(const LocalBackendConfig&) const = default;
 };
 
 struct KafkaBackendConfig {
@@ -40,6 +42,7 @@ struct KafkaBackendConfig {
   std::string consumer_group;                  // default "wal-<namespace>"
   std::vector<Milliseconds> delay_tiers;       // fixed-delay retry/delay topics
   std::map<std::string, std::string> properties;  // passed to librdkafka verbatim
+  bool operator==(const KafkaBackendConfig&) const = default;
 };
 
 struct SqsBackendConfig {
@@ -50,6 +53,7 @@ struct SqsBackendConfig {
   Milliseconds poll_interval{10000};           // "queue.poll-interval.secs"
   int max_messages_per_poll = 10;              // 1..10 per SQS call ("queue.max-messages-per-poll")
   Milliseconds max_delay_hop{900000};          // SQS DelaySeconds cap; tests may lower it
+  bool operator==(const SqsBackendConfig&) const = default;
 };
 
 struct BackendConfig {
@@ -57,6 +61,7 @@ struct BackendConfig {
   LocalBackendConfig local;
   KafkaBackendConfig kafka;
   SqsBackendConfig sqs;
+  bool operator==(const BackendConfig&) const = default;
 };
 
 struct BackoffConfig {
@@ -64,6 +69,7 @@ struct BackoffConfig {
   double multiplier = 2.0;                     // >= 1.0
   Milliseconds max{60000};                     // >= initial
   JitterModel jitter = JitterModel::kFull;
+  bool operator==(const BackoffConfig&) const = default;
 };
 
 struct DelayConfig {
@@ -71,21 +77,25 @@ struct DelayConfig {
   Milliseconds jitter{0};                      // added per the jitter model to spread bursts
   JitterModel jitter_model = JitterModel::kPlusMinus;
   Milliseconds max_delay{0};                   // 0 = unlimited
+  bool operator==(const DelayConfig&) const = default;
 };
 
 struct DlqConfig {
   std::string name;                            // default "<namespace>-dlq"
+  bool operator==(const DlqConfig&) const = default;
 };
 
 struct ConsumerConfig {
   int concurrency = 1;                         // 1..256 workers
   Milliseconds poll_interval{100};
   int max_entries_per_poll = 100;              // 1..10000
+  bool operator==(const ConsumerConfig&) const = default;
 };
 
 struct FlagsConfig {
   bool wal_enabled = true;                     // false: apply to the target synchronously
   bool dlq_enabled = true;                     // false: exhausted entries keep retrying at max backoff
+  bool operator==(const FlagsConfig&) const = default;
 };
 
 // A target is a type plus free-form settings that the target's own factory
@@ -93,6 +103,7 @@ struct FlagsConfig {
 struct TargetConfig {
   TargetType type = TargetType::kNone;
   std::string settings_json = "{}";            // the target's settings object, as JSON text
+  bool operator==(const TargetConfig&) const = default;
 };
 
 struct NamespaceConfig {
@@ -107,6 +118,7 @@ struct NamespaceConfig {
   ConsumerConfig consumer;
   uint64_t max_payload_bytes = 4ull << 20;     // 1..64 MiB
   uint64_t idempotency_window_seconds = 3600;
+  bool operator==(const NamespaceConfig&) const = default;
 };
 
 struct ServerConfig {
@@ -117,6 +129,7 @@ struct ServerConfig {
   std::string role = "both";                   // producer | consumer | both
   uint64_t max_request_bytes = 8ull << 20;
   std::string log_level = "info";
+  bool operator==(const ServerConfig&) const = default;
 };
 
 std::string_view BackendTypeName(BackendType type);
@@ -129,10 +142,22 @@ Result<NamespaceConfig> ParseNamespace(std::string_view text, Format format, std
 // Serialises a namespace; ParseNamespace(SaveNamespace(c, f), f, ...) == c.
 std::string SaveNamespace(const NamespaceConfig& config, Format format);
 
-// Validates a namespace already in memory (the admin API path).
+// Validates a namespace already in memory (the admin API path). Messages have
+// the form "<field.path>: <reason>".
 Status ValidateNamespace(const NamespaceConfig& config);
 
+// Fills the defaults that depend on the name: dlq.name = "<name>-dlq" and, for
+// the kafka backend, consumer_group = "wal-<name>" (only where they are empty).
+// The parsers apply this already; call it for configs built in code.
+void FillNamespaceDefaults(NamespaceConfig* config);
+
+// Parses and validates one namespace from JSON text in the schema of
+// docs/configuration.md (what NamespaceToJson produces; the admin API path).
+Result<NamespaceConfig> NamespaceFromJson(std::string_view json_text, std::string_view source);
+
 Result<ServerConfig> ParseServerConfig(std::string_view text, Format format, std::string_view source);
+Status ValidateServerConfig(const ServerConfig& config);
+std::string SaveServerConfig(const ServerConfig& config, Format format);
 
 // Format from a file name: .yaml/.yml -> YAML, .json -> JSON, else error.
 Result<Format> FormatFromPath(std::string_view path);
@@ -148,8 +173,11 @@ struct DirectoryLoad {
 };
 DirectoryLoad LoadNamespaceDirectory(FileSystem* file_system, const std::string& directory);
 
-// Writes `<directory>/<name>.yaml` atomically (and removes a <name>.json beside it).
+// Writes `<directory>/<name>.yaml` atomically (creating the directory if needed)
+// after validating the config, and removes a stale <name>.json or <name>.yml
+// beside it so the directory holds exactly one file per namespace.
 Status SaveNamespaceFile(FileSystem* file_system, const std::string& directory, const NamespaceConfig& config);
+// Removes whichever of <name>.yaml/.yml/.json exist; NotFound if none does.
 Status DeleteNamespaceFile(FileSystem* file_system, const std::string& directory, const std::string& name);
 
 // Converts between the schema and protobuf-JSON-friendly JSON text (the admin API

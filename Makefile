@@ -1,0 +1,47 @@
+# Two commands matter: `make run` and `make test`. Both install what they need first.
+SHELL := /bin/bash
+PRESET ?= release
+BUILD_DIR := build/$(PRESET)
+RUN_DIR ?= data
+export PATH := $(HOME)/go/bin:$(PATH)
+
+.PHONY: deps build build-asan run test test-unit test-asan bench clean tools
+
+deps:
+	@bash scripts/install-deps.sh
+
+build: deps
+	@cmake --preset $(PRESET) >/dev/null
+	@cmake --build --preset $(PRESET)
+
+build-asan: deps
+	@cmake --preset asan >/dev/null
+	@cmake --build --preset asan
+
+# Test-only tools that are not Debian packages (grpcurl, from the Go module proxy).
+tools:
+	@bash scripts/install-test-tools.sh
+
+# Starts wald on the embedded log with the personas' embedded sample namespaces.
+# Data and the live namespace files go under ./$(RUN_DIR) (admin changes land there).
+run: build
+	@bash scripts/prepare-run-dir.sh $(RUN_DIR)
+	@exec $(BUILD_DIR)/src/wald/wald --config config/examples/server.yaml --data-dir $(RUN_DIR) --namespaces $(RUN_DIR)/namespaces
+
+test: build tools
+	@cd $(BUILD_DIR) && ctest --output-on-failure -j2 --timeout 900
+	@$(MAKE) --no-print-directory test-asan
+
+test-unit: build
+	@cd $(BUILD_DIR) && ctest --output-on-failure -j2 -L unit
+
+# Unit tests under AddressSanitizer + UndefinedBehaviorSanitizer.
+test-asan: build-asan
+	@cd build/asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ctest --output-on-failure -j2 -L unit
+
+bench: build
+	@bash bench/run.sh $(BUILD_DIR)
+
+clean:
+	rm -rf build

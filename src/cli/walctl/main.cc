@@ -1,0 +1,319 @@
+// walctl: the command-line client for wald.
+#include <google/protobuf/util/json_util.h>
+#include <google/protobuf/util/time_util.h>
+#include <grpcpp/grpcpp.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <iterator>
+#include <optional>
+#include <sstream>
+
+#include "config/config.h"
+#include "server/namespace_json.h"
+#include "wal/v1/admin.grpc.pb.h"
+#include "wal/v1/wal.grpc.pb.h"
+
+namespace {
+
+using google::protobuf::util::TimeUtil;
+
+struct Options {
+  std::string server = "127.0.0.1:7400";
+  bool json = false;
+  double timeout_seconds = 30;
+};
+
+std::string ToJson(const google::protobuf::Message& message, bool pretty) {
+  std::string json;
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  options.add_whitespace = pretty;
+  options.always_print_primitive_fields = true;
+  (void)google::protobuf::util::MessageToJsonString(message, &json, options);
+  while (!json.empty() && json.back() == '\n') json.pop_back();
+  return json;
+}
+
+int ReportRpcFailure(const Options& options, const grpc::Status& status) {
+  const std::string code = [&] {
+    switch (status.error_code()) {
+      case grpc::StatusCode::INVALID_ARGUMENT: return "INVALID_ARGUMENT";
+      case grpc::StatusCode::NOT_FOUND: return "NOT_FOUND";
+      case grpc::StatusCode::UNAVAILABLE: return "UNAVAILABLE";
+      case grpc::StatusCode::FAILED_PRECONDITION: return "FAILED_PRECONDITION";
+      case grpc::StatusCode::DEADLINE_EXCEEDED: return "DEADLINE_EXCEEDED";
+      case grpc::StatusCode::PERMISSION_DENIED: return "PERMISSION_DENIED";
+      case grpc::StatusCode::UNAUTHENTICATED: return "UNAUTHENTICATED";
+      case grpc::StatusCode::RESOURCE_EXHAUSTED: return "RESOURCE_EXHAUSTED";
+      case grpc::StatusCode::DATA_LOSS: return "DATA_LOSS";
+      default: return "ERROR";
+    }
+  }();
+  if (options.json) {
+    std::cout << R"({"error":{"code":")" << code << R"(","message":)" << std::quoted(status.error_message()) << "}}\n";
+  } else {
+    std::cerr << "walctl: " << code << ": " << status.error_message() << "\n";
+  }
+  return 1;
+}
+
+int ReportLocalFailure(const Options& options, const std::string& message) {
+  if (options.json) {
+    std::cout << R"({"error":{"code":"INVALID_ARGUMENT","message":)" << std::quoted(message) << "}}\n";
+  } else {
+    std::cerr << "walctl: " << message << "\n";
+  }
+  return 2;
+}
+
+std::unique_ptr<grpc::ClientContext> NewContext(const Options& options) {
+  auto context = std::make_unique<grpc::ClientContext>();
+  context->set_deadline(std::chrono::system_clock::now() +
+                        std::chrono::milliseconds(static_cast<int64_t>(options.timeout_seconds * 1000)));
+  return context;
+}
+
+std::shared_ptr<grpc::Channel> Connect(const Options& options) {
+  grpc::ChannelArguments arguments;
+  arguments.SetMaxReceiveMessageSize(64 << 20);
+  arguments.SetMaxSendMessageSize(64 << 20);
+  return grpc::CreateCustomChannel(options.server, grpc::InsecureChannelCredentials(), arguments);
+}
+
+// "1500ms", "30s", "5m", "2h", "7d", or a bare number of seconds.
+std::optional<int64_t> ParseDurationMs(const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  size_t digits = 0;
+  while (digits < text.size() && (isdigit(static_cast<unsigned char>(text[digits])) || text[digits] == '.')) ++digits;
+  if (digits == 0) return std::nullopt;
+  double number = 0;
+  try {
+    number = std::stod(text.substr(0, digits));
+  } catch (...) {
+    return std::nullopt;
+  }
+  const std::string unit = text.substr(digits);
+  double scale = 0;
+  if (unit == "ms") scale = 1;
+  else if (unit == "s" || unit.empty()) scale = 1000;
+  else if (unit == "m") scale = 60'000;
+  else if (unit == "h") scale = 3'600'000;
+  else if (unit == "d") scale = 86'400'000;
+  else return std::nullopt;
+  return static_cast<int64_t>(number * scale);
+}
+
+std::optional<std::string> ReadPayload(const std::string& argument, const std::string& file) {
+  if (!file.empty()) {
+    std::ifstream stream(file, std::ios::binary);
+    if (!stream) return std::nullopt;
+    return std::string(std::istreambuf_iterator<char>(stream), {});
+  }
+  if (argument == "-") return std::string(std::istreambuf_iterator<char>(std::cin), {});
+  return argument;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"walctl: command-line client for the wal write-ahead-log service"};
+  app.require_subcommand(1);
+  Options options;
+  app.add_option("--server", options.server, "wald gRPC address")->capture_default_str();
+  app.add_flag("--json", options.json, "Print machine-readable JSON");
+  app.add_option("--timeout", options.timeout_seconds, "Seconds to wait for the server")->capture_default_str();
+
+  // write
+  auto* write = app.add_subcommand("write", "Write one entry to a namespace's log");
+  std::string write_namespace, payload_argument, payload_file, delay_text, op, key, table, partition, ttl_text,
+      target_json, idempotency_key;
+  write->add_option("namespace", write_namespace, "Namespace")->required();
+  write->add_option("payload", payload_argument, "Payload text, or - for stdin");
+  write->add_option("--file", payload_file, "Read the payload from a file");
+  write->add_option("--delay", delay_text, "Delay before delivery, e.g. 500ms, 30s, 5m, 2h, 7d");
+  write->add_option("--op", op, "Send a mutation instead of opaque bytes: put or delete")
+      ->check(CLI::IsMember({"put", "delete"}));
+  write->add_option("--key", key, "Mutation key");
+  write->add_option("--table", table, "Mutation table");
+  write->add_option("--partition", partition, "Mutation partition key");
+  write->add_option("--ttl", ttl_text, "Mutation TTL, e.g. 1h");
+  write->add_option("--target", target_json, R"(Target override as JSON, e.g. '{"type":"http","url":"http://127.0.0.1:8080/"}')");
+  write->add_option("--idempotency-key", idempotency_key, "Idempotency key");
+
+  // namespaces
+  auto* namespaces = app.add_subcommand("namespaces", "Manage namespaces");
+  namespaces->require_subcommand(1);
+  auto* namespaces_list = namespaces->add_subcommand("list", "List namespaces");
+  std::string namespace_name, namespace_file;
+  bool purge_data = false;
+  auto* namespaces_get = namespaces->add_subcommand("get", "Show a namespace's config");
+  namespaces_get->add_option("name", namespace_name)->required();
+  auto* namespaces_apply = namespaces->add_subcommand("apply", "Create or update a namespace from a YAML/JSON file");
+  namespaces_apply->add_option("file", namespace_file)->required();
+  auto* namespaces_delete = namespaces->add_subcommand("delete", "Delete a namespace");
+  namespaces_delete->add_option("name", namespace_name)->required();
+  namespaces_delete->add_flag("--purge-data", purge_data, "Also remove its log data");
+
+  // status
+  auto* status = app.add_subcommand("status", "Per-namespace log end, pending and consumed");
+  std::string status_namespace;
+  status->add_option("namespace", status_namespace, "Only this namespace");
+
+  // log read
+  auto* log = app.add_subcommand("log", "Inspect a namespace's log");
+  log->require_subcommand(1);
+  auto* log_read = log->add_subcommand("read", "Print entries as JSON lines");
+  std::string log_namespace;
+  uint64_t from_id = 0;
+  uint64_t limit = 100;
+  log_read->add_option("namespace", log_namespace)->required();
+  log_read->add_option("--from", from_id, "First entry id")->capture_default_str();
+  log_read->add_option("--limit", limit, "Entries to print (all remaining if 0)")->capture_default_str();
+
+  CLI11_PARSE(app, argc, argv);
+  auto channel = Connect(options);
+
+  if (write->parsed()) {
+    wal::v1::WriteToLogRequest request;
+    request.set_namespace_(write_namespace);
+    auto payload = ReadPayload(payload_argument, payload_file);
+    if (!payload) return ReportLocalFailure(options, "cannot read payload file " + payload_file);
+    if (!delay_text.empty()) {
+      if (delay_text.front() == '-') return ReportLocalFailure(options, "--delay: must not be negative");
+      auto delay = ParseDurationMs(delay_text);
+      if (!delay) return ReportLocalFailure(options, "--delay: cannot parse '" + delay_text + "'");
+      *request.mutable_lifecycle()->mutable_delay() = TimeUtil::MillisecondsToDuration(*delay);
+    }
+    *request.mutable_lifecycle()->mutable_write_time() = TimeUtil::GetCurrentTime();
+    if (op.empty()) {
+      request.mutable_payload()->set_opaque(*payload);
+    } else {
+      auto* mutation = request.mutable_payload()->mutable_mutation();
+      mutation->set_op(op == "put" ? wal::v1::Mutation::PUT : wal::v1::Mutation::DELETE);
+      mutation->set_key(key);
+      mutation->set_table(table);
+      mutation->set_partition_key(partition);
+      if (op == "put") mutation->set_value(*payload);
+      if (!ttl_text.empty()) {
+        auto ttl = ParseDurationMs(ttl_text);
+        if (!ttl) return ReportLocalFailure(options, "--ttl: cannot parse '" + ttl_text + "'");
+        *mutation->mutable_ttl() = TimeUtil::MillisecondsToDuration(*ttl);
+      }
+    }
+    if (!target_json.empty()) {
+      // The target's settings are every key beside "type", as in namespace files.
+      google::protobuf::Struct document;
+      auto parsed = google::protobuf::util::JsonStringToMessage(target_json, &document);
+      if (!parsed.ok()) return ReportLocalFailure(options, "--target: " + std::string(parsed.message()));
+      auto& fields = *document.mutable_fields();
+      request.mutable_target()->set_type(fields["type"].string_value());
+      fields.erase("type");
+      *request.mutable_target()->mutable_settings() = document;
+    }
+    request.set_idempotency_key(idempotency_key);
+    auto stub = wal::v1::WriteAheadLog::NewStub(channel);
+    wal::v1::WriteToLogResponse response;
+    auto context = NewContext(options);
+    grpc::Status rpc = stub->WriteToLog(context.get(), request, &response);
+    if (!rpc.ok()) return ReportRpcFailure(options, rpc);
+    if (options.json) {
+      std::cout << ToJson(response, false) << "\n";
+    } else {
+      std::cout << "durable=" << wal::v1::Durable_Name(response.durable()) << " id=" << response.id();
+      if (!response.message().empty()) std::cout << " message=" << response.message();
+      std::cout << "\n";
+    }
+    return response.durable() == wal::v1::TRUE ? 0 : 3;
+  }
+
+  auto admin = wal::v1::Admin::NewStub(channel);
+  if (namespaces_list->parsed()) {
+    wal::v1::ListNamespacesResponse response;
+    grpc::Status rpc = admin->ListNamespaces(NewContext(options).get(), {}, &response);
+    if (!rpc.ok()) return ReportRpcFailure(options, rpc);
+    if (options.json) {
+      std::cout << ToJson(response, false) << "\n";
+    } else {
+      for (const auto& name : response.names()) std::cout << name << "\n";
+    }
+    return 0;
+  }
+  if (namespaces_get->parsed()) {
+    wal::v1::GetNamespaceRequest request;
+    request.set_name(namespace_name);
+    wal::v1::NamespaceResponse response;
+    grpc::Status rpc = admin->GetNamespace(NewContext(options).get(), request, &response);
+    if (!rpc.ok()) return ReportRpcFailure(options, rpc);
+    std::cout << ToJson(response.config(), !options.json) << "\n";
+    return 0;
+  }
+  if (namespaces_apply->parsed()) {
+    // Validate locally first so a bad file is reported with its own name.
+    auto config = wal::config::LoadNamespaceFile(wal::DefaultFileSystem(), namespace_file);
+    if (!config.ok()) return ReportLocalFailure(options, config.status().message());
+    auto document = wal::server::NamespaceToStruct(*config);
+    if (!document.ok()) return ReportLocalFailure(options, document.status().message());
+    wal::v1::ApplyNamespaceRequest request;
+    *request.mutable_config() = *document;
+    wal::v1::NamespaceResponse response;
+    grpc::Status rpc = admin->ApplyNamespace(NewContext(options).get(), request, &response);
+    if (!rpc.ok()) return ReportRpcFailure(options, rpc);
+    if (options.json) std::cout << ToJson(response.config(), false) << "\n";
+    else std::cout << "applied namespace " << config->name << "\n";
+    return 0;
+  }
+  if (namespaces_delete->parsed()) {
+    wal::v1::DeleteNamespaceRequest request;
+    request.set_name(namespace_name);
+    request.set_purge_data(purge_data);
+    wal::v1::DeleteNamespaceResponse response;
+    grpc::Status rpc = admin->DeleteNamespace(NewContext(options).get(), request, &response);
+    if (!rpc.ok()) return ReportRpcFailure(options, rpc);
+    if (options.json) std::cout << R"({"deleted":)" << std::quoted(namespace_name) << "}\n";
+    else std::cout << "deleted namespace " << namespace_name << "\n";
+    return 0;
+  }
+  if (status->parsed()) {
+    wal::v1::GetStatusRequest request;
+    request.set_namespace_(status_namespace);
+    wal::v1::GetStatusResponse response;
+    grpc::Status rpc = admin->GetStatus(NewContext(options).get(), request, &response);
+    if (!rpc.ok()) return ReportRpcFailure(options, rpc);
+    if (options.json) {
+      std::cout << ToJson(response, false) << "\n";
+      return 0;
+    }
+    std::printf("%-32s %-8s %12s %12s %12s %s\n", "NAMESPACE", "BACKEND", "LOG_END", "CONSUMED", "PENDING", "STATE");
+    for (const auto& item : response.namespaces()) {
+      std::printf("%-32s %-8s %12llu %12llu %12llu %s\n", item.name().c_str(), item.backend().c_str(),
+                  static_cast<unsigned long long>(item.log_end()), static_cast<unsigned long long>(item.consumed()),
+                  static_cast<unsigned long long>(item.pending()),
+                  item.error().empty() ? "serving" : item.error().c_str());
+    }
+    return 0;
+  }
+  if (log_read->parsed()) {
+    // Pages through the log so `--limit 0` can dump everything.
+    uint64_t next = from_id;
+    uint64_t remaining = limit;
+    while (limit == 0 || remaining > 0) {
+      wal::v1::ReadLogRequest request;
+      request.set_namespace_(log_namespace);
+      request.set_from_id(next);
+      request.set_limit(static_cast<uint32_t>(limit == 0 ? 1000 : std::min<uint64_t>(remaining, 1000)));
+      wal::v1::ReadLogResponse response;
+      grpc::Status rpc = admin->ReadLog(NewContext(options).get(), request, &response);
+      if (!rpc.ok()) return ReportRpcFailure(options, rpc);
+      for (const auto& entry : response.entries()) std::cout << ToJson(entry, false) << "\n";
+      if (response.entries().empty()) break;
+      next = response.next_id();
+      if (limit != 0) remaining -= std::min<uint64_t>(remaining, response.entries_size());
+    }
+    return 0;
+  }
+  return 0;
+}

@@ -1,0 +1,123 @@
+#include "common/fault_injecting_file_system.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <string>
+
+namespace wal {
+namespace {
+
+class FaultInjectingFileSystemTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    directory_ = JoinPath(::testing::TempDir(), "fifs_test_" + std::to_string(::getpid()) + "_" +
+                                                    ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    ASSERT_TRUE(DefaultFileSystem()->RemoveAll(directory_).ok());
+    ASSERT_TRUE(DefaultFileSystem()->CreateDirectories(directory_).ok());
+  }
+  void TearDown() override { (void)DefaultFileSystem()->RemoveAll(directory_); }
+
+  std::string Path(const std::string& name) const { return JoinPath(directory_, name); }
+  std::string Contents(const std::string& name) {
+    auto contents = DefaultFileSystem()->ReadFile(Path(name));
+    EXPECT_TRUE(contents.ok()) << contents.status().ToString();
+    return contents.ok() ? contents.value() : std::string();
+  }
+
+  std::string directory_;
+  FaultInjectingFileSystem fs_{DefaultFileSystem()};
+};
+
+TEST_F(FaultInjectingFileSystemTest, PassesThroughWhenNoKnobIsSet) {
+  auto file = fs_.OpenAppendable(Path("a"));
+  ASSERT_TRUE(file.ok());
+  ASSERT_TRUE((*file)->Append("hello").ok());
+  ASSERT_TRUE((*file)->Sync().ok());
+  EXPECT_EQ((*file)->Size(), 5u);
+  ASSERT_TRUE((*file)->Close().ok());
+  EXPECT_EQ(Contents("a"), "hello");
+  EXPECT_EQ(fs_.syncs(), 1u);
+  EXPECT_EQ(fs_.appends(), 1u);
+  EXPECT_EQ(fs_.injected_failures(), 0u);
+}
+
+TEST_F(FaultInjectingFileSystemTest, FailNextSyncsFailsExactlyThatMany) {
+  auto file = fs_.OpenAppendable(Path("a"));
+  ASSERT_TRUE(file.ok());
+  fs_.FailNextSyncs(2);
+  Status first = (*file)->Sync();
+  EXPECT_EQ(first.code(), StatusCode::kIOError);
+  EXPECT_NE(first.message().find("injected fsync failure"), std::string::npos);
+  EXPECT_FALSE((*file)->Sync().ok());
+  EXPECT_TRUE((*file)->Sync().ok());
+  EXPECT_EQ(fs_.syncs(), 1u);
+  EXPECT_EQ(fs_.injected_failures(), 2u);
+}
+
+TEST_F(FaultInjectingFileSystemTest, NoSpaceWritesNothing) {
+  auto file = fs_.OpenAppendable(Path("a"));
+  ASSERT_TRUE(file.ok());
+  ASSERT_TRUE((*file)->Append("keep").ok());
+  fs_.SetNoSpace(true);
+  EXPECT_EQ((*file)->Append("lost").code(), StatusCode::kNoSpace);
+  EXPECT_EQ((*file)->Size(), 4u);
+  EXPECT_EQ(fs_.WriteFileAtomically(Path("b"), "x").code(), StatusCode::kNoSpace);
+  EXPECT_FALSE(fs_.Exists(Path("b")));
+  fs_.SetNoSpace(false);
+  ASSERT_TRUE((*file)->Append("more").ok());
+  ASSERT_TRUE((*file)->Close().ok());
+  EXPECT_EQ(Contents("a"), "keepmore");
+}
+
+TEST_F(FaultInjectingFileSystemTest, ShortWriteWritesPrefixOnceThenFails) {
+  auto file = fs_.OpenAppendable(Path("a"));
+  ASSERT_TRUE(file.ok());
+  fs_.ShortWriteNext(3);
+  Status status = (*file)->Append("abcdef");
+  EXPECT_EQ(status.code(), StatusCode::kIOError);
+  EXPECT_EQ((*file)->Size(), 3u);
+  ASSERT_TRUE((*file)->Append("XYZ").ok());  // one-shot: the next append is whole
+  ASSERT_TRUE((*file)->Close().ok());
+  EXPECT_EQ(Contents("a"), "abcXYZ");
+}
+
+TEST_F(FaultInjectingFileSystemTest, FailTruncateLeavesFileAlone) {
+  auto file = fs_.OpenAppendable(Path("a"));
+  ASSERT_TRUE(file.ok());
+  ASSERT_TRUE((*file)->Append("abcdef").ok());
+  fs_.FailTruncate(true);
+  EXPECT_EQ((*file)->Truncate(2).code(), StatusCode::kIOError);
+  EXPECT_EQ((*file)->Size(), 6u);
+  fs_.FailTruncate(false);
+  ASSERT_TRUE((*file)->Truncate(2).ok());
+  ASSERT_TRUE((*file)->Close().ok());
+  EXPECT_EQ(Contents("a"), "ab");
+}
+
+TEST_F(FaultInjectingFileSystemTest, ResetClearsKnobs) {
+  auto file = fs_.OpenAppendable(Path("a"));
+  ASSERT_TRUE(file.ok());
+  fs_.FailNextSyncs(5);
+  fs_.SetNoSpace(true);
+  fs_.ShortWriteNext(1);
+  fs_.FailTruncate(true);
+  fs_.Reset();
+  EXPECT_TRUE((*file)->Append("abc").ok());
+  EXPECT_TRUE((*file)->Sync().ok());
+  EXPECT_TRUE((*file)->Truncate(1).ok());
+}
+
+TEST_F(FaultInjectingFileSystemTest, ForwardsDirectoryOperations) {
+  ASSERT_TRUE(fs_.WriteFileAtomically(Path("x"), "1").ok());
+  ASSERT_TRUE(fs_.Rename(Path("x"), Path("y")).ok());
+  auto names = fs_.ListDirectory(directory_);
+  ASSERT_TRUE(names.ok());
+  EXPECT_EQ(names.value(), std::vector<std::string>{"y"});
+  ASSERT_TRUE(fs_.SyncDirectory(directory_).ok());
+  ASSERT_TRUE(fs_.RemoveFile(Path("y")).ok());
+  EXPECT_FALSE(fs_.Exists(Path("y")));
+}
+
+}  // namespace
+}  // namespace wal

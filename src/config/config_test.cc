@@ -1,0 +1,537 @@
+#include "config/config.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <cctype>
+#include <random>
+#include <set>
+#include <string>
+
+#include <unistd.h>
+
+namespace wal::config {
+namespace {
+
+using std::chrono::milliseconds;
+
+NamespaceConfig FullyPopulated(BackendType backend) {
+  NamespaceConfig config;
+  config.name = "orders.v2_delayed-1";
+  config.backend.type = backend;
+  switch (backend) {
+    case BackendType::kLocal:
+      config.backend.local.segment_bytes = 8u << 20;
+      config.backend.local.preallocate = false;
+      break;
+    case BackendType::kKafka:
+      config.backend.kafka.bootstrap_servers = "127.0.0.1:9092,127.0.0.2:9092";
+      config.backend.kafka.topics = {"orders", "orders-2"};
+      config.backend.kafka.dlq_topics = {"orders-dlq"};
+      config.backend.kafka.consumer_group = "custom-group";
+      config.backend.kafka.delay_tiers = {milliseconds(1000), milliseconds(10'000), milliseconds(60'000),
+                                          milliseconds(3'600'000)};
+      config.backend.kafka.properties = {{"acks", "all"}, {"enable.idempotence", "true"}, {"linger.ms", "5"}};
+      break;
+    case BackendType::kSqs:
+      config.backend.sqs.queue = "orders-queue";
+      config.backend.sqs.dlq_queue = "orders-queue-dlq";
+      config.backend.sqs.region = "eu-west-1";
+      config.backend.sqs.endpoint = "http://127.0.0.1:9324";
+      config.backend.sqs.poll_interval = milliseconds(2500);
+      config.backend.sqs.max_messages_per_poll = 7;
+      config.backend.sqs.max_delay_hop = milliseconds(60'000);
+      break;
+  }
+  config.dlq.name = "orders-dead";
+  config.delay.default_delay = milliseconds(1500);
+  config.delay.jitter = milliseconds(30'000);
+  config.delay.jitter_model = JitterModel::kEqual;
+  config.delay.max_delay = milliseconds(7 * 86'400'000LL);
+  config.backoff.initial = milliseconds(250);
+  config.backoff.multiplier = 1.7;
+  config.backoff.max = milliseconds(90'000);
+  config.backoff.jitter = JitterModel::kNone;
+  config.max_retries = 42;
+  config.target.type = TargetType::kHttp;
+  config.target.settings_json =
+      R"({"url":"https://example.com/apply","headers":{"X-Token":"true","X-Count":"8080"},"timeout":"5s",)"
+      R"("retries":3,"ratio":2.0,"verbose":false,"nothing":null,"tags":["a","~",""]})";
+  config.flags.wal_enabled = false;
+  config.flags.dlq_enabled = false;
+  config.consumer.concurrency = 16;
+  config.consumer.poll_interval = milliseconds(50);
+  config.consumer.max_entries_per_poll = 500;
+  config.max_payload_bytes = 1 << 20;
+  config.idempotency_window_seconds = 7200;
+  return config;
+}
+
+// ---------------------------------------------------------------------------
+// Round trips
+
+class RoundTripTest : public ::testing::TestWithParam<std::tuple<BackendType, Format>> {};
+
+TEST_P(RoundTripTest, SaveThenParseGivesTheSameConfig) {
+  auto [backend, format] = GetParam();
+  NamespaceConfig original = FullyPopulated(backend);
+  ASSERT_TRUE(ValidateNamespace(original).ok()) << ValidateNamespace(original).message();
+
+  std::string text = SaveNamespace(original, format);
+  auto parsed = ParseNamespace(text, format, "roundtrip");
+  ASSERT_TRUE(parsed.ok()) << parsed.status().message() << "\n" << text;
+  EXPECT_EQ(parsed.value(), original) << text;
+  // Saving is deterministic, so a second trip gives identical text.
+  EXPECT_EQ(SaveNamespace(parsed.value(), format), text);
+}
+
+INSTANTIATE_TEST_SUITE_P(AllBackendsAndFormats, RoundTripTest,
+                         ::testing::Combine(::testing::Values(BackendType::kLocal, BackendType::kKafka,
+                                                              BackendType::kSqs),
+                                            ::testing::Values(Format::kYaml, Format::kJson)));
+
+TEST(RoundTrip, EveryTargetTypeSurvivesYaml) {
+  const std::pair<TargetType, const char*> targets[] = {
+      {TargetType::kSqlite, R"({"path":"./data/kv.db","busy_timeout":"1s"})"},
+      {TargetType::kMemcached, R"({"servers":["127.0.0.1:11211","[::1]:11212"]})"},
+      {TargetType::kRedis, R"({"address":"127.0.0.1:6379","db":2})"},
+      {TargetType::kPostgres, R"({"dsn":"host=127.0.0.1 dbname=kv","table":"items"})"},
+      {TargetType::kKafka, R"({"bootstrap_servers":"127.0.0.1:9092","topic":"out"})"},
+      {TargetType::kReplication,
+       R"({"regions":{"us-east-1":{"servers":["127.0.0.1:11211"]},"eu-west-1":{"servers":["127.0.0.1:11213"]}},)"
+       R"("local_region":"us-east-1","skip_local_region":true})"},
+      {TargetType::kNone, "{}"},
+  };
+  for (const auto& [type, settings] : targets) {
+    NamespaceConfig original = FullyPopulated(BackendType::kLocal);
+    original.target.type = type;
+    original.target.settings_json = settings;
+    for (Format format : {Format::kYaml, Format::kJson}) {
+      auto parsed = ParseNamespace(SaveNamespace(original, format), format, "t");
+      ASSERT_TRUE(parsed.ok()) << TargetTypeName(type) << ": " << parsed.status().message();
+      EXPECT_EQ(parsed.value(), original) << TargetTypeName(type);
+    }
+  }
+}
+
+TEST(RoundTrip, NamespaceToJsonIsTheJsonSaverAndNamespaceFromJsonReadsIt) {
+  NamespaceConfig original = FullyPopulated(BackendType::kKafka);
+  std::string json = NamespaceToJson(original);
+  EXPECT_EQ(json, SaveNamespace(original, Format::kJson));
+  auto parsed = NamespaceFromJson(json, "admin");
+  ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+  EXPECT_EQ(parsed.value(), original);
+}
+
+// ---------------------------------------------------------------------------
+// Decoding details
+
+TEST(Parse, MinimalDocumentGetsDefaults) {
+  auto parsed = ParseNamespace("name: orders\n", Format::kYaml, "orders.yaml");
+  ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+  NamespaceConfig expected;
+  expected.name = "orders";
+  expected.dlq.name = "orders-dlq";
+  EXPECT_EQ(parsed.value(), expected);
+}
+
+TEST(Parse, YamlScalarsAreTypedByTheSchema) {
+  // Quoted and unquoted numbers and bools, durations as text or milliseconds.
+  const char* yaml = R"(
+name: "123"
+backend: {type: local, local: {segment_bytes: "1048576", preallocate: "false"}}
+delay: {default: 1500, jitter: "30s", max_delay: 0}
+backoff: {initial: 1s, multiplier: 2, max: 1m}
+max_retries: "7"
+flags: {wal_enabled: TRUE, dlq_enabled: false}
+)";
+  auto parsed = ParseNamespace(yaml, Format::kYaml, "typed.yaml");
+  ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+  EXPECT_EQ(parsed->name, "123");
+  EXPECT_EQ(parsed->backend.local.segment_bytes, 1048576u);
+  EXPECT_FALSE(parsed->backend.local.preallocate);
+  EXPECT_EQ(parsed->delay.default_delay, milliseconds(1500));
+  EXPECT_EQ(parsed->delay.jitter, milliseconds(30'000));
+  EXPECT_EQ(parsed->backoff.multiplier, 2.0);
+  EXPECT_EQ(parsed->max_retries, 7);
+  EXPECT_TRUE(parsed->flags.wal_enabled);
+}
+
+TEST(Parse, TargetSettingsKeepYamlTypes) {
+  const char* yaml = R"(
+name: kv
+target: {type: redis, address: "127.0.0.1:6379", db: 2, tls: true, ratio: 0.5, label: "7"}
+)";
+  auto parsed = ParseNamespace(yaml, Format::kYaml, "kv.yaml");
+  ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+  EXPECT_EQ(parsed->target.type, TargetType::kRedis);
+  EXPECT_EQ(parsed->target.settings_json, R"({"address":"127.0.0.1:6379","db":2,"tls":true,"ratio":0.5,"label":"7"})");
+}
+
+TEST(Parse, ReferenceStyleAliases) {
+  const char* kafka = R"(
+name: evcache-foobar
+backend:
+  type: KAFKA
+  kafka:
+    bootstrap_servers: 127.0.0.1:9092
+    wal-kafka-topics: [evcache_foobar]
+    wal-kafka-dlq-topics: []
+)";
+  auto parsed = ParseNamespace(kafka, Format::kYaml, "evcache-foobar.yaml");
+  ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+  EXPECT_EQ(parsed->backend.type, BackendType::kKafka);
+  EXPECT_EQ(parsed->backend.kafka.topics, std::vector<std::string>{"evcache_foobar"});
+  EXPECT_TRUE(parsed->backend.kafka.dlq_topics.empty());
+  EXPECT_EQ(parsed->backend.kafka.consumer_group, "wal-evcache-foobar");
+
+  const char* sqs = R"(
+name: deletes
+backend:
+  type: sqs
+  sqs:
+    wal-queue: [deletes-queue]
+    wal-dlq-queue: deletes-dlq
+    queue.poll-interval.secs: 10
+    queue.max-messages-per-poll: 10
+)";
+  parsed = ParseNamespace(sqs, Format::kYaml, "deletes.yaml");
+  ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+  EXPECT_EQ(parsed->backend.sqs.queue, "deletes-queue");
+  EXPECT_EQ(parsed->backend.sqs.dlq_queue, "deletes-dlq");
+  EXPECT_EQ(parsed->backend.sqs.poll_interval, milliseconds(10'000));
+  EXPECT_EQ(parsed->backend.sqs.max_messages_per_poll, 10);
+  // The saver writes canonical names only.
+  EXPECT_EQ(SaveNamespace(parsed.value(), Format::kYaml).find("wal-queue"), std::string::npos);
+}
+
+TEST(Parse, ProtobufStructStyleNumbersAreAccepted) {
+  // google.protobuf.Struct carries every number as a double.
+  auto parsed = NamespaceFromJson(R"({"name":"n","max_retries":5.0,"max_payload_bytes":1024.0})", "admin");
+  ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+  EXPECT_EQ(parsed->max_retries, 5);
+}
+
+TEST(Parse, ValidateNamespaceChecksInMemoryConfigs) {
+  NamespaceConfig config = FullyPopulated(BackendType::kLocal);
+  config.consumer.concurrency = 0;
+  Status status = ValidateNamespace(config);
+  EXPECT_EQ(status.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(status.message(), "consumer.concurrency: must be in 1..256, got 0");
+}
+
+// ---------------------------------------------------------------------------
+// Invalid documents: each yields its own message naming file, field and reason.
+
+struct InvalidCase {
+  const char* label;
+  Format format;
+  const char* text;
+  const char* expected_message;  // exact, including the "orders.yaml: " prefix
+};
+
+class InvalidNamespaceTest : public ::testing::TestWithParam<InvalidCase> {};
+
+TEST_P(InvalidNamespaceTest, FailsWithItsOwnMessage) {
+  const InvalidCase& test_case = GetParam();
+  auto parsed = ParseNamespace(test_case.text, test_case.format, "orders.yaml");
+  ASSERT_FALSE(parsed.ok()) << test_case.label;
+  EXPECT_EQ(parsed.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(parsed.status().message(), test_case.expected_message) << test_case.label;
+}
+
+const InvalidCase kInvalidCases[] = {
+    {"bad name", Format::kYaml, "name: Orders!\n",
+     "orders.yaml: name: must match [a-z0-9][a-z0-9_.-]{0,127}, got 'Orders!'"},
+    {"missing name", Format::kYaml, "max_retries: 3\n", "orders.yaml: name: required"},
+    {"unknown field", Format::kYaml, "name: orders\nbackof: {initial: 1s}\n",
+     "orders.yaml: backof: unknown field 'backof' (did you mean 'backoff'?)"},
+    {"nested unknown field", Format::kYaml, "name: orders\nbackoff: {multplier: 2}\n",
+     "orders.yaml: backoff.multplier: unknown field 'multplier' (did you mean 'multiplier'?)"},
+    {"negative delay", Format::kYaml, "name: orders\ndelay: {default: -5s}\n",
+     "orders.yaml: delay.default: must be >= 0s, got -5s"},
+    {"multiplier below one", Format::kYaml, "name: orders\nbackoff: {multiplier: 0.5}\n",
+     "orders.yaml: backoff.multiplier: must be >= 1.0, got 0.5"},
+    {"max below initial", Format::kYaml, "name: orders\nbackoff: {initial: 10s, max: 5s}\n",
+     "orders.yaml: backoff.max: must be >= backoff.initial (10s), got 5s"},
+    {"max_retries out of range", Format::kYaml, "name: orders\nmax_retries: 1001\n",
+     "orders.yaml: max_retries: must be in 0..1000, got 1001"},
+    {"unknown backend", Format::kYaml, "name: orders\nbackend: {type: rabbitmq}\n",
+     "orders.yaml: backend.type: must be one of local, kafka or sqs, got \"rabbitmq\""},
+    {"kafka without topics", Format::kYaml,
+     "name: orders\nbackend: {type: kafka, kafka: {bootstrap_servers: '127.0.0.1:9092'}}\n",
+     "orders.yaml: backend.kafka.topics: at least one topic is required for backend type 'kafka'"},
+    {"kafka without bootstrap servers", Format::kYaml, "name: orders\nbackend: {type: kafka, kafka: {topics: [t]}}\n",
+     "orders.yaml: backend.kafka.bootstrap_servers: required for backend type 'kafka'"},
+    {"sqs too many messages per poll", Format::kYaml,
+     "name: orders\nbackend: {type: sqs, sqs: {queue: q, max_messages_per_poll: 11}}\n",
+     "orders.yaml: backend.sqs.max_messages_per_poll: must be in 1..10, got 11"},
+    {"sqs without queue", Format::kYaml, "name: orders\nbackend: {type: sqs}\n",
+     "orders.yaml: backend.sqs.queue: required for backend type 'sqs'"},
+    {"sqs delay hop too long", Format::kYaml,
+     "name: orders\nbackend: {type: sqs, sqs: {queue: q, max_delay_hop: 16m}}\n",
+     "orders.yaml: backend.sqs.max_delay_hop: must be in 1s..15m, got 16m"},
+    {"block for another backend", Format::kYaml,
+     "name: orders\nbackend: {type: local, kafka: {topics: [t]}}\n",
+     "orders.yaml: backend.kafka: is set but backend.type is 'local'"},
+    {"alias and canonical both set", Format::kYaml,
+     "name: orders\nbackend: {type: kafka, kafka: {bootstrap_servers: 'h:1', topics: [a], wal-kafka-topics: [b]}}\n",
+     "orders.yaml: backend.kafka.wal-kafka-topics: is an alias of 'topics'; set only one of them"},
+    {"unknown target type", Format::kYaml, "name: orders\ntarget: {type: cassandra}\n",
+     "orders.yaml: target.type: must be one of sqlite, memcached, redis, postgres, kafka, http, replication, none or "
+     "evc-replication, got \"cassandra\""},
+    {"sqlite without path", Format::kYaml, "name: orders\ntarget: {type: sqlite}\n",
+     "orders.yaml: target.path: required for target type 'sqlite'"},
+    {"memcached bad server", Format::kYaml, "name: orders\ntarget: {type: memcached, servers: [localhost]}\n",
+     "orders.yaml: target.servers[0]: must be host:port, got 'localhost'"},
+    {"redis without address", Format::kYaml, "name: orders\ntarget: {type: redis}\n",
+     "orders.yaml: target.address: required for target type 'redis'"},
+    {"postgres without dsn", Format::kYaml, "name: orders\ntarget: {type: postgres}\n",
+     "orders.yaml: target.dsn: required for target type 'postgres'"},
+    {"kafka target without topic", Format::kYaml,
+     "name: orders\ntarget: {type: kafka, bootstrap_servers: 'h:9092'}\n",
+     "orders.yaml: target.topic: required for target type 'kafka'"},
+    {"http bad url", Format::kYaml, "name: orders\ntarget: {type: http, url: ftp://example.com}\n",
+     "orders.yaml: target.url: must start with http:// or https://, got 'ftp://example.com'"},
+    {"replication without regions", Format::kYaml, "name: orders\ntarget: {type: replication}\n",
+     "orders.yaml: target.regions: required for target type 'replication'"},
+    {"replication unknown local region", Format::kYaml,
+     "name: orders\ntarget: {type: replication, regions: {us-east-1: {servers: ['h:1']}}, local_region: mars}\n",
+     "orders.yaml: target.local_region: must name one of target.regions, got 'mars'"},
+    {"bad duration string", Format::kYaml, "name: orders\nbackoff: {initial: 10parsecs}\n",
+     "orders.yaml: backoff.initial: invalid duration \"10parsecs\": expected an integer with a unit (ms, s, m, h, d)"
+     " such as \"250ms\" or \"10s\", or an integer number of milliseconds"},
+    {"wrong type", Format::kYaml, "name: orders\nmax_retries: lots\n",
+     "orders.yaml: max_retries: must be an integer, got \"lots\""},
+    {"wrong type for bool", Format::kYaml, "name: orders\nflags: {wal_enabled: maybe}\n",
+     "orders.yaml: flags.wal_enabled: must be true or false, got \"maybe\""},
+    {"mapping expected", Format::kYaml, "name: orders\nbackoff: [1, 2]\n",
+     "orders.yaml: backoff: must be a mapping of fields, got [\"1\",\"2\"]"},
+    {"consumer concurrency", Format::kYaml, "name: orders\nconsumer: {concurrency: 257}\n",
+     "orders.yaml: consumer.concurrency: must be in 1..256, got 257"},
+    {"payload too large", Format::kYaml, "name: orders\nmax_payload_bytes: 67108865\n",
+     "orders.yaml: max_payload_bytes: must be in 1..67108864, got 67108865"},
+    {"idempotency window fraction", Format::kYaml, "name: orders\nidempotency_window: 1500ms\n",
+     "orders.yaml: idempotency_window: must be a whole number of seconds, got 1500ms"},
+    {"duplicate key", Format::kYaml, "name: orders\nmax_retries: 1\nmax_retries: 2\n",
+     "orders.yaml: line 3, column 1: max_retries: duplicate key 'max_retries'"},
+    {"malformed YAML", Format::kYaml, "name: orders\nbackoff: {initial: 1s\n",
+     "orders.yaml: line 3, column 1: invalid YAML: end of map flow not found"},
+    {"document not a mapping", Format::kYaml, "- a\n- b\n",
+     "orders.yaml: (document): must be a mapping of fields, got [\"a\",\"b\"]"},
+    {"malformed JSON", Format::kJson, "{\"name\": \"orders\",}",
+     "orders.yaml: invalid JSON: parse error at line 1, column 19: syntax error while parsing object key - unexpected "
+     "'}'; expected string literal"},
+    {"JSON wrong type", Format::kJson, R"({"name": "orders", "dlq": {"name": 5}})",
+     "orders.yaml: dlq.name: must be a string, got 5"},
+    {"JSON negative integer for unsigned", Format::kJson, R"({"name": "orders", "max_payload_bytes": -1})",
+     "orders.yaml: max_payload_bytes: must be in 0..18446744073709551615, got -1"},
+};
+
+INSTANTIATE_TEST_SUITE_P(Cases, InvalidNamespaceTest, ::testing::ValuesIn(kInvalidCases),
+                         [](const ::testing::TestParamInfo<InvalidCase>& info) {
+                           std::string name = info.param.label;
+                           for (char& c : name) {
+                             if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+                           }
+                           return name;
+                         });
+
+TEST(InvalidNamespace, EveryCaseHasADistinctMessage) {
+  std::set<std::string> messages;
+  for (const InvalidCase& test_case : kInvalidCases) {
+    EXPECT_TRUE(messages.insert(test_case.expected_message).second) << test_case.label;
+  }
+}
+
+TEST(InvalidNamespace, NoSourceMeansNoPrefix) {
+  auto parsed = ParseNamespace("name: orders\nmax_retries: -1\n", Format::kYaml, "");
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_EQ(parsed.status().message(), "max_retries: must be in 0..1000, got -1");
+}
+
+// Random bytes must produce errors, never crashes or exceptions.
+TEST(InvalidNamespace, GarbageNeverThrows) {
+  std::mt19937 random(12345);
+  const std::string alphabet = "{}[]:,-\"'#&*!|>%@` \n\tabc019.";
+  for (int round = 0; round < 500; ++round) {
+    std::string text;
+    int length = static_cast<int>(random() % 64);
+    for (int i = 0; i < length; ++i) text += alphabet[random() % alphabet.size()];
+    for (Format format : {Format::kYaml, Format::kJson}) {
+      auto parsed = ParseNamespace(text, format, "garbage");
+      if (!parsed.ok()) {
+        EXPECT_FALSE(parsed.status().message().empty());
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Server config
+
+TEST(ServerConfigTest, ParsesAndRoundTrips) {
+  const char* yaml = R"(
+data_dir: /var/lib/wal
+namespaces_dir: /etc/wal/namespaces
+grpc_listen: 0.0.0.0:7400
+http_listen: ""
+role: consumer
+max_request_bytes: 1048576
+log_level: debug
+)";
+  auto parsed = ParseServerConfig(yaml, Format::kYaml, "server.yaml");
+  ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+  EXPECT_EQ(parsed->data_dir, "/var/lib/wal");
+  EXPECT_EQ(parsed->grpc_listen, "0.0.0.0:7400");
+  EXPECT_EQ(parsed->http_listen, "");
+  EXPECT_EQ(parsed->role, "consumer");
+  EXPECT_EQ(parsed->max_request_bytes, 1048576u);
+  for (Format format : {Format::kYaml, Format::kJson}) {
+    auto again = ParseServerConfig(SaveServerConfig(parsed.value(), format), format, "again");
+    ASSERT_TRUE(again.ok()) << again.status().message();
+    EXPECT_EQ(again.value(), parsed.value());
+  }
+  EXPECT_EQ(ParseServerConfig("{}", Format::kJson, "empty.json").value(), ServerConfig());
+}
+
+TEST(ServerConfigTest, RejectsBadFields) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"role: leader\n", "server.yaml: role: must be one of producer, consumer or both, got 'leader'"},
+      {"log_level: loud\n", "server.yaml: log_level: must be one of trace, debug, info, warn or error, got 'loud'"},
+      {"grpc_listen: localhost\n", "server.yaml: grpc_listen: must be host:port, got 'localhost'"},
+      {"data_dri: x\n", "server.yaml: data_dri: unknown field 'data_dri' (did you mean 'data_dir'?)"},
+      {"max_request_bytes: 10\n", "server.yaml: max_request_bytes: must be in 1024..1073741824, got 10"},
+  };
+  for (const auto& [text, message] : cases) {
+    auto parsed = ParseServerConfig(text, Format::kYaml, "server.yaml");
+    ASSERT_FALSE(parsed.ok()) << text;
+    EXPECT_EQ(parsed.status().message(), message);
+  }
+}
+
+TEST(FormatFromPathTest, ByExtension) {
+  EXPECT_EQ(FormatFromPath("a/b.yaml").value(), Format::kYaml);
+  EXPECT_EQ(FormatFromPath("b.yml").value(), Format::kYaml);
+  EXPECT_EQ(FormatFromPath("b.json").value(), Format::kJson);
+  EXPECT_FALSE(FormatFromPath("b.yaml.tmp").ok());
+  EXPECT_FALSE(FormatFromPath("yaml").ok());
+}
+
+// ---------------------------------------------------------------------------
+// Files and directories
+
+class NamespaceFilesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    directory_ = std::filesystem::temp_directory_path() /
+                 ("wal_config_test_" + std::to_string(::getpid()) + "_" +
+                  ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(directory_);
+    std::filesystem::create_directories(directory_);
+  }
+  void TearDown() override { std::filesystem::remove_all(directory_); }
+
+  void Write(const std::string& file_name, const std::string& contents) {
+    ASSERT_TRUE(file_system_->WriteFileAtomically(Path(file_name), contents).ok());
+  }
+  std::string Path(const std::string& file_name) const { return JoinPath(directory_.string(), file_name); }
+  std::string Dir() const { return directory_.string(); }
+
+  FileSystem* file_system_ = DefaultFileSystem();
+  std::filesystem::path directory_;
+};
+
+TEST_F(NamespaceFilesTest, OneBadFileDoesNotStopTheOthers) {
+  Write("alpha.yaml", "name: alpha\n");
+  Write("beta.json", R"({"name": "beta", "max_retries": 3})");
+  Write("gamma.yml", "name: gamma\nmax_retries: lots\n");
+  Write("delta.yaml", "name: not-delta\n");
+  Write("notes.txt", "not a namespace");
+  Write("epsilon.yaml.tmp", "half written");
+  Write(".hidden.yaml", "name: hidden\n");
+
+  DirectoryLoad load = LoadNamespaceDirectory(file_system_, Dir());
+  ASSERT_EQ(load.namespaces.size(), 2u);
+  EXPECT_EQ(load.namespaces[0].name, "alpha");
+  EXPECT_EQ(load.namespaces[1].name, "beta");
+  EXPECT_EQ(load.namespaces[1].max_retries, 3);
+  ASSERT_EQ(load.errors.size(), 2u);
+  EXPECT_EQ(load.errors[0].message(), Path("delta.yaml") + ": name: 'not-delta' does not match the file name "
+                                                          "'delta.yaml' (a namespace file must be named <name>.yaml)");
+  EXPECT_EQ(load.errors[1].message(), Path("gamma.yml") + ": max_retries: must be an integer, got \"lots\"");
+}
+
+TEST_F(NamespaceFilesTest, SecondFileWithTheSameNameIsAnError) {
+  Write("alpha.json", R"({"name": "alpha"})");
+  Write("alpha.yaml", "name: alpha\n");
+  DirectoryLoad load = LoadNamespaceDirectory(file_system_, Dir());
+  ASSERT_EQ(load.namespaces.size(), 1u);
+  ASSERT_EQ(load.errors.size(), 1u);
+  EXPECT_EQ(load.errors[0].code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(load.errors[0].message(),
+            Path("alpha.yaml") + ": name: namespace 'alpha' is already defined by " + Path("alpha.json"));
+}
+
+TEST_F(NamespaceFilesTest, MissingDirectoryIsAnError) {
+  DirectoryLoad load = LoadNamespaceDirectory(file_system_, Path("absent"));
+  EXPECT_TRUE(load.namespaces.empty());
+  ASSERT_EQ(load.errors.size(), 1u);
+  EXPECT_EQ(load.errors[0].code(), StatusCode::kNotFound);
+}
+
+TEST_F(NamespaceFilesTest, SaveReplacesStaleFilesAndLoadsBack) {
+  Write("orders.json", R"({"name": "orders"})");
+  Write("orders.yml", "name: orders\n");
+  NamespaceConfig config = FullyPopulated(BackendType::kSqs);
+  config.name = "orders";
+  ASSERT_TRUE(SaveNamespaceFile(file_system_, Dir(), config).ok());
+  EXPECT_TRUE(file_system_->Exists(Path("orders.yaml")));
+  EXPECT_FALSE(file_system_->Exists(Path("orders.json")));
+  EXPECT_FALSE(file_system_->Exists(Path("orders.yml")));
+
+  DirectoryLoad load = LoadNamespaceDirectory(file_system_, Dir());
+  ASSERT_TRUE(load.errors.empty()) << load.errors[0].message();
+  ASSERT_EQ(load.namespaces.size(), 1u);
+  EXPECT_EQ(load.namespaces[0], config);
+
+  auto loaded = LoadNamespaceFile(file_system_, Path("orders.yaml"));
+  ASSERT_TRUE(loaded.ok());
+  EXPECT_EQ(loaded.value(), config);
+}
+
+TEST_F(NamespaceFilesTest, SaveCreatesTheDirectoryAndRefusesInvalidConfigs) {
+  NamespaceConfig config = FullyPopulated(BackendType::kLocal);
+  config.name = "fresh";
+  ASSERT_TRUE(SaveNamespaceFile(file_system_, Path("nested/dir"), config).ok());
+  EXPECT_TRUE(file_system_->Exists(Path("nested/dir/fresh.yaml")));
+
+  config.name = "broken";
+  config.max_retries = -1;
+  Status status = SaveNamespaceFile(file_system_, Dir(), config);
+  EXPECT_EQ(status.code(), StatusCode::kInvalidArgument);
+  EXPECT_FALSE(file_system_->Exists(Path("broken.yaml")));
+}
+
+TEST_F(NamespaceFilesTest, DeleteRemovesWhicheverFileExists) {
+  Write("alpha.yaml", "name: alpha\n");
+  Write("beta.json", R"({"name": "beta"})");
+  EXPECT_TRUE(DeleteNamespaceFile(file_system_, Dir(), "alpha").ok());
+  EXPECT_TRUE(DeleteNamespaceFile(file_system_, Dir(), "beta").ok());
+  EXPECT_FALSE(file_system_->Exists(Path("alpha.yaml")));
+  EXPECT_FALSE(file_system_->Exists(Path("beta.json")));
+  EXPECT_EQ(DeleteNamespaceFile(file_system_, Dir(), "alpha").code(), StatusCode::kNotFound);
+  EXPECT_EQ(DeleteNamespaceFile(file_system_, Dir(), "../etc").code(), StatusCode::kInvalidArgument);
+}
+
+TEST_F(NamespaceFilesTest, ServerConfigFile) {
+  Write("server.yaml", "data_dir: ./elsewhere\nrole: producer\n");
+  auto loaded = LoadServerConfigFile(file_system_, Path("server.yaml"));
+  ASSERT_TRUE(loaded.ok()) << loaded.status().message();
+  EXPECT_EQ(loaded->data_dir, "./elsewhere");
+  EXPECT_EQ(loaded->role, "producer");
+  EXPECT_EQ(LoadServerConfigFile(file_system_, Path("absent.yaml")).status().code(), StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace wal::config

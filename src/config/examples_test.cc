@@ -1,0 +1,60 @@
+// Every shipped example under config/examples must load cleanly: they are the
+// documentation users copy from.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <string>
+
+#include "config/config.h"
+
+namespace wal::config {
+namespace {
+
+const std::filesystem::path kExamplesDir = std::filesystem::path(WAL_SOURCE_DIR) / "config" / "examples";
+
+TEST(ExamplesTest, EveryNamespaceExampleIsValid) {
+  int namespace_files = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(kExamplesDir)) {
+    if (!entry.is_directory()) continue;
+    // Each persona folder is a namespaces directory: name == file stem, no errors.
+    DirectoryLoad load = LoadNamespaceDirectory(DefaultFileSystem(), entry.path().string());
+    for (const Status& error : load.errors) ADD_FAILURE() << error.message();
+    namespace_files += static_cast<int>(load.namespaces.size());
+    for (const NamespaceConfig& config : load.namespaces) {
+      // And each survives the saver.
+      auto again = ParseNamespace(SaveNamespace(config, Format::kYaml), Format::kYaml, config.name);
+      ASSERT_TRUE(again.ok()) << again.status().message();
+      EXPECT_EQ(again.value(), config);
+    }
+  }
+  EXPECT_GE(namespace_files, 6);
+}
+
+TEST(ExamplesTest, ServerExampleIsValid) {
+  auto loaded = LoadServerConfigFile(DefaultFileSystem(), (kExamplesDir / "server.yaml").string());
+  ASSERT_TRUE(loaded.ok()) << loaded.status().message();
+  EXPECT_EQ(loaded->grpc_listen, "127.0.0.1:7400");
+  EXPECT_EQ(loaded->http_listen, "127.0.0.1:7401");
+}
+
+TEST(ExamplesTest, PersonaExamplesUseTheDocumentedBackends) {
+  auto load = [](const std::string& relative) {
+    return LoadNamespaceFile(DefaultFileSystem(), (kExamplesDir / relative).string());
+  };
+  auto sqs = load("delayed-queue/delayed-deletes-sqs.yaml");
+  ASSERT_TRUE(sqs.ok()) << sqs.status().message();
+  EXPECT_EQ(sqs->backend.type, BackendType::kSqs);
+  EXPECT_EQ(sqs->backend.sqs.endpoint, "http://127.0.0.1:9324");
+
+  auto replication = load("cross-region-replication/evcache-replication.yaml");
+  ASSERT_TRUE(replication.ok()) << replication.status().message();
+  EXPECT_EQ(replication->backend.kafka.topics, std::vector<std::string>{"evcache_foobar"});
+  EXPECT_EQ(replication->target.type, TargetType::kReplication);
+
+  auto mutations = load("multi-partition-mutations/kv-mutations.yaml");
+  ASSERT_TRUE(mutations.ok()) << mutations.status().message();
+  EXPECT_EQ(mutations->target.type, TargetType::kPostgres);
+}
+
+}  // namespace
+}  // namespace wal::config

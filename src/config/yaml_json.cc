@@ -1,0 +1,212 @@
+#include "config/yaml_json.h"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <exception>
+
+#include <yaml-cpp/yaml.h>
+
+namespace wal::config {
+namespace {
+
+enum class ScalarTyping { kSchema, kYamlCore };
+
+bool IsNullText(std::string_view text) {
+  return text.empty() || text == "~" || text == "null" || text == "Null" || text == "NULL";
+}
+
+// Digits, optional fraction and exponent, with at least a '.' or an exponent:
+// only these become floats, so "inf", "0x1F" and "1_000" stay strings.
+bool LooksLikeFloat(std::string_view text) {
+  size_t i = 0;
+  if (i < text.size() && text[i] == '-') ++i;
+  size_t digits = 0;
+  bool fraction_or_exponent = false;
+  while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) ++i, ++digits;
+  if (i < text.size() && text[i] == '.') {
+    fraction_or_exponent = true;
+    ++i;
+    while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) ++i, ++digits;
+  }
+  if (digits == 0) return false;
+  if (i < text.size() && (text[i] == 'e' || text[i] == 'E')) {
+    fraction_or_exponent = true;
+    ++i;
+    if (i < text.size() && (text[i] == '+' || text[i] == '-')) ++i;
+    size_t exponent_digits = 0;
+    while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) ++i, ++exponent_digits;
+    if (exponent_digits == 0) return false;
+  }
+  return fraction_or_exponent && i == text.size();
+}
+
+// YAML 1.2 core-schema typing of a plain scalar.
+Json TypePlainScalar(const std::string& text) {
+  if (IsNullText(text)) return nullptr;
+  if (text == "true" || text == "True" || text == "TRUE") return true;
+  if (text == "false" || text == "False" || text == "FALSE") return false;
+  const char* begin = text.data();
+  const char* end = text.data() + text.size();
+  int64_t signed_value = 0;
+  if (auto [ptr, error] = std::from_chars(begin, end, signed_value); error == std::errc() && ptr == end) {
+    return signed_value;
+  }
+  uint64_t unsigned_value = 0;
+  if (auto [ptr, error] = std::from_chars(begin, end, unsigned_value); error == std::errc() && ptr == end) {
+    return unsigned_value;
+  }
+  if (LooksLikeFloat(text)) {
+    double value = 0;
+    if (auto [ptr, error] = std::from_chars(begin, end, value); error == std::errc() && ptr == end) return value;
+  }
+  return text;
+}
+
+std::string ChildPath(const std::string& parent, const std::string& key) {
+  return parent.empty() ? key : parent + "." + key;
+}
+
+std::string Where(const YAML::Mark& mark) {
+  if (mark.is_null()) return "";
+  return "line " + std::to_string(mark.line + 1) + ", column " + std::to_string(mark.column + 1) + ": ";
+}
+
+Result<Json> ConvertNode(const YAML::Node& node, const std::string& path, ScalarTyping typing,
+                         const std::set<std::string>& free_form_paths) {
+  switch (node.Type()) {
+    case YAML::NodeType::Undefined:
+    case YAML::NodeType::Null:
+      return Json(nullptr);
+    case YAML::NodeType::Scalar: {
+      const std::string& text = node.Scalar();
+      // yaml-cpp tags plain (unquoted, untagged) scalars "?"; quoted ones "!".
+      bool plain = node.Tag() == "?";
+      if (!plain) return Json(text);
+      if (typing == ScalarTyping::kYamlCore) return TypePlainScalar(text);
+      if (IsNullText(text)) return Json(nullptr);
+      return Json(text);
+    }
+    case YAML::NodeType::Sequence: {
+      Json array = Json::array();
+      for (size_t i = 0; i < node.size(); ++i) {
+        WAL_ASSIGN_OR_RETURN(Json element,
+                             ConvertNode(node[i], path + "[" + std::to_string(i) + "]", typing, free_form_paths));
+        array.push_back(std::move(element));
+      }
+      return array;
+    }
+    case YAML::NodeType::Map: {
+      Json object = Json::object();
+      for (const auto& entry : node) {
+        if (!entry.first.IsScalar()) {
+          return InvalidArgument(Where(entry.first.Mark()) + (path.empty() ? "" : path + ": ") +
+                                 "mapping keys must be plain strings");
+        }
+        const std::string& key = entry.first.Scalar();
+        std::string child_path = ChildPath(path, key);
+        if (object.contains(key)) {
+          return InvalidArgument(Where(entry.first.Mark()) + child_path + ": duplicate key '" + key + "'");
+        }
+        ScalarTyping child_typing =
+            typing == ScalarTyping::kSchema && free_form_paths.contains(child_path) ? ScalarTyping::kYamlCore : typing;
+        WAL_ASSIGN_OR_RETURN(Json value, ConvertNode(entry.second, child_path, child_typing, free_form_paths));
+        object[key] = std::move(value);
+      }
+      return object;
+    }
+  }
+  return Json(nullptr);
+}
+
+// Shortest text that reads back as the same double, and always reads back as a
+// float (never an integer), so free-form settings keep their JSON type.
+std::string FormatDouble(double value) {
+  if (!std::isfinite(value)) return value > 0 ? ".inf" : (value < 0 ? "-.inf" : ".nan");
+  char buffer[64];
+  auto [end, error] = std::to_chars(buffer, buffer + sizeof(buffer), value);
+  std::string text(buffer, error == std::errc() ? end : buffer);
+  if (text.find_first_of(".eE") == std::string::npos) text += ".0";
+  return text;
+}
+
+bool IsScalar(const Json& value) { return !value.is_object() && !value.is_array(); }
+
+void Emit(YAML::Emitter& out, const Json& value) {
+  if (value.is_object()) {
+    if (value.empty()) {
+      out << YAML::Flow << YAML::BeginMap << YAML::EndMap;
+      return;
+    }
+    out << YAML::BeginMap;
+    for (const auto& [key, child] : value.items()) {
+      out << YAML::Key << key << YAML::Value;
+      Emit(out, child);
+    }
+    out << YAML::EndMap;
+  } else if (value.is_array()) {
+    // Short lists of scalars read best inline: topics: [a, b].
+    bool all_scalars = std::all_of(value.begin(), value.end(), IsScalar);
+    if (all_scalars) out << YAML::Flow;
+    out << YAML::BeginSeq;
+    for (const Json& element : value) Emit(out, element);
+    out << YAML::EndSeq;
+  } else if (value.is_string()) {
+    const std::string& text = value.get_ref<const std::string&>();
+    // Quote anything a reader would type as something other than this string.
+    if (!TypePlainScalar(text).is_string()) {
+      out << YAML::DoubleQuoted << text;
+    } else {
+      out << text;
+    }
+  } else if (value.is_boolean()) {
+    out << value.get<bool>();
+  } else if (value.is_number_unsigned()) {
+    out << value.get<uint64_t>();
+  } else if (value.is_number_integer()) {
+    out << value.get<int64_t>();
+  } else if (value.is_number_float()) {
+    out << FormatDouble(value.get<double>());
+  } else {
+    out << YAML::Null;
+  }
+}
+
+}  // namespace
+
+Result<Json> YamlTextToJson(std::string_view text, const std::set<std::string>& free_form_paths) {
+  try {
+    YAML::Node root = YAML::Load(std::string(text));
+    return ConvertNode(root, "", ScalarTyping::kSchema, free_form_paths);
+  } catch (const YAML::Exception& error) {
+    return InvalidArgument(Where(error.mark) + "invalid YAML: " + error.msg);
+  } catch (const std::exception& error) {
+    return InvalidArgument(std::string("invalid YAML: ") + error.what());
+  }
+}
+
+Result<Json> JsonTextToJson(std::string_view text) {
+  try {
+    return Json::parse(text.begin(), text.end());
+  } catch (const nlohmann::json::parse_error& error) {
+    // what() is "[json.exception.parse_error.101] parse error at line 1, column 5: ..."; drop the id.
+    std::string reason = error.what();
+    if (size_t bracket = reason.find("] "); bracket != std::string::npos) reason = reason.substr(bracket + 2);
+    return InvalidArgument("invalid JSON: " + reason);
+  } catch (const std::exception& error) {
+    return InvalidArgument(std::string("invalid JSON: ") + error.what());
+  }
+}
+
+std::string JsonToYamlText(const Json& tree) {
+  YAML::Emitter out;
+  out.SetIndent(2);
+  Emit(out, tree);
+  std::string text = out.c_str();
+  text += '\n';
+  return text;
+}
+
+}  // namespace wal::config

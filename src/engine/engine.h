@@ -1,0 +1,93 @@
+// The engine: wal's policy layer. It owns every namespace's runtime (config +
+// queue backend) and implements the write path and the admin operations.
+// It knows nothing about gRPC, HTTP, files or brokers: the server calls it, and
+// it calls queue::Backend.
+//
+// Threading: every public method is thread-safe. WriteToLog never blocks on I/O;
+// its callback runs on a backend thread (or inline when the request is refused).
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <shared_mutex>
+#include <string>
+#include <vector>
+
+#include "common/file_system.h"
+#include "common/status.h"
+#include "config/config.h"
+#include "queue/queue.h"
+#include "wal/v1/admin.pb.h"
+#include "wal/v1/record.pb.h"
+#include "wal/v1/wal.pb.h"
+
+namespace wal::engine {
+
+struct EngineOptions {
+  FileSystem* file_system = nullptr;  // outlives the engine
+  std::string data_dir;               // namespaces' data lives in <data_dir>/namespaces/<name>
+  std::string namespaces_dir;         // namespace config files (loaded at start, saved by admin)
+};
+
+// What a write came to. A non-OK `rejection` means the request itself was refused
+// (bad input, unknown namespace) and nothing was written; the server maps it to a
+// gRPC status / HTTP 4xx. Otherwise `response.durable` carries the outcome.
+struct WriteOutcome {
+  Status rejection;
+  v1::WriteToLogResponse response;
+};
+
+using WriteCallback = std::function<void(WriteOutcome)>;
+
+class Engine {
+ public:
+  // Loads every namespace file in options.namespaces_dir and opens its backend.
+  // A bad file or a namespace whose backend fails to open is logged and reported
+  // by NamespaceStatuses(); it never stops the others.
+  static Result<std::unique_ptr<Engine>> Create(const EngineOptions& options);
+  ~Engine();
+
+  // Validates, stamps (accepted time, due time) and appends the request. `done`
+  // runs exactly once. The request is not referenced after this returns.
+  void WriteToLog(const v1::WriteToLogRequest& request, WriteCallback done);
+
+  std::vector<std::string> ListNamespaces() const;
+  Result<config::NamespaceConfig> GetNamespace(const std::string& name) const;
+  // Validates, persists through the config saver, then makes it live. On any
+  // failure nothing changes.
+  Status ApplyNamespace(const config::NamespaceConfig& config);
+  // Stops serving the namespace and removes its config file; `purge_data` also
+  // removes its log.
+  Status DeleteNamespace(const std::string& name, bool purge_data);
+
+  // Per-namespace status; an empty name means all (including ones that failed to
+  // open, with their error).
+  Result<std::vector<v1::NamespaceStatus>> NamespaceStatuses(const std::string& name) const;
+
+  struct RecordAt {
+    uint64_t id;
+    v1::LogRecord record;
+  };
+  Result<std::vector<RecordAt>> ReadLog(const std::string& name, uint64_t from_id, size_t limit) const;
+
+  // Stops accepting writes, waits for in-flight appends, closes every backend.
+  void Shutdown();
+
+ private:
+  struct NamespaceRuntime;
+  explicit Engine(EngineOptions options);
+
+  Result<std::shared_ptr<NamespaceRuntime>> OpenRuntime(const config::NamespaceConfig& config) const;
+  std::shared_ptr<NamespaceRuntime> Find(const std::string& name) const;
+  std::string NamespaceDataDir(const std::string& name) const;
+
+  EngineOptions options_;
+  mutable std::shared_mutex mutex_;
+  std::map<std::string, std::shared_ptr<NamespaceRuntime>> namespaces_;
+  std::map<std::string, Status> failed_namespaces_;  // name -> why it is not served
+  std::mutex admin_mutex_;  // serialises apply/delete so file and map stay in step
+  bool shut_down_ = false;
+};
+
+}  // namespace wal::engine

@@ -1,0 +1,19 @@
+#include "queue/local/local_backend.h"
+#include "queue/queue.h"
+
+namespace wal::queue {
+
+Result<std::unique_ptr<Backend>> OpenBackend(const BackendContext& context, const config::NamespaceConfig& config) {
+  switch (config.backend.type) {
+    case config::BackendType::kLocal:
+      return local::OpenLocalBackend(context, config);
+    case config::BackendType::kKafka:
+    case config::BackendType::kSqs:
+      break;
+  }
+  return Unavailable("namespace " + config.name + ": backend '" +
+                     std::string(config::BackendTypeName(config.backend.type)) +
+                     "' is not available in this build; this build serves the 'local' backend");
+}
+
+}  // namespace wal::queue

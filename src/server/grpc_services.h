@@ -1,0 +1,58 @@
+// gRPC front ends for the engine: the data service (WriteAheadLog) and Admin.
+//
+// Both use gRPC's callback API: WriteToLog returns its reactor at once and
+// finishes it from the log's commit thread when the group commit covering the
+// entry completes, so no gRPC thread waits on the disk.
+#pragma once
+
+#include "engine/engine.h"
+#include "wal/v1/admin.grpc.pb.h"
+#include "wal/v1/wal.grpc.pb.h"
+
+namespace wal::server {
+
+class WriteAheadLogService final : public v1::WriteAheadLog::CallbackService {
+ public:
+  explicit WriteAheadLogService(engine::Engine* engine) : engine_(engine) {}  // engine outlives the service
+
+  grpc::ServerUnaryReactor* WriteToLog(grpc::CallbackServerContext* context, const v1::WriteToLogRequest* request,
+                                       v1::WriteToLogResponse* response) override;
+
+ private:
+  engine::Engine* engine_;
+};
+
+class AdminService final : public v1::Admin::CallbackService {
+ public:
+  explicit AdminService(engine::Engine* engine) : engine_(engine) {}
+
+  grpc::ServerUnaryReactor* ListNamespaces(grpc::CallbackServerContext* context, const v1::ListNamespacesRequest* request,
+                                           v1::ListNamespacesResponse* response) override;
+  grpc::ServerUnaryReactor* GetNamespace(grpc::CallbackServerContext* context, const v1::GetNamespaceRequest* request,
+                                         v1::NamespaceResponse* response) override;
+  grpc::ServerUnaryReactor* ApplyNamespace(grpc::CallbackServerContext* context, const v1::ApplyNamespaceRequest* request,
+                                           v1::NamespaceResponse* response) override;
+  grpc::ServerUnaryReactor* DeleteNamespace(grpc::CallbackServerContext* context,
+                                            const v1::DeleteNamespaceRequest* request,
+                                            v1::DeleteNamespaceResponse* response) override;
+  grpc::ServerUnaryReactor* GetStatus(grpc::CallbackServerContext* context, const v1::GetStatusRequest* request,
+                                      v1::GetStatusResponse* response) override;
+  grpc::ServerUnaryReactor* ReadLog(grpc::CallbackServerContext* context, const v1::ReadLogRequest* request,
+                                    v1::ReadLogResponse* response) override;
+
+ private:
+  engine::Engine* engine_;
+};
+
+// The admin operations, shared by the gRPC and HTTP front ends so both answer
+// the same way. Each fills `response` or returns why it could not.
+namespace admin {
+Status ListNamespaces(engine::Engine& engine, v1::ListNamespacesResponse* response);
+Status GetNamespace(engine::Engine& engine, const v1::GetNamespaceRequest& request, v1::NamespaceResponse* response);
+Status ApplyNamespace(engine::Engine& engine, const v1::ApplyNamespaceRequest& request, v1::NamespaceResponse* response);
+Status DeleteNamespace(engine::Engine& engine, const v1::DeleteNamespaceRequest& request);
+Status GetStatus(engine::Engine& engine, const v1::GetStatusRequest& request, v1::GetStatusResponse* response);
+Status ReadLog(engine::Engine& engine, const v1::ReadLogRequest& request, v1::ReadLogResponse* response);
+}  // namespace admin
+
+}  // namespace wal::server

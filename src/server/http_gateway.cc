@@ -1,0 +1,220 @@
+#include "server/http_gateway.h"
+
+#include <google/protobuf/util/json_util.h>
+#include <httplib.h>
+#include <spdlog/spdlog.h>
+
+#include <future>
+#include <nlohmann/json.hpp>
+
+#include "server/grpc_services.h"
+#include "server/namespace_json.h"
+#include "server/status_mapping.h"
+
+namespace wal::server {
+namespace {
+
+constexpr const char* kJson = "application/json";
+
+void SendError(httplib::Response& response, const Status& status) {
+  response.status = ToHttpStatus(status);
+  nlohmann::json body = {{"code", std::string(StatusCodeName(status.code()))}, {"message", status.message()}};
+  response.set_content(body.dump(), kJson);
+}
+
+void SendMessage(httplib::Response& response, const google::protobuf::Message& message, int http_status = 200) {
+  std::string json;
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  auto printed = google::protobuf::util::MessageToJsonString(message, &json, options);
+  if (!printed.ok()) return SendError(response, Internal(std::string(printed.message())));
+  response.status = http_status;
+  response.set_content(json, kJson);
+}
+
+Status ParseBody(const httplib::Request& request, google::protobuf::Message* message) {
+  if (request.body.empty()) return InvalidArgument("request body: a JSON object is required");
+  auto parsed = google::protobuf::util::JsonStringToMessage(request.body, message);
+  if (!parsed.ok()) return InvalidArgument("request body: " + std::string(parsed.message()));
+  return Status::Ok();
+}
+
+Result<uint64_t> ParseUnsigned(const httplib::Request& request, const std::string& name, uint64_t fallback) {
+  if (!request.has_param(name.c_str())) return fallback;
+  const std::string text = request.get_param_value(name.c_str());
+  if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos || text.size() > 19) {
+    return InvalidArgument("query parameter " + name + ": not an unsigned integer: '" + text + "'");
+  }
+  return std::stoull(text);
+}
+
+// The HTTP status that carries a write's durable answer: 200 only for TRUE, so
+// `curl --fail` scripts treat FALSE and UNKNOWN as failures.
+int HttpStatusForDurable(v1::Durable durable) {
+  switch (durable) {
+    case v1::TRUE: return 200;
+    case v1::FALSE: return 503;
+    default: return 500;
+  }
+}
+
+}  // namespace
+
+HttpGateway::HttpGateway(engine::Engine* engine, size_t max_request_bytes)
+    : engine_(engine), max_request_bytes_(max_request_bytes), server_(std::make_unique<httplib::Server>()) {
+  RegisterRoutes();
+}
+
+HttpGateway::~HttpGateway() { Stop(); }
+
+void HttpGateway::RegisterRoutes() {
+  httplib::Server& server = *server_;
+  server.set_payload_max_length(max_request_bytes_);
+  server.new_task_queue = [] { return new httplib::ThreadPool(16); };
+
+  server.Post(R"(/v1/namespaces/([^/]+)/log:write)", [this](const httplib::Request& request, httplib::Response& response) {
+    v1::WriteToLogRequest write;
+    Status parsed = ParseBody(request, &write);
+    if (!parsed.ok()) return SendError(response, parsed);
+    const std::string path_namespace = request.matches[1];
+    if (!write.namespace_().empty() && write.namespace_() != path_namespace) {
+      return SendError(response, InvalidArgument("namespace: body says '" + write.namespace_() + "' but the path says '" +
+                                                 path_namespace + "'"));
+    }
+    write.set_namespace_(path_namespace);
+    std::promise<engine::WriteOutcome> promise;
+    auto future = promise.get_future();
+    engine_->WriteToLog(write, [&promise](engine::WriteOutcome outcome) { promise.set_value(std::move(outcome)); });
+    engine::WriteOutcome outcome = future.get();
+    if (!outcome.rejection.ok()) return SendError(response, outcome.rejection);
+    SendMessage(response, outcome.response, HttpStatusForDurable(outcome.response.durable()));
+  });
+
+  server.Get("/v1/namespaces", [this](const httplib::Request&, httplib::Response& response) {
+    v1::ListNamespacesResponse list;
+    Status status = admin::ListNamespaces(*engine_, &list);
+    if (!status.ok()) return SendError(response, status);
+    SendMessage(response, list);
+  });
+
+  server.Get(R"(/v1/namespaces/([^/:]+))", [this](const httplib::Request& request, httplib::Response& response) {
+    v1::GetNamespaceRequest get;
+    get.set_name(request.matches[1]);
+    v1::NamespaceResponse result;
+    Status status = admin::GetNamespace(*engine_, get, &result);
+    if (!status.ok()) return SendError(response, status);
+    SendMessage(response, result);
+  });
+
+  server.Put(R"(/v1/namespaces/([^/:]+))", [this](const httplib::Request& request, httplib::Response& response) {
+    v1::ApplyNamespaceRequest apply;
+    Status status = ParseBody(request, apply.mutable_config());
+    if (!status.ok()) return SendError(response, status);
+    const std::string path_name = request.matches[1];
+    auto& fields = *apply.mutable_config()->mutable_fields();
+    if (fields.count("name") == 0) fields["name"].set_string_value(path_name);
+    if (fields["name"].string_value() != path_name) {
+      return SendError(response, InvalidArgument("name: body says '" + fields["name"].string_value() +
+                                                 "' but the path says '" + path_name + "'"));
+    }
+    v1::NamespaceResponse result;
+    status = admin::ApplyNamespace(*engine_, apply, &result);
+    if (!status.ok()) return SendError(response, status);
+    SendMessage(response, result);
+  });
+
+  server.Delete(R"(/v1/namespaces/([^/:]+))", [this](const httplib::Request& request, httplib::Response& response) {
+    v1::DeleteNamespaceRequest remove;
+    remove.set_name(request.matches[1]);
+    remove.set_purge_data(request.get_param_value("purge_data") == "true");
+    Status status = admin::DeleteNamespace(*engine_, remove);
+    if (!status.ok()) return SendError(response, status);
+    SendMessage(response, v1::DeleteNamespaceResponse());
+  });
+
+  server.Get("/v1/status", [this](const httplib::Request& request, httplib::Response& response) {
+    v1::GetStatusRequest get;
+    get.set_namespace_(request.get_param_value("namespace"));
+    v1::GetStatusResponse result;
+    Status status = admin::GetStatus(*engine_, get, &result);
+    if (!status.ok()) return SendError(response, status);
+    SendMessage(response, result);
+  });
+
+  server.Get(R"(/v1/namespaces/([^/:]+)/log)", [this](const httplib::Request& request, httplib::Response& response) {
+    v1::ReadLogRequest read;
+    read.set_namespace_(request.matches[1]);
+    auto from = ParseUnsigned(request, "from", 0);
+    if (!from.ok()) return SendError(response, from.status());
+    auto limit = ParseUnsigned(request, "limit", 100);
+    if (!limit.ok()) return SendError(response, limit.status());
+    if (*limit > 10000) return SendError(response, InvalidArgument("query parameter limit: at most 10000"));
+    read.set_from_id(*from);
+    read.set_limit(static_cast<uint32_t>(*limit));
+    v1::ReadLogResponse result;
+    Status status = admin::ReadLog(*engine_, read, &result);
+    if (!status.ok()) return SendError(response, status);
+    SendMessage(response, result);
+  });
+
+  server.Get("/healthz", [](const httplib::Request&, httplib::Response& response) {
+    response.set_content(R"({"status":"ok"})", kJson);
+  });
+  server.Get("/readyz", [this](const httplib::Request&, httplib::Response& response) {
+    auto statuses = engine_->NamespaceStatuses("");
+    nlohmann::json body = {{"status", "ready"}, {"namespaces", statuses.ok() ? statuses->size() : 0}};
+    response.set_content(body.dump(), kJson);
+  });
+
+  // Known paths with the wrong method get 405; anything else 404 — both as JSON.
+  auto method_not_allowed = [](const httplib::Request& request, httplib::Response& response) {
+    SendError(response, Status(StatusCode::kInvalidArgument, "method " + request.method + " is not allowed on " + request.path));
+    response.status = 405;
+  };
+  server.Get(R"(/v1/namespaces/([^/]+)/log:write)", method_not_allowed);
+  server.Put(R"(/v1/namespaces/([^/]+)/log:write)", method_not_allowed);
+  server.Delete(R"(/v1/namespaces/([^/]+)/log:write)", method_not_allowed);
+  server.Post(R"(/v1/namespaces(/[^/:]+)?)", method_not_allowed);
+  server.Post("/v1/status", method_not_allowed);
+
+  server.set_error_handler([](const httplib::Request& request, httplib::Response& response) {
+    if (!response.body.empty()) return;
+    const int status = response.status;
+    nlohmann::json body = {{"code", status == 404 ? "NOT_FOUND" : "INVALID_ARGUMENT"},
+                           {"message", status == 404 ? "no route for " + request.method + " " + request.path
+                                                     : "the request could not be served (HTTP " + std::to_string(status) + ")"}};
+    response.set_content(body.dump(), kJson);
+  });
+  server.set_exception_handler([](const httplib::Request&, httplib::Response& response, std::exception_ptr) {
+    SendError(response, Internal("the request handler failed"));
+  });
+}
+
+Status HttpGateway::Start(const std::string& listen) {
+  auto colon = listen.rfind(':');
+  if (colon == std::string::npos) return InvalidArgument("http_listen: expected host:port, got '" + listen + "'");
+  std::string host = listen.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  int port = 0;
+  try {
+    port = std::stoi(listen.substr(colon + 1));
+  } catch (...) {
+    return InvalidArgument("http_listen: bad port in '" + listen + "'");
+  }
+  if (port == 0) {
+    port_ = server_->bind_to_any_port(host.c_str());
+    if (port_ < 0) return Unavailable("http: cannot bind " + listen);
+  } else {
+    if (!server_->bind_to_port(host.c_str(), port)) return Unavailable("http: cannot bind " + listen);
+    port_ = port;
+  }
+  thread_ = std::thread([this] { server_->listen_after_bind(); });
+  return Status::Ok();
+}
+
+void HttpGateway::Stop() {
+  if (server_) server_->stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+}  // namespace wal::server

@@ -1,0 +1,52 @@
+// HTTP/JSON front end. Bodies use protobuf's JSON mapping of the same messages
+// the gRPC API uses, so the two APIs cannot drift apart.
+//
+//   POST   /v1/namespaces/{namespace}/log:write   WriteToLogRequest -> WriteToLogResponse
+//   GET    /v1/namespaces                          ListNamespacesResponse
+//   GET    /v1/namespaces/{name}                   NamespaceResponse
+//   PUT    /v1/namespaces/{name}                   namespace config -> NamespaceResponse
+//   DELETE /v1/namespaces/{name}[?purge_data=true]
+//   GET    /v1/status[?namespace=NAME]             GetStatusResponse
+//   GET    /v1/namespaces/{name}/log?from=ID&limit=N  ReadLogResponse
+//   GET    /healthz   (process is up)      GET /readyz   (engine is serving)
+//
+// Errors: a 4xx/5xx status with {"code": "...", "message": "..."}.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "common/status.h"
+#include "engine/engine.h"
+
+namespace httplib {
+class Server;
+}
+
+namespace wal::server {
+
+class HttpGateway {
+ public:
+  // `engine` must outlive the gateway.
+  explicit HttpGateway(engine::Engine* engine, size_t max_request_bytes);
+  ~HttpGateway();
+
+  // Binds `listen` ("host:port"; port 0 picks a free port) and starts serving on
+  // a background thread pool. Fails if the address cannot be bound.
+  Status Start(const std::string& listen);
+  int port() const { return port_; }
+  // Stops accepting, finishes requests in flight. Idempotent.
+  void Stop();
+
+ private:
+  void RegisterRoutes();
+
+  engine::Engine* engine_;
+  size_t max_request_bytes_;
+  std::unique_ptr<httplib::Server> server_;
+  std::thread thread_;
+  int port_ = 0;
+};
+
+}  // namespace wal::server
