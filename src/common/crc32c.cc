@@ -72,7 +72,12 @@ ExtendFunction ChooseImplementation() {
   return &ExtendSoftware;
 }
 
-const ExtendFunction kExtend = ChooseImplementation();
+// A function-local static rather than a global so that Extend is usable from
+// other translation units' static initialisers.
+ExtendFunction Implementation() {
+  static const ExtendFunction chosen = ChooseImplementation();
+  return chosen;
+}
 
 }  // namespace
 
@@ -95,8 +100,8 @@ uint32_t ExtendSoftware(uint32_t crc, const void* data, size_t n) {
   return ~state;
 }
 
-uint32_t Extend(uint32_t crc, const void* data, size_t n) { return kExtend(crc, data, n); }
+uint32_t Extend(uint32_t crc, const void* data, size_t n) { return Implementation()(crc, data, n); }
 
-bool HardwareAccelerated() { return kExtend != &ExtendSoftware; }
+bool HardwareAccelerated() { return Implementation() != &ExtendSoftware; }
 
 }  // namespace wal::crc32c

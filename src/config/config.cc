@@ -44,9 +44,15 @@ Status WithSource(const Status& status, std::string_view source) {
   return source.empty() ? status : status.WithContext(source);
 }
 
+// JSON text of `value`. YAML input may hold invalid UTF-8, on which a plain
+// dump() throws; replace such bytes instead (U+FFFD).
+std::string DumpJson(const Json& value, int indent = -1) {
+  return value.dump(indent, ' ', false, nlohmann::detail::error_handler_t::replace);
+}
+
 // A value as it appears in an error: its JSON text, shortened.
 std::string Describe(const Json& value) {
-  std::string text = value.dump();
+  std::string text = DumpJson(value);
   if (text.size() > 60) text = text.substr(0, 57) + "...";
   return text;
 }
@@ -203,7 +209,7 @@ Status Read(const Json& value, const std::string& path, std::map<std::string, st
     if (element.is_string()) {
       entries[key] = element.get<std::string>();
     } else if (element.is_number() || element.is_boolean()) {
-      entries[key] = element.dump();
+      entries[key] = DumpJson(element);
     } else {
       return FieldError(path + "." + key, "must be a string, got " + Describe(element));
     }
@@ -517,7 +523,7 @@ Status DecodeTarget(ObjectReader& reader, TargetConfig* out) {
     return Status::Ok();  // no target block: kNone
   }
   WAL_RETURN_IF_ERROR(Read(*type, reader.PathOf("type"), &out->type));
-  out->settings_json = reader.Remaining().dump();
+  out->settings_json = DumpJson(reader.Remaining());
   return Status::Ok();
 }
 
@@ -892,7 +898,7 @@ Json EncodeNamespace(const NamespaceConfig& config) {
 }
 
 std::string RenderTree(const Json& tree, Format format) {
-  if (format == Format::kJson) return tree.dump(2) + "\n";
+  if (format == Format::kJson) return DumpJson(tree, 2) + "\n";
   return JsonToYamlText(tree);
 }
 
@@ -994,12 +1000,14 @@ void FillNamespaceDefaults(NamespaceConfig* config) {
   }
 }
 
-Result<NamespaceConfig> ParseNamespace(std::string_view text, Format format, std::string_view source) {
+Result<NamespaceConfig> ParseNamespace(std::string_view text, Format format, std::string_view source) try {
   auto tree = ParseTree(text, format, kNamespaceFreeFormPaths);
   if (!tree.ok()) return WithSource(tree.status(), source);
   auto config = NamespaceFromTree(tree.value());
   if (!config.ok()) return WithSource(config.status(), source);
   return config;
+} catch (const std::exception& error) {
+  return WithSource(Internal(std::string("unexpected error: ") + error.what()), source);
 }
 
 Result<NamespaceConfig> NamespaceFromJson(std::string_view json_text, std::string_view source) {
@@ -1035,7 +1043,7 @@ Status ValidateServerConfig(const ServerConfig& config) {
   return CheckOneOf("log_level", config.log_level, kLogLevels);
 }
 
-Result<ServerConfig> ParseServerConfig(std::string_view text, Format format, std::string_view source) {
+Result<ServerConfig> ParseServerConfig(std::string_view text, Format format, std::string_view source) try {
   auto tree = ParseTree(text, format, {});
   if (!tree.ok()) return WithSource(tree.status(), source);
   ServerConfig config;
@@ -1043,6 +1051,8 @@ Result<ServerConfig> ParseServerConfig(std::string_view text, Format format, std
   if (status.ok()) status = ValidateServerConfig(config);
   if (!status.ok()) return WithSource(status, source);
   return config;
+} catch (const std::exception& error) {
+  return WithSource(Internal(std::string("unexpected error: ") + error.what()), source);
 }
 
 std::string SaveServerConfig(const ServerConfig& config, Format format) {

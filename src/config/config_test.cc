@@ -350,6 +350,17 @@ TEST(InvalidNamespace, NoSourceMeansNoPrefix) {
   EXPECT_EQ(parsed.status().message(), "max_retries: must be in 0..1000, got -1");
 }
 
+TEST(InvalidNamespace, InvalidUtf8IsAnErrorNotAThrow) {
+  auto parsed = ParseNamespace("name: orders\nmax_retries: \"\xff\xfe\"\n", Format::kYaml, "orders.yaml");
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_NE(parsed.status().message().find("max_retries: must be an integer"), std::string::npos)
+      << parsed.status().message();
+  // Free-form settings with such bytes still load and save.
+  auto target = ParseNamespace("name: orders\ntarget: {type: sqlite, path: \"a\xff" "b\"}\n", Format::kYaml, "t");
+  ASSERT_TRUE(target.ok()) << target.status().message();
+  EXPECT_FALSE(SaveNamespace(target.value(), Format::kJson).empty());
+}
+
 // Random bytes must produce errors, never crashes or exceptions.
 TEST(InvalidNamespace, GarbageNeverThrows) {
   std::mt19937 random(12345);

@@ -24,10 +24,10 @@ std::chrono::milliseconds JitteredDelay(std::chrono::milliseconds delay, std::ch
       result = base + Uniform(-spread, spread, random);
       break;
     case config::JitterModel::kFull:
-      result = Uniform(0, base + spread, random);
+      result = base + Uniform(0, spread, random);
       break;
     case config::JitterModel::kEqual:
-      result = base / 2 + Uniform(0, base - base / 2, random) + Uniform(0, spread, random);
+      result = base + Uniform(spread / 2, spread, random);
       break;
   }
   return std::chrono::milliseconds(std::max<int64_t>(0, result));

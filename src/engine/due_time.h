@@ -13,8 +13,9 @@ namespace wal::engine {
 // (per thread; generators are not thread-safe).
 //   none:       delay
 //   plus_minus: delay + U[-jitter, +jitter], clamped at 0
-//   full:       U[0, delay + jitter]
-//   equal:      delay/2 + U[0, delay/2] + U[0, jitter]
+//   full:       delay + U[0, jitter]
+//   equal:      delay + U[jitter/2, jitter]
+// (docs/configuration.md, "delay.jitter_model", documents the same.)
 std::chrono::milliseconds JitteredDelay(std::chrono::milliseconds delay, std::chrono::milliseconds jitter,
                                         config::JitterModel model, std::mt19937_64& random);
 

@@ -13,6 +13,7 @@
 #include "config/config.h"
 #include "engine/engine.h"
 #include "server/grpc_services.h"
+#include "server/health_service.h"
 #include "server/http_gateway.h"
 
 namespace {
@@ -70,7 +71,7 @@ int main(int argc, char** argv) {
 
   wal::server::WriteAheadLogService write_service(engine.get());
   wal::server::AdminService admin_service(engine.get());
-  grpc::EnableDefaultHealthCheckService(true);
+  wal::server::HealthService health_service;
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int grpc_port = 0;
@@ -78,12 +79,15 @@ int main(int argc, char** argv) {
   builder.SetMaxReceiveMessageSize(static_cast<int>(server_config.max_request_bytes));
   builder.RegisterService(&write_service);
   builder.RegisterService(&admin_service);
+  builder.RegisterService(&health_service);
   std::unique_ptr<grpc::Server> grpc_server = builder.BuildAndStart();
   if (!grpc_server || grpc_port == 0) return Fail("grpc: cannot listen on " + server_config.grpc_listen);
 
   wal::server::HttpGateway http(engine.get(), server_config.max_request_bytes);
-  wal::Status http_started = http.Start(server_config.http_listen);
-  if (!http_started.ok()) return Fail(http_started.message());
+  if (!server_config.http_listen.empty()) {  // an empty address turns HTTP off
+    wal::Status http_started = http.Start(server_config.http_listen);
+    if (!http_started.ok()) return Fail(http_started.message());
+  }
 
   spdlog::info("wald serving gRPC on port {} and HTTP on port {} (data {}, namespaces {})", grpc_port, http.port(),
                server_config.data_dir, server_config.namespaces_dir);
@@ -93,6 +97,7 @@ int main(int argc, char** argv) {
   spdlog::info("wald: signal {} received, shutting down", received);
   // Stop taking new calls, let in-flight ones finish (their appends complete
   // through the group commit), then close the logs.
+  health_service.SetServing(false);
   grpc_server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(10));
   http.Stop();
   engine->Shutdown();

@@ -42,7 +42,7 @@ int EnvInt(const char* name, int fallback) {
 }
 
 TEST(CrashTest, KillNineNeverLosesAnAcknowledgedWrite) {
-  const int rounds = EnvInt("WAL_CRASH_ROUNDS", 12);
+  const int rounds = EnvInt("WAL_CRASH_ROUNDS", 25);
   const int writers = 16;
   TempDir dir;
   WaldProcess wald(dir.path());

@@ -74,7 +74,9 @@ pid_t Spawn(const std::vector<std::string>& argv, int stdin_fd, int stdout_fd, c
 CommandResult RunCommand(const std::vector<std::string>& argv, const std::string& input, std::chrono::seconds timeout) {
   int in_pipe[2];
   int out_pipe[2];
-  if (::pipe(in_pipe) != 0 || ::pipe(out_pipe) != 0) return {};
+  // CLOEXEC so the child holds only its own ends (dup2 clears the flag on 0 and 1);
+  // otherwise its inherited copy of the stdin write end would keep EOF from coming.
+  if (::pipe2(in_pipe, O_CLOEXEC) != 0 || ::pipe2(out_pipe, O_CLOEXEC) != 0) return {};
   pid_t pid = Spawn(argv, in_pipe[0], out_pipe[1], "");
   ::close(in_pipe[0]);
   ::close(out_pipe[1]);

@@ -1,0 +1,33 @@
+// grpc.health.v1.Health, served as a generated service so server reflection can
+// describe it. The overall service ("") and wal's own services report SERVING
+// while wald serves and NOT_SERVING once shutdown begins.
+//
+// Threading: all methods are thread-safe.
+#pragma once
+
+#include <atomic>
+
+#include "grpc/health/v1/health.grpc.pb.h"
+
+namespace wal::server {
+
+class HealthService final : public grpc::health::v1::Health::CallbackService {
+ public:
+  void SetServing(bool serving) { serving_.store(serving); }
+
+  grpc::ServerUnaryReactor* Check(grpc::CallbackServerContext* context,
+                                  const grpc::health::v1::HealthCheckRequest* request,
+                                  grpc::health::v1::HealthCheckResponse* response) override;
+  // Sends the current status once, then holds the stream open until the client
+  // cancels or the server shuts down.
+  grpc::ServerWriteReactor<grpc::health::v1::HealthCheckResponse>* Watch(
+      grpc::CallbackServerContext* context, const grpc::health::v1::HealthCheckRequest* request) override;
+
+ private:
+  // The status for `service`, or SERVICE_UNKNOWN for a name wald does not serve.
+  grpc::health::v1::HealthCheckResponse::ServingStatus StatusOf(const std::string& service) const;
+
+  std::atomic<bool> serving_{true};
+};
+
+}  // namespace wal::server
