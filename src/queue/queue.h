@@ -9,6 +9,7 @@
 // queue/backend_registry.cc; the engine does not change.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -22,6 +23,9 @@
 
 namespace wal::queue {
 
+using TimePoint = std::chrono::system_clock::time_point;
+using StatusCallback = std::function<void(const Status&)>;
+
 struct AppendOutcome {
   Durability durability = Durability::kUnknown;
   uint64_t id = 0;  // the entry's position in its log (offset, sequence)
@@ -29,6 +33,22 @@ struct AppendOutcome {
 };
 
 using AppendCallback = std::function<void(const AppendOutcome&)>;
+
+// What the engine hands a backend: opaque record bytes plus the two facts a
+// backend needs to schedule it. Backends never parse `record`.
+struct QueueEntry {
+  std::string record;        // serialized wal.v1.LogRecord
+  TimePoint due{};           // never handed out before this instant
+  std::string ordering_key;  // entries sharing a key keep their order where the backend partitions (Kafka key)
+};
+
+// One entry handed out by Poll().
+struct Delivery {
+  uint64_t id = 0;           // the entry's position; stable across redeliveries of the same entry
+  QueueEntry entry;
+  uint32_t receive_count = 0;  // how often the backend has handed this entry out, where it counts (SQS); else 0
+  std::string receipt;       // backend-private handle (SQS receipt handle, Kafka partition/offset)
+};
 
 struct StoredEntry {
   uint64_t id = 0;
@@ -38,35 +58,87 @@ struct StoredEntry {
 struct BackendStats {
   uint64_t first_id = 0;
   uint64_t log_end = 0;
-  uint64_t consumed = 0;
+  uint64_t consumed = 0;        // every id below this is done
+  uint64_t pending = 0;         // accepted, not yet done (due or not)
+  uint64_t pending_delayed = 0; // of those, not yet due
+  uint64_t in_flight = 0;       // handed out, not yet completed
+  uint64_t dead_letters = 0;    // entries in the DLQ
   uint64_t segments = 0;
   uint64_t bytes = 0;
   bool writable = true;
 };
 
+// Turns a dead-lettered record into the entry to put back on the main queue
+// (the engine resets the attempt count there).
+using RedriveTransform = std::function<Result<QueueEntry>(const std::string& dead_record)>;
+
 class Backend {
  public:
   virtual ~Backend() = default;
 
-  // Makes `record` durable. `callback` runs exactly once: kTrue only when the
-  // record survives kill -9 of this process (and power loss on the embedded log),
+  // ---- Producer side -------------------------------------------------------
+
+  // Makes `entry` durable. `callback` runs exactly once: kTrue only when the
+  // entry survives kill -9 of this process (and power loss on the embedded log),
   // kFalse when it was not stored, kUnknown when that cannot be known. It runs on
   // a backend-owned thread, or inline when the backend refuses at once; it must
   // not block. Thread-safe.
-  virtual void Append(std::string record, AppendCallback callback) = 0;
+  virtual void Append(QueueEntry entry, AppendCallback callback) = 0;
+
+  // ---- Consumer side -------------------------------------------------------
+  //
+  // At-least-once: an entry handed out by Poll and not yet retired (Complete,
+  // Reschedule or DeadLetter whose callback reported OK) is handed out again
+  // after a crash or restart. Every method here is thread-safe; callbacks run on
+  // backend threads and must not block.
+
+  // Hands out up to `max_entries` entries whose due time has passed, in due-time
+  // order (ties in id order), waiting up to `wait` for the first one. An entry
+  // handed out is not handed out again while this process holds it.
+  virtual Result<std::vector<Delivery>> Poll(size_t max_entries, std::chrono::milliseconds wait) = 0;
+
+  // Retires the entry: it is done and is not handed out again.
+  virtual void Complete(const Delivery& delivery, StatusCallback callback) = 0;
+
+  // Replaces the entry with `replacement` (the engine's updated record: attempt
+  // count, error history, new due time). The replacement is durable before the
+  // original is retired, so after a crash exactly one of them is pending, or
+  // both — and then the replacement is recognised as superseding the original,
+  // so an attempt count never goes backwards.
+  virtual void Reschedule(const Delivery& delivery, QueueEntry replacement, StatusCallback callback) = 0;
+
+  // Moves the entry to the namespace's dead-letter queue as `dead_record` (the
+  // engine's record with its last error and attempt history). Durable in the DLQ
+  // before the original is retired.
+  virtual void DeadLetter(const Delivery& delivery, std::string dead_record, StatusCallback callback) = 0;
+
+  // ---- Dead-letter queue administration ------------------------------------
+
+  virtual Result<std::vector<StoredEntry>> ListDeadLetters(uint64_t from_id, size_t limit) = 0;
+  // Puts the given DLQ entries (all of them when `ids` is empty) back on the main
+  // queue through `transform`, durably, then removes them from the DLQ. Returns
+  // how many moved.
+  virtual Result<uint64_t> RedriveDeadLetters(const std::vector<uint64_t>& ids, const RedriveTransform& transform) = 0;
+  // Drops the given DLQ entries (all when `ids` is empty). Returns how many.
+  virtual Result<uint64_t> PurgeDeadLetters(const std::vector<uint64_t>& ids) = 0;
+
+  // ---- Inspection ----------------------------------------------------------
 
   // Reads stored records with id >= from_id, for inspection (walctl log read).
   virtual Result<std::vector<StoredEntry>> Read(uint64_t from_id, size_t limit) = 0;
 
   virtual BackendStats Stats() const = 0;
 
-  // Finishes in-flight appends (their callbacks run), then releases resources.
+  // Finishes in-flight appends and retirements (their callbacks run), then
+  // releases resources. Entries handed out and not retired stay pending.
   virtual Status Close() = 0;
 };
 
 struct BackendContext {
   FileSystem* file_system = nullptr;  // outlives the backend
   std::string data_dir;               // this namespace's private data directory
+  // The namespace's whole config (backend section, DLQ name, consumer settings).
+  // Backends read only their own section plus dlq/consumer/max_payload_bytes.
 };
 
 // Opens the backend the namespace config names. Fails with a clear Status when

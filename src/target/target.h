@@ -1,0 +1,77 @@
+// The seam between the delivery engine and the stores it writes to.
+//
+// A Target applies one mutation (put/delete) or delivers one opaque payload.
+// Targets know nothing about retries, delays or DLQs: they classify each failure
+// as retryable (try again later: network errors, timeouts, 5xx, throttling) or
+// permanent (the same input will never succeed: bad request, value too large),
+// and the engine decides what happens next.
+//
+// Idempotency: at-least-once delivery means a target sees duplicates, so puts
+// and deletes must be idempotent (a repeated put stores the same value; deleting
+// a missing key succeeds).
+//
+// Adding a target means adding a folder under src/target/ and one line to
+// target/target_registry.cc; the engine does not change.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+#include "config/config.h"
+#include "wal/v1/wal.pb.h"
+
+namespace wal::target {
+
+enum class ApplyOutcome { kOk, kRetryable, kPermanent };
+
+struct ApplyResult {
+  ApplyOutcome outcome = ApplyOutcome::kOk;
+  std::string reason;  // why, when not kOk; safe to log (no secrets)
+
+  static ApplyResult Ok() { return {}; }
+  static ApplyResult Retryable(std::string reason) { return {ApplyOutcome::kRetryable, std::move(reason)}; }
+  static ApplyResult Permanent(std::string reason) { return {ApplyOutcome::kPermanent, std::move(reason)}; }
+  bool ok() const { return outcome == ApplyOutcome::kOk; }
+};
+
+// Facts about the entry being delivered, for targets that forward them
+// (HTTP headers, Kafka headers) or need a stable identity (opaque payloads).
+struct DeliveryContext {
+  std::string namespace_name;
+  uint64_t entry_id = 0;
+  uint32_t attempt = 0;        // 1 for the first delivery
+  std::string idempotency_key;
+};
+
+class Target {
+ public:
+  virtual ~Target() = default;
+
+  // Applies one PUT or DELETE. Thread-safe: the engine calls it from several
+  // consumer workers at once (implementations pool or serialise connections).
+  // Blocks for at most the target's configured timeout.
+  virtual ApplyResult ApplyMutation(const v1::Mutation& mutation, const DeliveryContext& context) = 0;
+
+  // Delivers opaque bytes. Targets with no meaning for opaque bytes return
+  // kPermanent with a reason. Thread-safe, bounded like ApplyMutation.
+  virtual ApplyResult DeliverOpaque(std::string_view payload, const DeliveryContext& context) = 0;
+
+  // Checks, before a write is accepted, that this target can ever take the
+  // payload (e.g. memcached's item size limit, a key the store cannot hold).
+  // Returns kInvalidArgument with a message naming the field; never does I/O.
+  virtual Status ValidatePayload(const v1::Payload& payload) const = 0;
+
+  // A quick reachability check (connect, ping). Used at config time, where a
+  // failure is a warning, not a refusal: entries wait until the target is back.
+  virtual Status Probe() = 0;
+};
+
+// Builds the target `config` names. Fails with kInvalidArgument naming the
+// setting when settings are wrong; never fails because the target is
+// unreachable (connections are made lazily).
+Result<std::unique_ptr<Target>> CreateTarget(const config::TargetConfig& config);
+
+}  // namespace wal::target
