@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
-# Installs test-only tools that Debian does not package. grpcurl (used to show
-# that server reflection works with no .proto file) comes from the Go module proxy.
+# Installs test-only tools that Debian does not package: grpcurl (to show that
+# server reflection works with no .proto file) from the Go module proxy, and the
+# Kafka and ElasticMQ servers from Maven Central. Idempotent and cached.
 set -euo pipefail
 export PATH="$HOME/go/bin:$PATH"
-if command -v grpcurl >/dev/null 2>&1; then exit 0; fi
-if ! command -v go >/dev/null 2>&1; then
-  echo "install-test-tools: Go is not installed; installing golang-go" >&2
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq golang-go >/dev/null
+root="$(cd "$(dirname "$0")/.." && pwd)"
+if ! command -v grpcurl >/dev/null 2>&1; then
+  echo "install-test-tools: installing grpcurl"
+  GOFLAGS=-mod=mod go install github.com/fullstorydev/grpcurl/cmd/grpcurl@v1.9.1
 fi
-echo "install-test-tools: installing grpcurl"
-GOFLAGS=-mod=mod go install github.com/fullstorydev/grpcurl/cmd/grpcurl@v1.9.1
+# The brokers the integration tests run, from Maven Central (cached in ~/.m2 and ~/.cache/wal).
+for server in elasticmq kafka; do
+  if [ -x "$root/scripts/test-servers/$server.sh" ]; then
+    bash "$root/scripts/test-servers/$server.sh" fetch
+  fi
+done

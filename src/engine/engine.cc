@@ -6,26 +6,32 @@
 
 #include <chrono>
 #include <mutex>
-#include <nlohmann/json.hpp>
 #include <random>
 #include <set>
 
 #include "engine/due_time.h"
+#include "engine/payload_apply.h"
 
 namespace wal::engine {
 
 using google::protobuf::util::TimeUtil;
-
-struct Engine::NamespaceRuntime {
-  std::shared_ptr<const config::NamespaceConfig> config;
-  std::shared_ptr<queue::Backend> backend;
-};
 
 namespace {
 
 std::mt19937_64& ThreadRandom() {
   thread_local std::mt19937_64 random(std::random_device{}());
   return random;
+}
+
+int64_t NowMillis() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Due times have millisecond resolution; rounding "now" up keeps an entry from
+// ever coming due before acceptance + delay.
+int64_t NowMillisRoundedUp() {
+  return std::chrono::ceil<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 Status ValidateMutation(const v1::Mutation& mutation, std::string_view where) {
@@ -71,22 +77,6 @@ Status ValidatePayload(const v1::Payload& payload) {
   return InvalidArgument("payload: one of opaque, mutation or mutation_set is required");
 }
 
-// Checks a per-request target override with the very rules of a namespace's
-// target section, so both fail with the same messages.
-Status ValidateTargetOverride(const config::NamespaceConfig& namespace_config, const v1::Target& target) {
-  std::string settings_text;
-  auto printed = google::protobuf::util::MessageToJsonString(target.settings(), &settings_text);
-  if (!printed.ok()) return InvalidArgument("target.settings: " + std::string(printed.message()));
-  nlohmann::json document = nlohmann::json::parse(config::NamespaceToJson(namespace_config), nullptr, false);
-  nlohmann::json target_json = nlohmann::json::parse(settings_text, nullptr, false);
-  if (document.is_discarded() || !target_json.is_object()) return InvalidArgument("target.settings: must be an object");
-  target_json["type"] = target.type();
-  document["target"] = std::move(target_json);
-  auto checked = config::NamespaceFromJson(document.dump(), "request");
-  if (!checked.ok()) return checked.status();
-  return Status::Ok();
-}
-
 Result<std::chrono::milliseconds> RequestedDelay(const v1::WriteToLogRequest& request,
                                                  const config::NamespaceConfig& config) {
   std::chrono::milliseconds delay = config.delay.default_delay;
@@ -103,10 +93,24 @@ Result<std::chrono::milliseconds> RequestedDelay(const v1::WriteToLogRequest& re
     delay = std::chrono::milliseconds(TimeUtil::DurationToMilliseconds(duration));
   }
   if (config.delay.max_delay.count() > 0 && delay > config.delay.max_delay) {
-    return InvalidArgument("lifecycle.delay: " + std::to_string(delay.count()) + "ms is over the namespace's max_delay of " +
-                           std::to_string(config.delay.max_delay.count()) + "ms");
+    return InvalidArgument("lifecycle.delay: " + std::to_string(delay.count()) +
+                           "ms is over the namespace's max_delay of " + std::to_string(config.delay.max_delay.count()) +
+                           "ms");
   }
   return JitteredDelay(delay, config.delay.jitter, config.delay.jitter_model, ThreadRandom());
+}
+
+Status ValidateWriteTime(const v1::WriteToLogRequest& request) {
+  if (!request.lifecycle().has_write_time()) return Status::Ok();
+  // Protobuf's Timestamp range: 0001-01-01 to 9999-12-31.
+  constexpr int64_t kMinTimestampSeconds = -62'135'596'800;
+  constexpr int64_t kMaxTimestampSeconds = 253'402'300'799;
+  const auto& write_time = request.lifecycle().write_time();
+  if (write_time.seconds() < kMinTimestampSeconds || write_time.seconds() > kMaxTimestampSeconds ||
+      write_time.nanos() < 0 || write_time.nanos() > 999'999'999) {
+    return InvalidArgument("lifecycle.write_time: out of range");
+  }
+  return Status::Ok();
 }
 
 v1::Durable ToProto(Durability durability) {
@@ -119,17 +123,39 @@ v1::Durable ToProto(Durability durability) {
 }
 
 bool SameBackend(const config::NamespaceConfig& left, const config::NamespaceConfig& right) {
-  config::NamespaceConfig left_backend;
-  config::NamespaceConfig right_backend;
-  left_backend.name = right_backend.name = left.name;
-  left_backend.backend = left.backend;
-  right_backend.backend = right.backend;
-  left_backend.max_payload_bytes = left.max_payload_bytes;
-  right_backend.max_payload_bytes = right.max_payload_bytes;
-  return config::NamespaceToJson(left_backend) == config::NamespaceToJson(right_backend);
+  return left.backend == right.backend && left.max_payload_bytes == right.max_payload_bytes &&
+         left.dlq == right.dlq;
+}
+
+// The key that keeps entries in order where a backend partitions: the first
+// mutation's partition key and key, so writes to one item stay in order.
+std::string OrderingKey(const v1::Payload& payload) {
+  const v1::Mutation* mutation = nullptr;
+  if (payload.has_mutation()) mutation = &payload.mutation();
+  if (payload.has_mutation_set() && payload.mutation_set().mutations_size() > 0) {
+    mutation = &payload.mutation_set().mutations(0);
+  }
+  if (mutation == nullptr) return "";
+  return mutation->table() + "\x1f" + mutation->partition_key() + "\x1f" + mutation->key();
 }
 
 }  // namespace
+
+Result<Role> ParseRole(std::string_view text) {
+  if (text == "producer") return Role::kProducer;
+  if (text == "consumer") return Role::kConsumer;
+  if (text == "both") return Role::kBoth;
+  return InvalidArgument("role: must be producer, consumer or both, got '" + std::string(text) + "'");
+}
+
+std::string_view RoleName(Role role) {
+  switch (role) {
+    case Role::kProducer: return "producer";
+    case Role::kConsumer: return "consumer";
+    case Role::kBoth: return "both";
+  }
+  return "both";
+}
 
 Engine::Engine(EngineOptions options) : options_(std::move(options)) {}
 
@@ -139,14 +165,39 @@ std::string Engine::NamespaceDataDir(const std::string& name) const {
   return JoinPath(JoinPath(options_.data_dir, "namespaces"), name);
 }
 
-Result<std::shared_ptr<Engine::NamespaceRuntime>> Engine::OpenRuntime(const config::NamespaceConfig& config) const {
+Result<std::shared_ptr<NamespaceRuntime>> Engine::OpenRuntime(const config::NamespaceConfig& config) const {
   queue::BackendContext context{options_.file_system, NamespaceDataDir(config.name)};
   WAL_RETURN_IF_ERROR(options_.file_system->CreateDirectories(context.data_dir));
   WAL_ASSIGN_OR_RETURN(std::unique_ptr<queue::Backend> backend, queue::OpenBackend(context, config));
-  auto runtime = std::make_shared<NamespaceRuntime>();
-  runtime->config = std::make_shared<const config::NamespaceConfig>(config);
-  runtime->backend = std::move(backend);
+  auto runtime = std::make_shared<NamespaceRuntime>(config, std::move(backend));
+  RebuildIdempotencyKeys(*runtime);
+  if (delivers()) runtime->StartDelivery();
   return runtime;
+}
+
+void Engine::RebuildIdempotencyKeys(NamespaceRuntime& runtime) const {
+  // Keys of entries still stored in the log come back; the window is measured
+  // from each entry's accepted time.
+  const auto now = std::chrono::system_clock::now();
+  const auto window = std::chrono::seconds(runtime.policy().config->idempotency_window_seconds);
+  queue::BackendStats stats = runtime.backend().Stats();
+  uint64_t next = stats.first_id;
+  size_t remembered = 0;
+  while (next < stats.log_end) {
+    auto entries = runtime.backend().Read(next, 4096);
+    if (!entries.ok() || entries->empty()) break;
+    for (const auto& entry : *entries) {
+      next = entry.id + 1;
+      v1::LogRecord record;
+      if (!record.ParseFromString(entry.record) || record.idempotency_key().empty()) continue;
+      auto accepted = std::chrono::system_clock::time_point(
+          std::chrono::milliseconds(TimeUtil::TimestampToMilliseconds(record.accepted_time())));
+      if (accepted + window <= now) continue;
+      runtime.idempotency().Remember(record.idempotency_key(), entry.id, accepted);
+      ++remembered;
+    }
+  }
+  if (remembered > 0) spdlog::info("namespace {}: {} idempotency keys restored", runtime.name(), remembered);
 }
 
 Result<std::unique_ptr<Engine>> Engine::Create(const EngineOptions& options) {
@@ -167,61 +218,63 @@ Result<std::unique_ptr<Engine>> Engine::Create(const EngineOptions& options) {
     }
     engine->namespaces_[config.name] = std::move(runtime).value();
   }
-  spdlog::info("engine: serving {} namespaces ({} failed) from {}", engine->namespaces_.size(),
-               engine->failed_namespaces_.size(), options.namespaces_dir);
+  spdlog::info("engine: serving {} namespaces ({} failed) from {}, role {}", engine->namespaces_.size(),
+               engine->failed_namespaces_.size(), options.namespaces_dir, RoleName(options.role));
   return engine;
 }
 
-std::shared_ptr<Engine::NamespaceRuntime> Engine::Find(const std::string& name) const {
+std::shared_ptr<NamespaceRuntime> Engine::Find(const std::string& name) const {
   std::shared_lock lock(mutex_);
   auto found = namespaces_.find(name);
   return found == namespaces_.end() ? nullptr : found->second;
 }
 
+Result<std::shared_ptr<NamespaceRuntime>> Engine::Runtime(const std::string& name) const {
+  auto runtime = Find(name);
+  if (!runtime) return NotFound("namespace " + name + " does not exist");
+  return runtime;
+}
+
 void Engine::WriteToLog(const v1::WriteToLogRequest& request, WriteCallback done) {
   auto reject = [&done](Status status) { done(WriteOutcome{std::move(status), {}}); };
+  if (!accepts_writes()) {
+    return reject(FailedPrecondition("this wald instance has role consumer and takes no writes"));
+  }
   if (request.namespace_().empty()) return reject(InvalidArgument("namespace: is required"));
   std::shared_ptr<NamespaceRuntime> runtime = Find(request.namespace_());
   if (!runtime) {
     std::shared_lock lock(mutex_);
+    if (shut_down_) return reject(Unavailable("wald is shutting down"));
     auto failed = failed_namespaces_.find(request.namespace_());
     if (failed != failed_namespaces_.end()) {
       return reject(Unavailable("namespace " + request.namespace_() + " is not served: " + failed->second.message()));
     }
     return reject(NotFound("namespace " + request.namespace_() + " does not exist"));
   }
-  const config::NamespaceConfig& config = *runtime->config;
+  const NamespaceRuntime::Policy policy = runtime->policy();
+  const config::NamespaceConfig& config = *policy.config;
 
   Status payload_status = ValidatePayload(request.payload());
   if (!payload_status.ok()) return reject(std::move(payload_status));
   const size_t payload_bytes = request.payload().ByteSizeLong();
   if (payload_bytes > config.max_payload_bytes) {
-    return reject(InvalidArgument("payload: " + std::to_string(payload_bytes) + " bytes is over namespace " + config.name +
-                                  "'s max_payload_bytes of " + std::to_string(config.max_payload_bytes)));
+    return reject(InvalidArgument("payload: " + std::to_string(payload_bytes) + " bytes is over namespace " +
+                                  config.name + "'s max_payload_bytes of " + std::to_string(config.max_payload_bytes)));
   }
   if (request.has_target()) {
-    Status target_status = ValidateTargetOverride(config, request.target());
-    if (!target_status.ok()) return reject(std::move(target_status));
+    auto target_config = TargetConfigFromOverride(config, request.target());
+    if (!target_config.ok()) return reject(target_config.status());
+  } else if (policy.target) {
+    // The namespace's target says now whether it could ever take this payload.
+    Status acceptable = policy.target->ValidatePayload(request.payload());
+    if (!acceptable.ok()) return reject(std::move(acceptable));
   }
-  // Protobuf's Timestamp range: 0001-01-01 to 9999-12-31.
-  constexpr int64_t kMinTimestampSeconds = -62'135'596'800;
-  constexpr int64_t kMaxTimestampSeconds = 253'402'300'799;
-  const auto& write_time = request.lifecycle().write_time();
-  if (request.lifecycle().has_write_time() &&
-      (write_time.seconds() < kMinTimestampSeconds || write_time.seconds() > kMaxTimestampSeconds ||
-       write_time.nanos() < 0 || write_time.nanos() > 999'999'999)) {
-    return reject(InvalidArgument("lifecycle.write_time: out of range"));
-  }
+  Status write_time_status = ValidateWriteTime(request);
+  if (!write_time_status.ok()) return reject(std::move(write_time_status));
   auto delay = RequestedDelay(request, config);
   if (!delay.ok()) return reject(delay.status());
-  if (!config.flags.wal_enabled) {
-    return reject(FailedPrecondition("namespace " + config.name +
-                                     " has wal_enabled=false, which applies writes straight to the target; "
-                                     "this build has no delivery targets, so the write was not taken"));
-  }
 
-  const auto now = std::chrono::system_clock::now();
-  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+  const int64_t now_ms = NowMillisRoundedUp();
   v1::LogRecord record;
   record.set_namespace_(config.name);
   *record.mutable_payload() = request.payload();
@@ -232,17 +285,60 @@ void Engine::WriteToLog(const v1::WriteToLogRequest& request, WriteCallback done
   *record.mutable_due_time() = TimeUtil::MillisecondsToTimestamp(now_ms + delay->count());
   record.set_idempotency_key(request.idempotency_key());
 
-  std::string serialized;
-  if (!record.SerializeToString(&serialized)) return reject(Internal("could not serialize the log record"));
+  const std::string idempotency_key = request.idempotency_key();
+  if (!idempotency_key.empty()) {
+    auto answer_duplicate = [done](const v1::WriteToLogResponse& response) { done(WriteOutcome{Status::Ok(), response}); };
+    auto claim = runtime->idempotency().Begin(idempotency_key, std::chrono::system_clock::now(), answer_duplicate);
+    if (claim != IdempotencyTable::Claim::kFirst) return;
+    // The first writer of a key also answers the waiters that arrive meanwhile.
+    done = [runtime, idempotency_key, done = std::move(done)](WriteOutcome outcome) {
+      v1::WriteToLogResponse for_table = outcome.response;
+      if (!outcome.rejection.ok()) for_table.set_durable(v1::FALSE);
+      runtime->idempotency().Finish(idempotency_key, for_table, std::chrono::system_clock::now());
+      done(std::move(outcome));
+    };
+  }
+
+  if (!config.flags.wal_enabled) return ApplySynchronously(std::move(runtime), std::move(record), std::move(done));
+
+  const auto due = queue::TimePoint(std::chrono::milliseconds(now_ms + delay->count()));
+  queue::QueueEntry entry{record.SerializeAsString(), due, OrderingKey(request.payload())};
   // The runtime is captured so a concurrent delete cannot close the backend under
   // an append that is still in flight.
-  runtime->backend->Append(std::move(serialized), [runtime, done = std::move(done)](const queue::AppendOutcome& outcome) {
+  runtime->backend().Append(std::move(entry), [runtime, done = std::move(done)](const queue::AppendOutcome& outcome) {
     WriteOutcome result;
     result.response.set_durable(ToProto(outcome.durability));
     if (outcome.durability != Durability::kFalse) result.response.set_id(outcome.id);
     if (!outcome.status.ok()) result.response.set_message(outcome.status.ToString());
     done(std::move(result));
   });
+}
+
+void Engine::ApplySynchronously(std::shared_ptr<NamespaceRuntime> runtime, v1::LogRecord record, WriteCallback done) {
+  auto task = [runtime, record = std::move(record), done]() {
+    WriteOutcome outcome;
+    auto target = runtime->TargetFor(record);
+    if (!target.ok()) {
+      outcome.response.set_durable(v1::FALSE);
+      outcome.response.set_message("wal_enabled=false and the target is unavailable: " + target.status().message());
+      return done(std::move(outcome));
+    }
+    target::DeliveryContext context{runtime->name(), 0, 1, record.idempotency_key()};
+    target::ApplyResult result = ApplyPayload(**target, record, context);
+    if (result.ok()) {
+      runtime->counters().delivered.fetch_add(1);
+      outcome.response.set_durable(v1::TRUE);
+      outcome.response.set_message("applied to the target directly (wal_enabled=false)");
+    } else {
+      runtime->counters().failed_applies.fetch_add(1);
+      outcome.response.set_durable(v1::FALSE);
+      outcome.response.set_message(std::string("wal_enabled=false: the target refused the write (") +
+                                   (result.outcome == target::ApplyOutcome::kPermanent ? "permanent" : "retryable") +
+                                   "): " + result.reason);
+    }
+    done(std::move(outcome));
+  };
+  if (!bypass_executor_.Submit(task)) done(WriteOutcome{Unavailable("wald is shutting down"), {}});
 }
 
 std::vector<std::string> Engine::ListNamespaces() const {
@@ -255,42 +351,50 @@ std::vector<std::string> Engine::ListNamespaces() const {
 Result<config::NamespaceConfig> Engine::GetNamespace(const std::string& name) const {
   auto runtime = Find(name);
   if (!runtime) return NotFound("namespace " + name + " does not exist");
-  return *runtime->config;
+  return *runtime->policy().config;
 }
 
-Status Engine::ApplyNamespace(const config::NamespaceConfig& config) {
+Status Engine::ApplyNamespace(const config::NamespaceConfig& requested) {
+  config::NamespaceConfig config = requested;
+  config::FillNamespaceDefaults(&config);
   WAL_RETURN_IF_ERROR(config::ValidateNamespace(config));
   std::lock_guard admin_lock(admin_mutex_);
   std::shared_ptr<NamespaceRuntime> existing = Find(config.name);
-  std::shared_ptr<NamespaceRuntime> replacement;
-  if (existing && SameBackend(*existing->config, config)) {
-    // Policy-only change (flags, target, backoff...): keep the open backend.
-    replacement = std::make_shared<NamespaceRuntime>();
-    replacement->config = std::make_shared<const config::NamespaceConfig>(config);
-    replacement->backend = existing->backend;
-  } else {
-    if (existing) {
+  if (existing && SameBackend(*existing->policy().config, config)) {
+    // A policy change (flags, target, backoff, delays) keeps the open backend and
+    // takes effect for the very next write and delivery.
+    WAL_RETURN_IF_ERROR(config::SaveNamespaceFile(options_.file_system, options_.namespaces_dir, config)
+                            .WithContext("saving namespace " + config.name));
+    existing->SetPolicy(config);
+    spdlog::info("namespace {} applied (policy change)", config.name);
+    return Status::Ok();
+  }
+  if (existing) {
+    {
       std::unique_lock lock(mutex_);
       namespaces_.erase(config.name);
     }
-    if (existing) (void)existing->backend->Close();
-    auto opened = OpenRuntime(config);
-    if (!opened.ok()) {
-      if (existing) {
+    (void)existing->Close();
+  }
+  auto opened = OpenRuntime(config);
+  if (!opened.ok()) {
+    if (existing) {
+      // Keep serving the old definition.
+      auto reopened = OpenRuntime(*existing->policy().config);
+      if (reopened.ok()) {
         std::unique_lock lock(mutex_);
-        namespaces_[config.name] = existing;  // keep serving the old definition
+        namespaces_[config.name] = std::move(reopened).value();
       }
-      return opened.status();
     }
-    replacement = std::move(opened).value();
+    return opened.status();
   }
   Status saved = config::SaveNamespaceFile(options_.file_system, options_.namespaces_dir, config);
   if (!saved.ok()) {
-    if (!existing) (void)replacement->backend->Close();
+    (void)(*opened)->Close();
     return saved.WithContext("saving namespace " + config.name);
   }
   std::unique_lock lock(mutex_);
-  namespaces_[config.name] = std::move(replacement);
+  namespaces_[config.name] = std::move(opened).value();
   failed_namespaces_.erase(config.name);
   spdlog::info("namespace {} applied", config.name);
   return Status::Ok();
@@ -311,7 +415,7 @@ Status Engine::DeleteNamespace(const std::string& name, bool purge_data) {
     }
     failed_namespaces_.erase(name);
   }
-  if (existing) WAL_RETURN_IF_ERROR(existing->backend->Close());
+  if (existing) WAL_RETURN_IF_ERROR(existing->Close());
   Status removed = config::DeleteNamespaceFile(options_.file_system, options_.namespaces_dir, name);
   if (!removed.ok() && removed.code() != StatusCode::kNotFound) return removed;
   if (purge_data) WAL_RETURN_IF_ERROR(options_.file_system->RemoveAll(NamespaceDataDir(name)));
@@ -324,17 +428,21 @@ Result<std::vector<v1::NamespaceStatus>> Engine::NamespaceStatuses(const std::st
   std::vector<v1::NamespaceStatus> statuses;
   for (const auto& [namespace_name, runtime] : namespaces_) {
     if (!name.empty() && name != namespace_name) continue;
-    queue::BackendStats stats = runtime->backend->Stats();
+    queue::BackendStats stats = runtime->backend().Stats();
     v1::NamespaceStatus& status = statuses.emplace_back();
     status.set_name(namespace_name);
-    status.set_backend(std::string(config::BackendTypeName(runtime->config->backend.type)));
+    status.set_backend(std::string(config::BackendTypeName(runtime->policy().config->backend.type)));
     status.set_first_id(stats.first_id);
     status.set_log_end(stats.log_end);
     status.set_consumed(stats.consumed);
-    status.set_pending(stats.log_end - std::min(stats.log_end, stats.consumed));
+    status.set_pending(stats.pending);
+    status.set_pending_delayed(stats.pending_delayed);
+    status.set_in_flight(stats.in_flight);
+    status.set_dead_letters(stats.dead_letters);
     status.set_segments(stats.segments);
     status.set_bytes(stats.bytes);
     status.set_writable(stats.writable);
+    status.set_role(std::string(RoleName(options_.role)));
     if (!stats.writable) status.set_error("the log refused further writes after a failed fsync; restart to recover");
   }
   for (const auto& [namespace_name, error] : failed_namespaces_) {
@@ -348,20 +456,59 @@ Result<std::vector<v1::NamespaceStatus>> Engine::NamespaceStatuses(const std::st
   return statuses;
 }
 
-Result<std::vector<Engine::RecordAt>> Engine::ReadLog(const std::string& name, uint64_t from_id, size_t limit) const {
-  auto runtime = Find(name);
-  if (!runtime) return NotFound("namespace " + name + " does not exist");
-  WAL_ASSIGN_OR_RETURN(auto entries, runtime->backend->Read(from_id, limit));
-  std::vector<RecordAt> records;
+namespace {
+
+Result<std::vector<Engine::RecordAt>> ParseRecords(const std::string& name, std::vector<queue::StoredEntry> entries) {
+  std::vector<Engine::RecordAt> records;
   records.reserve(entries.size());
   for (const auto& entry : entries) {
-    RecordAt& at = records.emplace_back();
+    Engine::RecordAt& at = records.emplace_back();
     at.id = entry.id;
     if (!at.record.ParseFromString(entry.record)) {
       return Corruption("namespace " + name + ": entry " + std::to_string(entry.id) + " is not a valid record");
     }
   }
   return records;
+}
+
+}  // namespace
+
+Result<std::vector<Engine::RecordAt>> Engine::ReadLog(const std::string& name, uint64_t from_id, size_t limit) const {
+  auto runtime = Find(name);
+  if (!runtime) return NotFound("namespace " + name + " does not exist");
+  WAL_ASSIGN_OR_RETURN(auto entries, runtime->backend().Read(from_id, limit));
+  return ParseRecords(name, std::move(entries));
+}
+
+Result<std::vector<Engine::RecordAt>> Engine::ListDeadLetters(const std::string& name, uint64_t from_id,
+                                                               size_t limit) const {
+  auto runtime = Find(name);
+  if (!runtime) return NotFound("namespace " + name + " does not exist");
+  WAL_ASSIGN_OR_RETURN(auto entries, runtime->backend().ListDeadLetters(from_id, limit));
+  return ParseRecords(name, std::move(entries));
+}
+
+Result<uint64_t> Engine::RedriveDeadLetters(const std::string& name, const std::vector<uint64_t>& ids) {
+  auto runtime = Find(name);
+  if (!runtime) return NotFound("namespace " + name + " does not exist");
+  auto transform = [](const std::string& dead_record) -> Result<queue::QueueEntry> {
+    v1::LogRecord record;
+    if (!record.ParseFromString(dead_record)) return Corruption("a dead letter is not a valid record");
+    // A redriven entry starts over: attempts and errors reset, due now.
+    record.set_attempt(0);
+    record.clear_errors();
+    const int64_t now_ms = NowMillis();
+    *record.mutable_due_time() = TimeUtil::MillisecondsToTimestamp(now_ms);
+    return queue::QueueEntry{record.SerializeAsString(), queue::TimePoint(std::chrono::milliseconds(now_ms)),
+                             OrderingKey(record.payload())};
+  };
+  return runtime->backend().RedriveDeadLetters(ids, transform);
+}
+
+Result<uint64_t> Engine::PurgeDeadLetters(const std::string& name, const std::vector<uint64_t>& ids) {
+  auto runtime = Find(name);
+  if (!runtime) return NotFound("namespace " + name + " does not exist");
+  return runtime->backend().PurgeDeadLetters(ids);
 }
 
 void Engine::Shutdown() {
@@ -372,8 +519,9 @@ void Engine::Shutdown() {
     shut_down_ = true;
     closing.swap(namespaces_);
   }
+  bypass_executor_.Shutdown();
   for (auto& [name, runtime] : closing) {
-    Status closed = runtime->backend->Close();
+    Status closed = runtime->Close();
     if (!closed.ok()) spdlog::error("namespace {}: close failed: {}", name, closed.ToString());
   }
 }

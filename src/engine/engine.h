@@ -1,10 +1,11 @@
-// The engine: wal's policy layer. It owns every namespace's runtime (config +
-// queue backend) and implements the write path and the admin operations.
-// It knows nothing about gRPC, HTTP, files or brokers: the server calls it, and
-// it calls queue::Backend.
+// The engine: wal's policy layer. It owns every namespace's runtime (policy,
+// queue backend, delivery workers) and implements the write path, delivery and
+// the admin operations. It knows nothing about gRPC, HTTP, files or brokers: the
+// server calls it, and it calls queue::Backend and target::Target.
 //
 // Threading: every public method is thread-safe. WriteToLog never blocks on I/O;
-// its callback runs on a backend thread (or inline when the request is refused).
+// its callback runs on a backend thread, an executor thread (wal_enabled=false),
+// or inline when the request is refused.
 #pragma once
 
 #include <functional>
@@ -17,17 +18,24 @@
 #include "common/file_system.h"
 #include "common/status.h"
 #include "config/config.h"
-#include "queue/queue.h"
+#include "engine/executor.h"
+#include "engine/namespace_runtime.h"
 #include "wal/v1/admin.pb.h"
 #include "wal/v1/record.pb.h"
 #include "wal/v1/wal.pb.h"
 
 namespace wal::engine {
 
+enum class Role { kProducer, kConsumer, kBoth };
+
+Result<Role> ParseRole(std::string_view text);
+std::string_view RoleName(Role role);
+
 struct EngineOptions {
   FileSystem* file_system = nullptr;  // outlives the engine
   std::string data_dir;               // namespaces' data lives in <data_dir>/namespaces/<name>
   std::string namespaces_dir;         // namespace config files (loaded at start, saved by admin)
+  Role role = Role::kBoth;            // producers accept writes; consumers deliver
 };
 
 // What a write came to. A non-OK `rejection` means the request itself was refused
@@ -42,14 +50,16 @@ using WriteCallback = std::function<void(WriteOutcome)>;
 
 class Engine {
  public:
-  // Loads every namespace file in options.namespaces_dir and opens its backend.
-  // A bad file or a namespace whose backend fails to open is logged and reported
-  // by NamespaceStatuses(); it never stops the others.
+  // Loads every namespace file in options.namespaces_dir, opens its backend and,
+  // for consumer roles, starts its delivery workers. A bad file or a namespace
+  // whose backend fails to open is logged and reported by NamespaceStatuses();
+  // it never stops the others.
   static Result<std::unique_ptr<Engine>> Create(const EngineOptions& options);
   ~Engine();
 
-  // Validates, stamps (accepted time, due time) and appends the request. `done`
-  // runs exactly once. The request is not referenced after this returns.
+  // Validates, stamps (accepted time, due time) and appends the request, or with
+  // wal_enabled=false applies it to the target at once. `done` runs exactly once.
+  // The request is not referenced after this returns.
   void WriteToLog(const v1::WriteToLogRequest& request, WriteCallback done);
 
   std::vector<std::string> ListNamespaces() const;
@@ -71,16 +81,29 @@ class Engine {
   };
   Result<std::vector<RecordAt>> ReadLog(const std::string& name, uint64_t from_id, size_t limit) const;
 
-  // Stops accepting writes, waits for in-flight appends, closes every backend.
+  Result<std::vector<RecordAt>> ListDeadLetters(const std::string& name, uint64_t from_id, size_t limit) const;
+  // Puts dead letters back (all when `ids` is empty) with attempts and errors
+  // reset, due now. Returns how many.
+  Result<uint64_t> RedriveDeadLetters(const std::string& name, const std::vector<uint64_t>& ids);
+  Result<uint64_t> PurgeDeadLetters(const std::string& name, const std::vector<uint64_t>& ids);
+
+  // Delivery counters of a namespace (tests, metrics).
+  Result<std::shared_ptr<NamespaceRuntime>> Runtime(const std::string& name) const;
+
+  // Stops accepting writes, waits for in-flight appends, stops delivery, closes
+  // every backend. Idempotent.
   void Shutdown();
 
  private:
-  struct NamespaceRuntime;
   explicit Engine(EngineOptions options);
 
   Result<std::shared_ptr<NamespaceRuntime>> OpenRuntime(const config::NamespaceConfig& config) const;
+  void RebuildIdempotencyKeys(NamespaceRuntime& runtime) const;
   std::shared_ptr<NamespaceRuntime> Find(const std::string& name) const;
   std::string NamespaceDataDir(const std::string& name) const;
+  bool delivers() const { return options_.role != Role::kProducer; }
+  bool accepts_writes() const { return options_.role != Role::kConsumer; }
+  void ApplySynchronously(std::shared_ptr<NamespaceRuntime> runtime, v1::LogRecord record, WriteCallback done);
 
   EngineOptions options_;
   mutable std::shared_mutex mutex_;
@@ -88,6 +111,8 @@ class Engine {
   std::map<std::string, Status> failed_namespaces_;  // name -> why it is not served
   std::mutex admin_mutex_;  // serialises apply/delete so file and map stay in step
   bool shut_down_ = false;
+  // Runs target applies for namespaces with wal_enabled=false, off the RPC threads.
+  BlockingExecutor bypass_executor_{8};
 };
 
 }  // namespace wal::engine

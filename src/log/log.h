@@ -104,6 +104,10 @@ class Log {
 
   virtual LogStats Stats() const = 0;
 
+  // The first id of every stored segment, oldest first (the last one is the
+  // active segment). Consumers use it to see which ids pin which segment.
+  virtual std::vector<uint64_t> SegmentFirstIds() const { return {}; }
+
   // Waits for queued appends to finish (their callbacks run), then closes files.
   // Appends after Close() get kFalse. Idempotent.
   virtual Status Close() = 0;

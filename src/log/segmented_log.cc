@@ -59,6 +59,7 @@ class SegmentedLog final : public Log {
   Result<std::vector<LogEntry>> Read(uint64_t from_id, size_t max_entries, size_t max_bytes) override;
   Status CommitConsumed(uint64_t consumed_id) override;
   LogStats Stats() const override;
+  std::vector<uint64_t> SegmentFirstIds() const override;
   Status Close() override;
 
  private:
@@ -454,6 +455,14 @@ LogStats SegmentedLog::Stats() const {
   stats.appends = appends_;
   stats.poisoned = poisoned_;
   return stats;
+}
+
+std::vector<uint64_t> SegmentedLog::SegmentFirstIds() const {
+  std::lock_guard lock(mutex_);
+  std::vector<uint64_t> first_ids;
+  first_ids.reserve(segments_.size());
+  for (const auto& segment : segments_) first_ids.push_back(segment->first_id);
+  return first_ids;
 }
 
 Status SegmentedLog::Close() {

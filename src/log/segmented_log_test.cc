@@ -394,6 +394,15 @@ TEST_F(SegmentedLogTest, SegmentRollReadAcrossAndRetention) {
   LogStats stats = log->Stats();
   ASSERT_GT(stats.segments, 5u);
   EXPECT_EQ(stats.segments, SegmentNames().size());
+  std::vector<uint64_t> first_ids = log->SegmentFirstIds();
+  ASSERT_EQ(first_ids.size(), stats.segments);
+  EXPECT_EQ(first_ids.front(), 0u);
+  for (size_t i = 0; i < first_ids.size(); ++i) {
+    EXPECT_EQ(SegmentNames()[i], SegmentFileName(first_ids[i]));
+    if (i > 0) {
+      EXPECT_LT(first_ids[i - 1], first_ids[i]);
+    }
+  }
 
   // Reads starting anywhere, with any limit, cross segment boundaries seamlessly.
   for (uint64_t from = 0; from < kEntries; from += 7) {
@@ -417,6 +426,7 @@ TEST_F(SegmentedLogTest, SegmentRollReadAcrossAndRetention) {
   EXPECT_GT(after.first_id, 0u);
   EXPECT_LE(after.first_id, consumed);  // the segment holding `consumed` is kept
   EXPECT_EQ(after.segments, SegmentNames().size());
+  EXPECT_EQ(log->SegmentFirstIds().front(), after.first_id);
   EXPECT_LT(after.bytes, stats.bytes);
   // Reading from before first_id starts at first_id.
   auto entries = ReadAll(log.get(), 0);

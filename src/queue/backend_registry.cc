@@ -1,5 +1,7 @@
+#include "queue/kafka/kafka_backend.h"
 #include "queue/local/local_backend.h"
 #include "queue/queue.h"
+#include "queue/sqs/sqs_backend.h"
 
 namespace wal::queue {
 
@@ -8,8 +10,9 @@ Result<std::unique_ptr<Backend>> OpenBackend(const BackendContext& context, cons
     case config::BackendType::kLocal:
       return local::OpenLocalBackend(context, config);
     case config::BackendType::kKafka:
+      return kafka::OpenKafkaBackend(context, config);
     case config::BackendType::kSqs:
-      break;
+      return sqs::OpenSqsBackend(context, config);
   }
   return Unavailable("namespace " + config.name + ": backend '" +
                      std::string(config::BackendTypeName(config.backend.type)) +

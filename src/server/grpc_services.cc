@@ -61,26 +61,69 @@ Status GetStatus(engine::Engine& engine, const v1::GetStatusRequest& request, v1
   return Status::Ok();
 }
 
-Status ReadLog(engine::Engine& engine, const v1::ReadLogRequest& request, v1::ReadLogResponse* response) {
-  constexpr uint32_t kDefaultLimit = 100;
-  constexpr uint32_t kMaxLimit = 10000;
-  uint32_t limit = request.limit() == 0 ? kDefaultLimit : request.limit();
-  if (limit > kMaxLimit) return InvalidArgument("limit: at most " + std::to_string(kMaxLimit));
-  WAL_ASSIGN_OR_RETURN(auto records, engine.ReadLog(request.namespace_(), request.from_id(), limit));
-  uint64_t next_id = request.from_id();
+namespace {
+
+constexpr uint32_t kDefaultReadLimit = 100;
+constexpr uint32_t kMaxReadLimit = 10000;
+
+Result<uint32_t> ReadLimit(uint32_t requested) {
+  uint32_t limit = requested == 0 ? kDefaultReadLimit : requested;
+  if (limit > kMaxReadLimit) return InvalidArgument("limit: at most " + std::to_string(kMaxReadLimit));
+  return limit;
+}
+
+// Fills `views` with the records in their proto-field-name JSON form; returns the
+// id after the last one (or `from_id` when there are none).
+Result<uint64_t> FillViews(const std::vector<engine::Engine::RecordAt>& records, uint64_t from_id,
+                           google::protobuf::RepeatedPtrField<v1::LogRecordView>* views) {
+  uint64_t next_id = from_id;
+  google::protobuf::util::JsonPrintOptions print_options;
+  print_options.preserve_proto_field_names = true;
   for (const auto& at : records) {
-    v1::LogRecordView* view = response->add_entries();
+    v1::LogRecordView* view = views->Add();
     view->set_id(at.id);
     std::string json;
-    google::protobuf::util::JsonPrintOptions print_options;
-    print_options.preserve_proto_field_names = true;
     auto printed = google::protobuf::util::MessageToJsonString(at.record, &json, print_options);
     if (!printed.ok()) return Internal("entry " + std::to_string(at.id) + ": " + std::string(printed.message()));
     auto parsed = google::protobuf::util::JsonStringToMessage(json, view->mutable_record());
     if (!parsed.ok()) return Internal("entry " + std::to_string(at.id) + ": " + std::string(parsed.message()));
     next_id = at.id + 1;
   }
+  return next_id;
+}
+
+}  // namespace
+
+Status ReadLog(engine::Engine& engine, const v1::ReadLogRequest& request, v1::ReadLogResponse* response) {
+  WAL_ASSIGN_OR_RETURN(uint32_t limit, ReadLimit(request.limit()));
+  WAL_ASSIGN_OR_RETURN(auto records, engine.ReadLog(request.namespace_(), request.from_id(), limit));
+  WAL_ASSIGN_OR_RETURN(uint64_t next_id, FillViews(records, request.from_id(), response->mutable_entries()));
   response->set_next_id(next_id);
+  return Status::Ok();
+}
+
+Status ListDeadLetters(engine::Engine& engine, const v1::ListDeadLettersRequest& request,
+                       v1::ListDeadLettersResponse* response) {
+  WAL_ASSIGN_OR_RETURN(uint32_t limit, ReadLimit(request.limit()));
+  WAL_ASSIGN_OR_RETURN(auto records, engine.ListDeadLetters(request.namespace_(), request.from_id(), limit));
+  WAL_ASSIGN_OR_RETURN(uint64_t next_id, FillViews(records, request.from_id(), response->mutable_entries()));
+  response->set_next_id(next_id);
+  return Status::Ok();
+}
+
+Status RedriveDeadLetters(engine::Engine& engine, const v1::RedriveDeadLettersRequest& request,
+                          v1::RedriveDeadLettersResponse* response) {
+  std::vector<uint64_t> ids(request.ids().begin(), request.ids().end());
+  WAL_ASSIGN_OR_RETURN(uint64_t redriven, engine.RedriveDeadLetters(request.namespace_(), ids));
+  response->set_redriven(redriven);
+  return Status::Ok();
+}
+
+Status PurgeDeadLetters(engine::Engine& engine, const v1::PurgeDeadLettersRequest& request,
+                        v1::PurgeDeadLettersResponse* response) {
+  std::vector<uint64_t> ids(request.ids().begin(), request.ids().end());
+  WAL_ASSIGN_OR_RETURN(uint64_t purged, engine.PurgeDeadLetters(request.namespace_(), ids));
+  response->set_purged(purged);
   return Status::Ok();
 }
 
@@ -118,6 +161,28 @@ grpc::ServerUnaryReactor* AdminService::GetStatus(grpc::CallbackServerContext* c
 grpc::ServerUnaryReactor* AdminService::ReadLog(grpc::CallbackServerContext* context, const v1::ReadLogRequest* request,
                                                 v1::ReadLogResponse* response) {
   return FinishNow(context, admin::ReadLog(*engine_, *request, response));
+}
+
+}  // namespace wal::server
+
+namespace wal::server {
+
+grpc::ServerUnaryReactor* AdminService::ListDeadLetters(grpc::CallbackServerContext* context,
+                                                        const v1::ListDeadLettersRequest* request,
+                                                        v1::ListDeadLettersResponse* response) {
+  return FinishNow(context, admin::ListDeadLetters(*engine_, *request, response));
+}
+
+grpc::ServerUnaryReactor* AdminService::RedriveDeadLetters(grpc::CallbackServerContext* context,
+                                                           const v1::RedriveDeadLettersRequest* request,
+                                                           v1::RedriveDeadLettersResponse* response) {
+  return FinishNow(context, admin::RedriveDeadLetters(*engine_, *request, response));
+}
+
+grpc::ServerUnaryReactor* AdminService::PurgeDeadLetters(grpc::CallbackServerContext* context,
+                                                         const v1::PurgeDeadLettersRequest* request,
+                                                         v1::PurgeDeadLettersResponse* response) {
+  return FinishNow(context, admin::PurgeDeadLetters(*engine_, *request, response));
 }
 
 }  // namespace wal::server

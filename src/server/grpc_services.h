@@ -39,6 +39,15 @@ class AdminService final : public v1::Admin::CallbackService {
                                       v1::GetStatusResponse* response) override;
   grpc::ServerUnaryReactor* ReadLog(grpc::CallbackServerContext* context, const v1::ReadLogRequest* request,
                                     v1::ReadLogResponse* response) override;
+  grpc::ServerUnaryReactor* ListDeadLetters(grpc::CallbackServerContext* context,
+                                            const v1::ListDeadLettersRequest* request,
+                                            v1::ListDeadLettersResponse* response) override;
+  grpc::ServerUnaryReactor* RedriveDeadLetters(grpc::CallbackServerContext* context,
+                                               const v1::RedriveDeadLettersRequest* request,
+                                               v1::RedriveDeadLettersResponse* response) override;
+  grpc::ServerUnaryReactor* PurgeDeadLetters(grpc::CallbackServerContext* context,
+                                             const v1::PurgeDeadLettersRequest* request,
+                                             v1::PurgeDeadLettersResponse* response) override;
 
  private:
   engine::Engine* engine_;
@@ -53,6 +62,12 @@ Status ApplyNamespace(engine::Engine& engine, const v1::ApplyNamespaceRequest& r
 Status DeleteNamespace(engine::Engine& engine, const v1::DeleteNamespaceRequest& request);
 Status GetStatus(engine::Engine& engine, const v1::GetStatusRequest& request, v1::GetStatusResponse* response);
 Status ReadLog(engine::Engine& engine, const v1::ReadLogRequest& request, v1::ReadLogResponse* response);
+Status ListDeadLetters(engine::Engine& engine, const v1::ListDeadLettersRequest& request,
+                       v1::ListDeadLettersResponse* response);
+Status RedriveDeadLetters(engine::Engine& engine, const v1::RedriveDeadLettersRequest& request,
+                          v1::RedriveDeadLettersResponse* response);
+Status PurgeDeadLetters(engine::Engine& engine, const v1::PurgeDeadLettersRequest& request,
+                        v1::PurgeDeadLettersResponse* response);
 }  // namespace admin
 
 }  // namespace wal::server

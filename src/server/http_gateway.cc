@@ -157,6 +157,48 @@ void HttpGateway::RegisterRoutes() {
     SendMessage(response, result);
   });
 
+  server.Get(R"(/v1/namespaces/([^/:]+)/dlq)", [this](const httplib::Request& request, httplib::Response& response) {
+    v1::ListDeadLettersRequest list;
+    list.set_namespace_(request.matches[1]);
+    auto from = ParseUnsigned(request, "from", 0);
+    if (!from.ok()) return SendError(response, from.status());
+    auto limit = ParseUnsigned(request, "limit", 100);
+    if (!limit.ok()) return SendError(response, limit.status());
+    if (*limit > 10000) return SendError(response, InvalidArgument("query parameter limit: at most 10000"));
+    list.set_from_id(*from);
+    list.set_limit(static_cast<uint32_t>(*limit));
+    v1::ListDeadLettersResponse result;
+    Status status = admin::ListDeadLetters(*engine_, list, &result);
+    if (!status.ok()) return SendError(response, status);
+    SendMessage(response, result);
+  });
+
+  server.Post(R"(/v1/namespaces/([^/:]+)/dlq:redrive)", [this](const httplib::Request& request, httplib::Response& response) {
+    v1::RedriveDeadLettersRequest redrive;
+    if (!request.body.empty()) {
+      Status parsed = ParseBody(request, &redrive);
+      if (!parsed.ok()) return SendError(response, parsed);
+    }
+    redrive.set_namespace_(request.matches[1]);
+    v1::RedriveDeadLettersResponse result;
+    Status status = admin::RedriveDeadLetters(*engine_, redrive, &result);
+    if (!status.ok()) return SendError(response, status);
+    SendMessage(response, result);
+  });
+
+  server.Post(R"(/v1/namespaces/([^/:]+)/dlq:purge)", [this](const httplib::Request& request, httplib::Response& response) {
+    v1::PurgeDeadLettersRequest purge;
+    if (!request.body.empty()) {
+      Status parsed = ParseBody(request, &purge);
+      if (!parsed.ok()) return SendError(response, parsed);
+    }
+    purge.set_namespace_(request.matches[1]);
+    v1::PurgeDeadLettersResponse result;
+    Status status = admin::PurgeDeadLetters(*engine_, purge, &result);
+    if (!status.ok()) return SendError(response, status);
+    SendMessage(response, result);
+  });
+
   server.Get("/healthz", [](const httplib::Request&, httplib::Response& response) {
     response.set_content(R"({"status":"ok"})", kJson);
   });

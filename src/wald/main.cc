@@ -33,12 +33,14 @@ int main(int argc, char** argv) {
   std::string grpc_listen;
   std::string http_listen;
   std::string log_level;
+  std::string role;
   app.add_option("--config", config_path, "Server config file (YAML or JSON)");
   app.add_option("--data-dir", data_dir, "Where namespaces' logs live (overrides the file)");
   app.add_option("--namespaces", namespaces_dir, "Directory of namespace config files (overrides the file)");
   app.add_option("--grpc-listen", grpc_listen, "gRPC address host:port (overrides the file)");
   app.add_option("--http-listen", http_listen, "HTTP address host:port (overrides the file)");
   app.add_option("--log-level", log_level, "trace|debug|info|warn|error (overrides the file)");
+  app.add_option("--role", role, "producer|consumer|both: take writes, deliver, or both (overrides the file)");
   CLI11_PARSE(app, argc, argv);
 
   wal::FileSystem* file_system = wal::DefaultFileSystem();
@@ -53,6 +55,9 @@ int main(int argc, char** argv) {
   if (!grpc_listen.empty()) server_config.grpc_listen = grpc_listen;
   if (!http_listen.empty()) server_config.http_listen = http_listen;
   if (!log_level.empty()) server_config.log_level = log_level;
+  if (!role.empty()) server_config.role = role;
+  auto parsed_role = wal::engine::ParseRole(server_config.role);
+  if (!parsed_role.ok()) return Fail(parsed_role.status().message());
   spdlog::set_level(spdlog::level::from_str(server_config.log_level));
 
   // Termination signals are taken synchronously by the main thread below; block
@@ -64,7 +69,8 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &termination_signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
-  wal::engine::EngineOptions engine_options{file_system, server_config.data_dir, server_config.namespaces_dir};
+  wal::engine::EngineOptions engine_options{file_system, server_config.data_dir, server_config.namespaces_dir,
+                                            *parsed_role};
   auto created = wal::engine::Engine::Create(engine_options);
   if (!created.ok()) return Fail("engine: " + created.status().ToString());
   std::unique_ptr<wal::engine::Engine> engine = std::move(created).value();

@@ -10,6 +10,7 @@
 #include <iostream>
 #include <iterator>
 #include <optional>
+#include <set>
 #include <sstream>
 
 #include "config/config.h"
@@ -174,6 +175,32 @@ int main(int argc, char** argv) {
   log_read->add_option("--from", from_id, "First entry id")->capture_default_str();
   log_read->add_option("--limit", limit, "Entries to print (all remaining if 0)")->capture_default_str();
 
+  // dlq
+  auto* dlq = app.add_subcommand("dlq", "Inspect and manage a namespace's dead-letter queue");
+  dlq->require_subcommand(1);
+  std::string dlq_namespace;
+  uint64_t dlq_from = 0;
+  uint64_t dlq_limit = 100;
+  std::vector<uint64_t> dlq_ids;
+  bool dlq_all = false;
+  auto* dlq_list = dlq->add_subcommand("list", "One line per dead letter: id, attempts, last error");
+  dlq_list->add_option("namespace", dlq_namespace)->required();
+  dlq_list->add_option("--from", dlq_from)->capture_default_str();
+  dlq_list->add_option("--limit", dlq_limit)->capture_default_str();
+  auto* dlq_show = dlq->add_subcommand("show", "Print dead letters in full, as JSON lines");
+  dlq_show->add_option("namespace", dlq_namespace)->required();
+  dlq_show->add_option("ids", dlq_ids, "Only these ids");
+  dlq_show->add_option("--from", dlq_from)->capture_default_str();
+  dlq_show->add_option("--limit", dlq_limit)->capture_default_str();
+  auto* dlq_redrive = dlq->add_subcommand("redrive", "Put dead letters back on the queue, attempts reset");
+  dlq_redrive->add_option("namespace", dlq_namespace)->required();
+  dlq_redrive->add_option("ids", dlq_ids, "Ids to redrive");
+  dlq_redrive->add_flag("--all", dlq_all, "Redrive every dead letter");
+  auto* dlq_purge = dlq->add_subcommand("purge", "Drop dead letters for good");
+  dlq_purge->add_option("namespace", dlq_namespace)->required();
+  dlq_purge->add_option("ids", dlq_ids, "Ids to purge");
+  dlq_purge->add_flag("--all", dlq_all, "Purge every dead letter");
+
   CLI11_PARSE(app, argc, argv);
   auto channel = Connect(options);
 
@@ -287,11 +314,13 @@ int main(int argc, char** argv) {
       std::cout << ToJson(response, false) << "\n";
       return 0;
     }
-    std::printf("%-32s %-8s %12s %12s %12s %s\n", "NAMESPACE", "BACKEND", "LOG_END", "CONSUMED", "PENDING", "STATE");
+    std::printf("%-28s %-7s %10s %10s %10s %10s %9s %6s %s\n", "NAMESPACE", "BACKEND", "LOG_END", "CONSUMED",
+                "PENDING", "DELAYED", "IN_FLIGHT", "DLQ", "STATE");
+    auto number = [](uint64_t value) { return static_cast<unsigned long long>(value); };
     for (const auto& item : response.namespaces()) {
-      std::printf("%-32s %-8s %12llu %12llu %12llu %s\n", item.name().c_str(), item.backend().c_str(),
-                  static_cast<unsigned long long>(item.log_end()), static_cast<unsigned long long>(item.consumed()),
-                  static_cast<unsigned long long>(item.pending()),
+      std::printf("%-28s %-7s %10llu %10llu %10llu %10llu %9llu %6llu %s\n", item.name().c_str(),
+                  item.backend().c_str(), number(item.log_end()), number(item.consumed()), number(item.pending()),
+                  number(item.pending_delayed()), number(item.in_flight()), number(item.dead_letters()),
                   item.error().empty() ? "serving" : item.error().c_str());
     }
     return 0;
@@ -313,6 +342,58 @@ int main(int argc, char** argv) {
       next = response.next_id();
       if (limit != 0) remaining -= std::min<uint64_t>(remaining, response.entries_size());
     }
+    return 0;
+  }
+  if (dlq_list->parsed() || dlq_show->parsed()) {
+    wal::v1::ListDeadLettersRequest request;
+    request.set_namespace_(dlq_namespace);
+    request.set_from_id(dlq_from);
+    request.set_limit(static_cast<uint32_t>(std::min<uint64_t>(dlq_limit == 0 ? 10000 : dlq_limit, 10000)));
+    wal::v1::ListDeadLettersResponse response;
+    grpc::Status rpc = admin->ListDeadLetters(NewContext(options).get(), request, &response);
+    if (!rpc.ok()) return ReportRpcFailure(options, rpc);
+    const std::set<uint64_t> wanted(dlq_ids.begin(), dlq_ids.end());
+    for (const auto& entry : response.entries()) {
+      if (!wanted.empty() && wanted.count(entry.id()) == 0) continue;
+      if (dlq_show->parsed() || options.json) {
+        std::cout << ToJson(entry, false) << "\n";
+        continue;
+      }
+      const auto& fields = entry.record().fields();
+      const auto attempts = fields.count("attempt") ? fields.at("attempt").number_value() : 0;
+      std::string last_error;
+      if (fields.count("errors") && fields.at("errors").list_value().values_size() > 0) {
+        const auto& errors = fields.at("errors").list_value().values();
+        last_error = errors[errors.size() - 1].string_value();
+      }
+      std::cout << entry.id() << "\tattempts=" << attempts << "\t" << last_error << "\n";
+    }
+    return 0;
+  }
+  if (dlq_redrive->parsed() || dlq_purge->parsed()) {
+    if (dlq_ids.empty() && !dlq_all) return ReportLocalFailure(options, "name the ids to act on, or pass --all");
+    if (!dlq_ids.empty() && dlq_all) return ReportLocalFailure(options, "pass ids or --all, not both");
+    uint64_t count = 0;
+    grpc::Status rpc;
+    if (dlq_redrive->parsed()) {
+      wal::v1::RedriveDeadLettersRequest request;
+      request.set_namespace_(dlq_namespace);
+      for (uint64_t id : dlq_ids) request.add_ids(id);
+      wal::v1::RedriveDeadLettersResponse response;
+      rpc = admin->RedriveDeadLetters(NewContext(options).get(), request, &response);
+      count = response.redriven();
+    } else {
+      wal::v1::PurgeDeadLettersRequest request;
+      request.set_namespace_(dlq_namespace);
+      for (uint64_t id : dlq_ids) request.add_ids(id);
+      wal::v1::PurgeDeadLettersResponse response;
+      rpc = admin->PurgeDeadLetters(NewContext(options).get(), request, &response);
+      count = response.purged();
+    }
+    if (!rpc.ok()) return ReportRpcFailure(options, rpc);
+    const char* verb = dlq_redrive->parsed() ? "redriven" : "purged";
+    if (options.json) std::cout << "{\"" << verb << "\":" << count << "}\n";
+    else std::cout << verb << " " << count << " dead letters\n";
     return 0;
   }
   return 0;

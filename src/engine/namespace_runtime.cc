@@ -1,0 +1,237 @@
+#include "engine/namespace_runtime.h"
+
+#include <google/protobuf/util/json_util.h>
+#include <google/protobuf/util/time_util.h>
+#include <spdlog/spdlog.h>
+
+#include <condition_variable>
+#include <nlohmann/json.hpp>
+#include <random>
+
+#include "engine/backoff.h"
+#include "engine/payload_apply.h"
+
+namespace wal::engine {
+
+using google::protobuf::util::TimeUtil;
+
+namespace {
+
+constexpr size_t kMaxCachedOverrideTargets = 64;
+
+std::mt19937_64& WorkerRandom() {
+  thread_local std::mt19937_64 random(std::random_device{}());
+  return random;
+}
+
+queue::TimePoint FromMillis(int64_t millis) { return queue::TimePoint(std::chrono::milliseconds(millis)); }
+
+// Rounded up so a retry never comes due before now + backoff.
+int64_t NowMillisRoundedUp() {
+  return std::chrono::ceil<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+// Waits for the asynchronous retirements of one batch.
+class RetireLatch {
+ public:
+  void Add() {
+    std::lock_guard lock(mutex_);
+    ++outstanding_;
+  }
+  void Done() {
+    std::lock_guard lock(mutex_);
+    if (--outstanding_ == 0) done_.notify_all();
+  }
+  void Wait() {
+    std::unique_lock lock(mutex_);
+    done_.wait(lock, [this] { return outstanding_ == 0; });
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable done_;
+  int outstanding_ = 0;
+};
+
+}  // namespace
+
+Result<config::TargetConfig> TargetConfigFromOverride(const config::NamespaceConfig& namespace_config,
+                                                      const v1::Target& target) {
+  std::string settings_text;
+  auto printed = google::protobuf::util::MessageToJsonString(target.settings(), &settings_text);
+  if (!printed.ok()) return InvalidArgument("target.settings: " + std::string(printed.message()));
+  nlohmann::json document = nlohmann::json::parse(config::NamespaceToJson(namespace_config), nullptr, false);
+  nlohmann::json target_json = nlohmann::json::parse(settings_text, nullptr, false);
+  if (document.is_discarded() || !target_json.is_object()) return InvalidArgument("target.settings: must be an object");
+  target_json["type"] = target.type();
+  document["target"] = std::move(target_json);
+  WAL_ASSIGN_OR_RETURN(config::NamespaceConfig checked, config::NamespaceFromJson(document.dump(), "request"));
+  return checked.target;
+}
+
+NamespaceRuntime::NamespaceRuntime(const config::NamespaceConfig& config, std::unique_ptr<queue::Backend> backend)
+    : name_(config.name),
+      backend_(std::move(backend)),
+      idempotency_(std::chrono::seconds(config.idempotency_window_seconds)) {
+  SetPolicy(config);
+}
+
+NamespaceRuntime::~NamespaceRuntime() { StopDelivery(); }
+
+NamespaceRuntime::Policy NamespaceRuntime::policy() const {
+  std::lock_guard lock(policy_mutex_);
+  return policy_;
+}
+
+void NamespaceRuntime::SetPolicy(const config::NamespaceConfig& config) {
+  Policy policy;
+  policy.config = std::make_shared<const config::NamespaceConfig>(config);
+  if (config.target.type != config::TargetType::kNone) {
+    auto created = target::CreateTarget(config.target);
+    if (created.ok()) {
+      policy.target = std::shared_ptr<target::Target>(std::move(created).value());
+      Status probe = policy.target->Probe();
+      if (!probe.ok()) {
+        // Not a refusal: entries wait in the log and are retried until it is back.
+        spdlog::warn("namespace {}: target {} is not reachable now ({}); entries will wait", config.name,
+                     config::TargetTypeName(config.target.type), probe.message());
+      }
+    } else {
+      policy.target_error = created.status();
+      spdlog::error("namespace {}: target cannot be built: {}", config.name, created.status().message());
+    }
+  }
+  idempotency_.set_window(std::chrono::seconds(config.idempotency_window_seconds));
+  std::lock_guard lock(policy_mutex_);
+  policy_ = std::move(policy);
+  override_targets_.clear();
+}
+
+Result<std::shared_ptr<target::Target>> NamespaceRuntime::TargetFor(const v1::LogRecord& record) {
+  Policy current = policy();
+  if (!record.has_target()) {
+    if (current.target) return current.target;
+    if (!current.target_error.ok()) return current.target_error;
+    return FailedPrecondition("namespace " + name_ + " has no target configured");
+  }
+  const std::string cache_key = record.target().SerializeAsString();
+  {
+    std::lock_guard lock(policy_mutex_);
+    auto found = override_targets_.find(cache_key);
+    if (found != override_targets_.end()) return found->second;
+  }
+  WAL_ASSIGN_OR_RETURN(config::TargetConfig target_config, TargetConfigFromOverride(*current.config, record.target()));
+  WAL_ASSIGN_OR_RETURN(std::unique_ptr<target::Target> created, target::CreateTarget(target_config));
+  std::shared_ptr<target::Target> shared(std::move(created));
+  std::lock_guard lock(policy_mutex_);
+  if (override_targets_.size() >= kMaxCachedOverrideTargets) override_targets_.clear();
+  override_targets_.emplace(cache_key, shared);
+  return shared;
+}
+
+void NamespaceRuntime::StartDelivery() {
+  std::lock_guard lock(workers_mutex_);
+  if (!workers_.empty()) return;
+  stopping_ = false;
+  const int concurrency = std::max(1, policy().config->consumer.concurrency);
+  for (int i = 0; i < concurrency; ++i) workers_.emplace_back([this] { WorkerLoop(); });
+}
+
+void NamespaceRuntime::StopDelivery() {
+  std::lock_guard lock(workers_mutex_);
+  stopping_ = true;
+  for (auto& worker : workers_) {
+    if (worker.joinable()) worker.join();
+  }
+  workers_.clear();
+}
+
+Status NamespaceRuntime::Close() {
+  StopDelivery();
+  return backend_->Close();
+}
+
+void NamespaceRuntime::WorkerLoop() {
+  while (!stopping_.load()) {
+    auto config = policy().config;
+    // Short polls keep shutdown prompt; the backend wakes early on new due entries.
+    const auto wait = std::min<std::chrono::milliseconds>(config->consumer.poll_interval, std::chrono::milliseconds(200));
+    auto polled = backend_->Poll(static_cast<size_t>(config->consumer.max_entries_per_poll), wait);
+    if (!polled.ok()) {
+      spdlog::warn("namespace {}: poll failed: {}", name_, polled.status().ToString());
+      std::this_thread::sleep_for(wait);
+      continue;
+    }
+    if (polled->empty()) continue;
+    ProcessBatch(*polled);
+  }
+}
+
+void NamespaceRuntime::ProcessBatch(std::vector<queue::Delivery>& deliveries) {
+  RetireLatch latch;
+  auto retired = [this, &latch](const char* what, uint64_t id) {
+    return [this, &latch, what, id](const Status& status) {
+      if (!status.ok()) {
+        // The entry stays pending and is handed out again after a restart.
+        spdlog::error("namespace {}: {} of entry {} failed: {}", name_, what, id, status.ToString());
+      }
+      latch.Done();
+    };
+  };
+
+  for (queue::Delivery& delivery : deliveries) {
+    const Policy current = policy();
+    const config::NamespaceConfig& config = *current.config;
+    v1::LogRecord record;
+    target::ApplyResult result;
+    const bool parsed = record.ParseFromString(delivery.entry.record);
+    const uint32_t attempt = std::max(record.attempt(), delivery.receive_count > 0 ? delivery.receive_count - 1 : 0) + 1;
+    if (!parsed) {
+      result = target::ApplyResult::Permanent("the stored record cannot be parsed");
+    } else {
+      auto target = TargetFor(record);
+      if (!target.ok()) {
+        // A namespace whose target cannot be built keeps its entries: retry.
+        result = target::ApplyResult::Retryable("target unavailable: " + target.status().message());
+      } else {
+        target::DeliveryContext context{name_, delivery.id, attempt, record.idempotency_key()};
+        result = ApplyPayload(**target, record, context);
+      }
+    }
+
+    latch.Add();
+    if (result.ok()) {
+      counters_.delivered.fetch_add(1);
+      backend_->Complete(delivery, retired("completion", delivery.id));
+      continue;
+    }
+    counters_.failed_applies.fetch_add(1);
+    record.set_attempt(attempt);
+    record.add_errors("attempt " + std::to_string(attempt) + " at " + TimeUtil::ToString(TimeUtil::GetCurrentTime()) +
+                      (result.outcome == target::ApplyOutcome::kPermanent ? ": permanent: " : ": retryable: ") +
+                      result.reason);
+    constexpr int kMaxErrorHistory = 20;
+    if (record.errors_size() > kMaxErrorHistory) {
+      record.mutable_errors()->DeleteSubrange(0, record.errors_size() - kMaxErrorHistory);
+    }
+    const bool exhausted =
+        result.outcome == target::ApplyOutcome::kPermanent || attempt > static_cast<uint32_t>(config.max_retries);
+    if (exhausted && config.flags.dlq_enabled) {
+      counters_.dead_lettered.fetch_add(1);
+      spdlog::warn("namespace {}: entry {} to the DLQ after attempt {}: {}", name_, delivery.id, attempt, result.reason);
+      backend_->DeadLetter(delivery, record.SerializeAsString(), retired("dead-lettering", delivery.id));
+      continue;
+    }
+    // With the DLQ off an exhausted entry is never dropped: it keeps retrying at
+    // the maximum backoff.
+    const auto wait = exhausted ? config.backoff.max : RetryBackoff(config.backoff, attempt, WorkerRandom());
+    const int64_t due_ms = NowMillisRoundedUp() + wait.count();
+    *record.mutable_due_time() = TimeUtil::MillisecondsToTimestamp(due_ms);
+    counters_.retried.fetch_add(1);
+    queue::QueueEntry replacement{record.SerializeAsString(), FromMillis(due_ms), delivery.entry.ordering_key};
+    backend_->Reschedule(delivery, std::move(replacement), retired("reschedule", delivery.id));
+  }
+  latch.Wait();
+}
+
+}  // namespace wal::engine
