@@ -5,7 +5,7 @@ BUILD_DIR := build/$(PRESET)
 RUN_DIR ?= data
 export PATH := $(HOME)/go/bin:$(PATH)
 
-.PHONY: deps build build-asan run test test-unit test-asan bench clean tools
+.PHONY: deps build build-asan run test test-unit test-asan bench clean tools package
 
 deps:
 	@bash scripts/install-deps.sh
@@ -39,6 +39,11 @@ test-unit: build
 test-asan: build-asan
 	@cd build/asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --output-on-failure -j2 -L unit
+
+# A .deb (wald, walctl, the systemd unit, a default /etc/wal/server.yaml) in $(BUILD_DIR).
+package: build
+	@cd $(BUILD_DIR) && cpack -G DEB
+	@ls -1 $(BUILD_DIR)/*.deb
 
 bench: build
 	@bash bench/run.sh $(BUILD_DIR)

@@ -57,6 +57,10 @@ int main(int argc, char** argv) {
   double warmup_seconds = 2;
   int channels = 2;
   bool json = false;
+  int64_t delay_ms = 0;
+  uint64_t count = 0;
+  bool mutation = false;
+  int mutation_set = 0;
   app.add_option("--server", server)->capture_default_str();
   app.add_option("--namespace", namespace_name)->capture_default_str();
   app.add_option("--in-flight", in_flight, "Calls outstanding at once")->capture_default_str();
@@ -65,13 +69,26 @@ int main(int argc, char** argv) {
   app.add_option("--warmup", warmup_seconds, "Unmeasured warm-up")->capture_default_str();
   app.add_option("--channels", channels, "gRPC channels (one driver thread each)")->capture_default_str();
   app.add_flag("--json", json, "Print one JSON object");
+  app.add_option("--delay-ms", delay_ms, "lifecycle.delay of every write")->capture_default_str();
+  app.add_option("--count", count, "Stop after this many writes in all (0: run for --seconds)")->capture_default_str();
+  app.add_flag("--mutation", mutation, "Send PUT mutations with distinct keys instead of opaque payloads");
+  app.add_option("--mutation-set", mutation_set,
+                 "Send mutation sets of N PUTs (payload-bytes values, distinct keys) instead of opaque payloads")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   channels = std::max(1, std::min(channels, in_flight));
 
   const std::string payload(static_cast<size_t>(payload_bytes), 'w');
   const auto start = Clock::now();
+  if (count > 0) warmup_seconds = 0;
   const auto measure_from = start + std::chrono::milliseconds(static_cast<int64_t>(warmup_seconds * 1000));
-  const auto stop_at = measure_from + std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000));
+  auto stop_at = measure_from + std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000));
+  if (count > 0) {
+    // A fixed number of writes: no warm-up, and time is only a safety bound.
+    warmup_seconds = 0;
+    stop_at = start + std::chrono::hours(24);
+  }
+  std::atomic<uint64_t> issued{0};
 
   std::mutex totals_mutex;
   Totals totals;
@@ -87,15 +104,44 @@ int main(int argc, char** argv) {
       wal::v1::WriteToLogRequest request;
       request.set_namespace_(namespace_name);
       request.mutable_payload()->set_opaque(payload);
+      if (delay_ms > 0) request.mutable_lifecycle()->mutable_delay()->set_seconds(delay_ms / 1000);
+      if (delay_ms > 0) request.mutable_lifecycle()->mutable_delay()->set_nanos(static_cast<int32_t>(delay_ms % 1000) * 1000000);
       Totals local;
-      auto issue = [&](Call* call) {
+      // Claims the next write number; false once --count writes are claimed.
+      auto claim = [&](uint64_t* sequence) {
+        *sequence = issued.fetch_add(1);
+        return count == 0 || *sequence < count;
+      };
+      auto issue = [&](Call* call, uint64_t sequence) {
+        if (mutation_set > 0) {
+          // Distinct keys per set, so sets never wait for each other's keys.
+          auto* set = request.mutable_payload()->mutable_mutation_set();
+          set->Clear();
+          for (int i = 0; i < mutation_set; ++i) {
+            auto* put = set->add_mutations();
+            put->set_op(wal::v1::Mutation::PUT);
+            put->set_table("bench");
+            put->set_partition_key("set-" + std::to_string(sequence));
+            put->set_key("key-" + std::to_string(i));
+            put->set_value(payload);
+            put->set_sequence(static_cast<uint64_t>(i));
+          }
+        } else if (mutation) {
+          auto* put = request.mutable_payload()->mutable_mutation();
+          put->set_op(wal::v1::Mutation::PUT);
+          put->set_table("bench");
+          put->set_key("key-" + std::to_string(sequence));
+          put->set_value(payload);
+        }
         call->started = Clock::now();
         call->reader = stub->AsyncWriteToLog(&call->context, request, &queue);
         call->reader->Finish(&call->response, &call->status, call);
       };
       int outstanding = 0;
       for (int i = 0; i < calls_here; ++i) {
-        issue(new Call());
+        uint64_t sequence = 0;
+        if (!claim(&sequence)) break;
+        issue(new Call(), sequence);
         ++outstanding;
       }
       void* tag = nullptr;
@@ -115,8 +161,9 @@ int main(int argc, char** argv) {
         }
         delete call;
         --outstanding;
-        if (now < stop_at) {
-          issue(new Call());
+        uint64_t sequence = 0;
+        if (now < stop_at && claim(&sequence)) {
+          issue(new Call(), sequence);
           ++outstanding;
         }
       }
@@ -129,7 +176,8 @@ int main(int argc, char** argv) {
   }
   for (auto& driver : drivers) driver.join();
 
-  const double rate = static_cast<double>(totals.durable) / seconds;
+  const double elapsed = count > 0 ? std::chrono::duration<double>(Clock::now() - start).count() : seconds;
+  const double rate = static_cast<double>(totals.durable) / elapsed;
   const double p50 = Percentile(totals.latencies_ms, 0.50);
   const double p99 = Percentile(totals.latencies_ms, 0.99);
   const double p999 = Percentile(totals.latencies_ms, 0.999);
@@ -139,7 +187,7 @@ int main(int argc, char** argv) {
         "\"not_durable\":%llu,\"failed\":%llu,\"in_flight\":%d,\"payload_bytes\":%d,\"seconds\":%.1f}\n",
         rate, p50, p99, p999, static_cast<unsigned long long>(totals.durable),
         static_cast<unsigned long long>(totals.not_durable), static_cast<unsigned long long>(totals.failed), in_flight,
-        payload_bytes, seconds);
+        payload_bytes, elapsed);
   } else {
     std::printf("durable writes/s: %.0f  p50: %.3f ms  p99: %.3f ms  p99.9: %.3f ms  (not durable: %llu, failed: %llu)\n",
                 rate, p50, p99, p999, static_cast<unsigned long long>(totals.not_durable),

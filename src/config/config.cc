@@ -28,7 +28,8 @@ constexpr int64_t kDayMs = 24 * kHourMs;
 
 // Subtrees whose YAML scalars are typed the YAML way rather than by the schema:
 // a target's settings are free-form and kept as JSON, so `port: 80` must stay a number.
-const std::set<std::string> kNamespaceFreeFormPaths = {"target"};
+// "targets.*" covers every named target under `targets`.
+const std::set<std::string> kNamespaceFreeFormPaths = {"target", "targets.*"};
 
 // ---------------------------------------------------------------------------
 // Error helpers
@@ -255,6 +256,8 @@ constexpr EnumName<TargetType> kTargetNames[] = {
     {"kafka", TargetType::kKafka},         {"http", TargetType::kHttp},
     {"replication", TargetType::kReplication}, {"none", TargetType::kNone},
     {"evc-replication", TargetType::kReplication}};
+constexpr EnumName<DurableStorageType> kDurableStorageNames[] = {{"local", DurableStorageType::kLocal},
+                                                                 {"postgres", DurableStorageType::kPostgres}};
 constexpr EnumName<JitterModel> kJitterNames[] = {{"none", JitterModel::kNone},
                                                   {"full", JitterModel::kFull},
                                                   {"equal", JitterModel::kEqual},
@@ -268,6 +271,9 @@ Status Read(const Json& value, const std::string& path, TargetType* out) {
 }
 Status Read(const Json& value, const std::string& path, JitterModel* out) {
   return ReadEnum(value, path, kJitterNames, out);
+}
+Status Read(const Json& value, const std::string& path, DurableStorageType* out) {
+  return ReadEnum(value, path, kDurableStorageNames, out);
 }
 
 // ---------------------------------------------------------------------------
@@ -527,6 +533,24 @@ Status DecodeTarget(ObjectReader& reader, TargetConfig* out) {
   return Status::Ok();
 }
 
+// access: {tokens: [{name, sha256, scopes: [write, read, admin]}]}
+Status DecodeAccess(ObjectReader& document, AccessConfig* out) {
+  WAL_ASSIGN_OR_RETURN(ObjectReader access, OpenChild(document, "access"));
+  if (const Json* tokens = access.Take("tokens")) {
+    const std::string path = access.PathOf("tokens");
+    if (!tokens->is_array()) return FieldError(path, "must be a list of {name, sha256, scopes}, got " + Describe(*tokens));
+    for (size_t i = 0; i < tokens->size(); ++i) {
+      WAL_ASSIGN_OR_RETURN(ObjectReader token, ObjectReader::Open((*tokens)[i], path + "[" + std::to_string(i) + "]"));
+      AccessToken& decoded = out->tokens.emplace_back();
+      WAL_RETURN_IF_ERROR(token.Field("name", &decoded.name));
+      WAL_RETURN_IF_ERROR(token.Field("sha256", &decoded.sha256));
+      WAL_RETURN_IF_ERROR(token.Field("scopes", &decoded.scopes));
+      WAL_RETURN_IF_ERROR(token.RejectUnknownFields());
+    }
+  }
+  return access.RejectUnknownFields();
+}
+
 Status DecodeNamespace(const Json& root, NamespaceConfig* out) {
   WAL_ASSIGN_OR_RETURN(ObjectReader document, ObjectReader::Open(root, ""));
   if (document.Take("name") == nullptr) return FieldError("name", "required");
@@ -562,6 +586,29 @@ Status DecodeNamespace(const Json& root, NamespaceConfig* out) {
     WAL_ASSIGN_OR_RETURN(ObjectReader target, OpenChild(document, "target"));
     WAL_RETURN_IF_ERROR(DecodeTarget(target, &out->target));
   }
+  if (const Json* targets = document.Take("targets")) {
+    if (!targets->is_object()) return FieldError("targets", "must map target names to targets, got " + Describe(*targets));
+    for (const auto& [name, value] : targets->items()) {
+      WAL_ASSIGN_OR_RETURN(ObjectReader target, ObjectReader::Open(value, "targets." + name));
+      TargetConfig decoded;
+      WAL_RETURN_IF_ERROR(DecodeTarget(target, &decoded));
+      if (decoded.type == TargetType::kNone && value.is_object() && !value.contains("type")) {
+        return FieldError("targets." + name + ".type", "required");
+      }
+      out->targets[name] = std::move(decoded);
+    }
+  }
+  {
+    WAL_ASSIGN_OR_RETURN(ObjectReader storage, OpenChild(document, "durable_storage"));
+    DurableStorageConfig& ds = out->durable_storage;
+    WAL_RETURN_IF_ERROR(storage.Field("type", &ds.type));
+    WAL_RETURN_IF_ERROR(storage.Field("dsn", &ds.dsn));
+    WAL_RETURN_IF_ERROR(storage.Field("table", &ds.table));
+    WAL_RETURN_IF_ERROR(storage.Field("chunk_bytes", &ds.chunk_bytes));
+    WAL_RETURN_IF_ERROR(storage.Field("max_set_bytes", &ds.max_set_bytes));
+    WAL_RETURN_IF_ERROR(storage.Field("max_mutations", &ds.max_mutations));
+    WAL_RETURN_IF_ERROR(storage.RejectUnknownFields());
+  }
   {
     WAL_ASSIGN_OR_RETURN(ObjectReader flags, OpenChild(document, "flags"));
     WAL_RETURN_IF_ERROR(flags.Field("wal_enabled", &out->flags.wal_enabled));
@@ -588,6 +635,15 @@ Status DecodeNamespace(const Json& root, NamespaceConfig* out) {
                       "must be a whole number of seconds, got " + FormatDuration(idempotency_window));
   }
   out->idempotency_window_seconds = static_cast<uint64_t>(idempotency_window.count() / kSecondMs);
+
+  WAL_RETURN_IF_ERROR(DecodeAccess(document, &out->access));
+  {
+    WAL_ASSIGN_OR_RETURN(ObjectReader limits, OpenChild(document, "limits"));
+    WAL_RETURN_IF_ERROR(limits.Field("writes_per_second", &out->limits.writes_per_second));
+    WAL_RETURN_IF_ERROR(limits.Field("burst", &out->limits.burst));
+    WAL_RETURN_IF_ERROR(limits.Field("max_backlog", &out->limits.max_backlog));
+    WAL_RETURN_IF_ERROR(limits.RejectUnknownFields());
+  }
 
   return document.RejectUnknownFields();
 }
@@ -656,7 +712,47 @@ Status ValidateBackend(const NamespaceConfig& config) {
 
 // Target settings: only the keys every implementation of a type needs are
 // checked here; the target's factory validates the rest.
-Status ValidateTarget(const TargetConfig& target) {
+Status ValidateTargetAt(const TargetConfig& target);
+
+// Validates `target` and rewrites the "target" prefix of an error to `path`
+// (named targets report "targets.<name>.<key>").
+Status ValidateTarget(const TargetConfig& target, std::string_view path = "target") {
+  Status status = ValidateTargetAt(target);
+  if (status.ok() || path == "target") return status;
+  std::string message = status.message();
+  if (message.starts_with("target")) message = std::string(path) + message.substr(6);
+  return InvalidArgument(std::move(message));
+}
+
+bool IsTargetName(std::string_view name) {
+  if (name.empty() || name.size() > 64) return false;
+  auto lower_or_digit = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
+  if (!lower_or_digit(name[0])) return false;
+  return std::all_of(name.begin() + 1, name.end(), [&](char c) { return lower_or_digit(c) || c == '_' || c == '-'; });
+}
+
+bool IsSqlIdentifier(std::string_view name) {
+  if (name.empty() || name.size() > 48) return false;
+  if (!(std::isalpha(static_cast<unsigned char>(name[0])) || name[0] == '_')) return false;
+  return std::all_of(name.begin(), name.end(),
+                     [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
+}
+
+Status ValidateDurableStorage(const DurableStorageConfig& storage) {
+  if (storage.type == DurableStorageType::kPostgres) {
+    if (storage.dsn.empty()) return FieldError("durable_storage.dsn", "required for durable_storage type 'postgres'");
+    if (!IsSqlIdentifier(storage.table)) {
+      return FieldError("durable_storage.table", "must match [A-Za-z_][A-Za-z0-9_]{0,47}, got " + Quoted(storage.table));
+    }
+  } else if (!storage.dsn.empty()) {
+    return FieldError("durable_storage.dsn", "is set but durable_storage.type is 'local'");
+  }
+  WAL_RETURN_IF_ERROR(CheckRange<uint64_t>("durable_storage.chunk_bytes", storage.chunk_bytes, 4096, 16 * kMiB));
+  WAL_RETURN_IF_ERROR(CheckRange<uint64_t>("durable_storage.max_set_bytes", storage.max_set_bytes, 1024, 256 * kMiB));
+  return CheckRange("durable_storage.max_mutations", storage.max_mutations, 1, 100000);
+}
+
+Status ValidateTargetAt(const TargetConfig& target) {
   Json settings;
   try {
     settings = Json::parse(target.settings_json);
@@ -754,6 +850,37 @@ Status ValidateTarget(const TargetConfig& target) {
   return Status::Ok();
 }
 
+bool IsSha256Hex(std::string_view text) {
+  return text.size() == 64 &&
+         std::all_of(text.begin(), text.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+Status ValidateAccessAndLimits(const NamespaceConfig& config) {
+  for (size_t i = 0; i < config.access.tokens.size(); ++i) {
+    const AccessToken& token = config.access.tokens[i];
+    const std::string path = "access.tokens[" + std::to_string(i) + "]";
+    if (token.name.empty()) return FieldError(path + ".name", "required");
+    if (!IsSha256Hex(token.sha256)) {
+      // Never echo the value: someone may have pasted the secret itself here.
+      return FieldError(path + ".sha256", "must be 64 lowercase hex digits (the SHA-256 of the token, not the token)");
+    }
+    if (token.scopes.empty()) return FieldError(path + ".scopes", "must list at least one of write, read, admin");
+    for (size_t j = 0; j < token.scopes.size(); ++j) {
+      const std::string& scope = token.scopes[j];
+      if (scope != "write" && scope != "read" && scope != "admin") {
+        return FieldError(path + ".scopes[" + std::to_string(j) + "]",
+                          "must be one of write, read or admin, got " + Quoted(scope));
+      }
+    }
+  }
+  const LimitsConfig& limits = config.limits;
+  if (!std::isfinite(limits.writes_per_second) || limits.writes_per_second < 0 || limits.writes_per_second > 1e9) {
+    return FieldError("limits.writes_per_second", "must be in 0..1000000000 (0 = unlimited)");
+  }
+  WAL_RETURN_IF_ERROR(CheckRange<uint64_t>("limits.burst", limits.burst, 0, 1'000'000'000));
+  return Status::Ok();
+}
+
 Status ValidateNamespaceFields(const NamespaceConfig& config) {
   if (!IsNamespaceName(config.name)) {
     return FieldError("name", "must match [a-z0-9][a-z0-9_.-]{0,127}, got " + Quoted(config.name));
@@ -790,6 +917,13 @@ Status ValidateNamespaceFields(const NamespaceConfig& config) {
 
   WAL_RETURN_IF_ERROR(CheckRange("max_retries", config.max_retries, 0, 1000));
   WAL_RETURN_IF_ERROR(ValidateTarget(config.target));
+  for (const auto& [name, target] : config.targets) {
+    const std::string path = "targets." + name;
+    if (!IsTargetName(name)) return FieldError(path, "target names must match [a-z0-9][a-z0-9_-]{0,63}");
+    if (target.type == TargetType::kNone) return FieldError(path + ".type", "must name a target type, not 'none'");
+    WAL_RETURN_IF_ERROR(ValidateTarget(target, path));
+  }
+  WAL_RETURN_IF_ERROR(ValidateDurableStorage(config.durable_storage));
   WAL_RETURN_IF_ERROR(CheckRange("consumer.concurrency", config.consumer.concurrency, 1, 256));
   WAL_RETURN_IF_ERROR(CheckDurationRange("consumer.poll_interval", config.consumer.poll_interval, Milliseconds(1),
                                          Milliseconds(kHourMs)));
@@ -798,7 +932,7 @@ Status ValidateNamespaceFields(const NamespaceConfig& config) {
   WAL_RETURN_IF_ERROR(CheckRange<uint64_t>("max_payload_bytes", config.max_payload_bytes, 1, 64 * kMiB));
   WAL_RETURN_IF_ERROR(CheckRange<uint64_t>("idempotency_window_seconds", config.idempotency_window_seconds, 1,
                                            30 * kDayMs / kSecondMs));
-  return Status::Ok();
+  return ValidateAccessAndLimits(config);
 }
 
 // ---------------------------------------------------------------------------
@@ -808,6 +942,20 @@ Json EncodeDurations(const std::vector<Milliseconds>& durations) {
   Json array = Json::array();
   for (Milliseconds duration : durations) array.push_back(FormatDuration(duration));
   return array;
+}
+
+Json EncodeTarget(const TargetConfig& config) {
+  Json target = Json::object();
+  target["type"] = TargetTypeName(config.type);
+  try {
+    Json settings = Json::parse(config.settings_json);
+    if (settings.is_object()) {
+      for (auto& [key, value] : settings.items()) target[key] = value;
+    }
+  } catch (const std::exception&) {
+    // Unparseable settings fail validation; the saver writes what it can.
+  }
+  return target;
 }
 
 Json EncodeNamespace(const NamespaceConfig& config) {
@@ -880,6 +1028,25 @@ Json EncodeNamespace(const NamespaceConfig& config) {
   }
   root["target"] = std::move(target);
 
+  if (!config.targets.empty()) {
+    Json targets = Json::object();
+    for (const auto& [name, named] : config.targets) targets[name] = EncodeTarget(named);
+    root["targets"] = std::move(targets);
+  }
+  {
+    const DurableStorageConfig& ds = config.durable_storage;
+    Json storage = Json::object();
+    storage["type"] = DurableStorageTypeName(ds.type);
+    if (ds.type == DurableStorageType::kPostgres) {
+      storage["dsn"] = ds.dsn;
+      storage["table"] = ds.table;
+    }
+    storage["chunk_bytes"] = ds.chunk_bytes;
+    storage["max_set_bytes"] = ds.max_set_bytes;
+    storage["max_mutations"] = ds.max_mutations;
+    root["durable_storage"] = std::move(storage);
+  }
+
   Json flags = Json::object();
   flags["wal_enabled"] = config.flags.wal_enabled;
   flags["dlq_enabled"] = config.flags.dlq_enabled;
@@ -894,6 +1061,21 @@ Json EncodeNamespace(const NamespaceConfig& config) {
   root["max_payload_bytes"] = config.max_payload_bytes;
   root["idempotency_window"] =
       FormatDuration(Milliseconds(static_cast<int64_t>(config.idempotency_window_seconds) * kSecondMs));
+  // access and limits are written only when set, so existing files keep their shape.
+  if (!config.access.tokens.empty()) {
+    Json tokens = Json::array();
+    for (const AccessToken& token : config.access.tokens) {
+      tokens.push_back({{"name", token.name}, {"sha256", token.sha256}, {"scopes", token.scopes}});
+    }
+    root["access"] = {{"tokens", std::move(tokens)}};
+  }
+  if (config.limits != LimitsConfig()) {
+    Json limits = Json::object();
+    limits["writes_per_second"] = config.limits.writes_per_second;
+    limits["burst"] = config.limits.burst;
+    limits["max_backlog"] = config.limits.max_backlog;
+    root["limits"] = std::move(limits);
+  }
   return root;
 }
 
@@ -919,6 +1101,8 @@ Result<NamespaceConfig> NamespaceFromTree(const Json& tree) {
 
 constexpr std::string_view kRoles[] = {"producer", "consumer", "both"};
 constexpr std::string_view kLogLevels[] = {"trace", "debug", "info", "warn", "error"};
+constexpr std::string_view kLogFormats[] = {"text", "json"};
+constexpr std::string_view kConfigStores[] = {"directory"};
 
 template <size_t N>
 Status CheckOneOf(std::string_view path, const std::string& value, const std::string_view (&allowed)[N]) {
@@ -936,6 +1120,28 @@ Status DecodeServer(const Json& root, ServerConfig* out) {
   WAL_RETURN_IF_ERROR(document.Field("role", &out->role));
   WAL_RETURN_IF_ERROR(document.Field("max_request_bytes", &out->max_request_bytes));
   WAL_RETURN_IF_ERROR(document.Field("log_level", &out->log_level));
+  WAL_RETURN_IF_ERROR(document.Field("region", &out->region));
+  WAL_RETURN_IF_ERROR(document.Field("log_format", &out->log_format));
+  WAL_RETURN_IF_ERROR(document.Field("shard_map", &out->shard_map));
+  WAL_RETURN_IF_ERROR(document.Field("shard", &out->shard));
+  {
+    WAL_ASSIGN_OR_RETURN(ObjectReader tls, OpenChild(document, "tls"));
+    WAL_RETURN_IF_ERROR(tls.Field("cert_file", &out->tls.cert_file));
+    WAL_RETURN_IF_ERROR(tls.Field("key_file", &out->tls.key_file));
+    WAL_RETURN_IF_ERROR(tls.Field("client_ca_file", &out->tls.client_ca_file));
+    WAL_RETURN_IF_ERROR(tls.RejectUnknownFields());
+  }
+  {
+    WAL_ASSIGN_OR_RETURN(ObjectReader auth, OpenChild(document, "auth"));
+    WAL_RETURN_IF_ERROR(auth.Field("tokens_file", &out->auth.tokens_file));
+    WAL_RETURN_IF_ERROR(auth.RejectUnknownFields());
+  }
+  {
+    WAL_ASSIGN_OR_RETURN(ObjectReader store, OpenChild(document, "config_store"));
+    WAL_RETURN_IF_ERROR(store.Field("type", &out->config_store.type));
+    WAL_RETURN_IF_ERROR(store.Field("poll_interval", &out->config_store.poll_interval));
+    WAL_RETURN_IF_ERROR(store.RejectUnknownFields());
+  }
   return document.RejectUnknownFields();
 }
 
@@ -948,6 +1154,19 @@ Json EncodeServer(const ServerConfig& config) {
   root["role"] = config.role;
   root["max_request_bytes"] = config.max_request_bytes;
   root["log_level"] = config.log_level;
+  if (!config.region.empty()) root["region"] = config.region;
+  if (config.log_format != "text") root["log_format"] = config.log_format;
+  if (!config.shard_map.empty()) root["shard_map"] = config.shard_map;
+  if (!config.shard.empty()) root["shard"] = config.shard;
+  if (config.tls != TlsConfig()) {
+    root["tls"] = {{"cert_file", config.tls.cert_file}, {"key_file", config.tls.key_file},
+                   {"client_ca_file", config.tls.client_ca_file}};
+  }
+  if (!config.auth.tokens_file.empty()) root["auth"] = {{"tokens_file", config.auth.tokens_file}};
+  if (config.config_store != ConfigStoreConfig()) {
+    root["config_store"] = {{"type", config.config_store.type},
+                            {"poll_interval", FormatDuration(config.config_store.poll_interval)}};
+  }
   return root;
 }
 
@@ -981,6 +1200,13 @@ std::string_view BackendTypeName(BackendType type) {
 
 std::string_view TargetTypeName(TargetType type) {
   for (const auto& entry : kTargetNames) {
+    if (entry.value == type) return entry.name;
+  }
+  return "unknown";
+}
+
+std::string_view DurableStorageTypeName(DurableStorageType type) {
+  for (const auto& entry : kDurableStorageNames) {
     if (entry.value == type) return entry.name;
   }
   return "unknown";
@@ -1040,6 +1266,20 @@ Status ValidateServerConfig(const ServerConfig& config) {
   }
   WAL_RETURN_IF_ERROR(CheckOneOf("role", config.role, kRoles));
   WAL_RETURN_IF_ERROR(CheckRange<uint64_t>("max_request_bytes", config.max_request_bytes, 1024, 1024 * kMiB));
+  WAL_RETURN_IF_ERROR(CheckOneOf("log_format", config.log_format, kLogFormats));
+  if (config.shard_map.empty() != config.shard.empty()) {
+    return FieldError(config.shard.empty() ? "shard" : "shard_map", "shard_map and shard must be set together");
+  }
+  const TlsConfig& tls = config.tls;
+  if (tls.cert_file.empty() != tls.key_file.empty()) {
+    return FieldError(tls.cert_file.empty() ? "tls.cert_file" : "tls.key_file", "tls.cert_file and tls.key_file must be set together");
+  }
+  if (!tls.client_ca_file.empty() && tls.cert_file.empty()) {
+    return FieldError("tls.client_ca_file", "needs tls.cert_file and tls.key_file (mTLS is TLS plus client certificates)");
+  }
+  WAL_RETURN_IF_ERROR(CheckOneOf("config_store.type", config.config_store.type, kConfigStores));
+  WAL_RETURN_IF_ERROR(CheckDurationRange("config_store.poll_interval", config.config_store.poll_interval, Milliseconds(0),
+                                         Milliseconds(kHourMs)));
   return CheckOneOf("log_level", config.log_level, kLogLevels);
 }
 

@@ -106,6 +106,43 @@ struct TargetConfig {
   bool operator==(const TargetConfig&) const = default;
 };
 
+// Where mutation sets live between acceptance and application
+// (docs/mutation-sets.md): the producer stores the whole set here, then
+// enqueues a small completion marker; the consumer rebuilds the set from here.
+enum class DurableStorageType { kLocal, kPostgres };
+
+struct DurableStorageConfig {
+  DurableStorageType type = DurableStorageType::kLocal;  // local: a log beside the namespace's data
+  std::string dsn;                             // postgres: libpq connection string (required)
+  std::string table = "wal_sets";              // postgres: chunk table; progress in <table>_progress
+  uint64_t chunk_bytes = 1ull << 20;           // 4 KiB..16 MiB per stored chunk
+  uint64_t max_set_bytes = 64ull << 20;        // 1 KiB..256 MiB per set (values included)
+  int max_mutations = 10000;                   // 1..100000 per set
+  bool operator==(const DurableStorageConfig&) const = default;
+};
+
+// Who may use a namespace (docs/operations.md#authentication). Tokens are
+// stored only as the SHA-256 of the secret, never the secret itself.
+struct AccessToken {
+  std::string name;                            // a label for logs and audits
+  std::string sha256;                          // 64 lowercase hex digits: SHA-256 of the bearer token
+  std::vector<std::string> scopes;             // write | read | admin (admin implies read)
+  bool operator==(const AccessToken&) const = default;
+};
+
+struct AccessConfig {
+  std::vector<AccessToken> tokens;             // empty: the namespace adds no tokens of its own
+  bool operator==(const AccessConfig&) const = default;
+};
+
+// Per-namespace admission limits (docs/operations.md#limits). 0 = unlimited.
+struct LimitsConfig {
+  double writes_per_second = 0;                // token-bucket refill rate
+  uint64_t burst = 0;                          // bucket size; 0 = max(1, writes_per_second)
+  uint64_t max_backlog = 0;                    // refuse writes while pending entries exceed this
+  bool operator==(const LimitsConfig&) const = default;
+};
+
 struct NamespaceConfig {
   std::string name;                            // [a-z0-9][a-z0-9_.-]{0,127}
   BackendConfig backend;
@@ -114,11 +151,40 @@ struct NamespaceConfig {
   BackoffConfig backoff;
   int max_retries = 5;                         // 0..1000
   TargetConfig target;
+  // Named extra targets a mutation set's mutations may pick (Mutation.target);
+  // names match [a-z0-9][a-z0-9_-]{0,63}.
+  std::map<std::string, TargetConfig> targets;
+  DurableStorageConfig durable_storage;
   FlagsConfig flags;
   ConsumerConfig consumer;
-  uint64_t max_payload_bytes = 4ull << 20;     // 1..64 MiB
+  uint64_t max_payload_bytes = 4ull << 20;     // 1..64 MiB (mutation sets: durable_storage.max_set_bytes)
   uint64_t idempotency_window_seconds = 3600;
+  AccessConfig access;
+  LimitsConfig limits;
   bool operator==(const NamespaceConfig&) const = default;
+};
+
+// TLS for both the gRPC and the HTTP endpoint. Empty cert_file: plaintext.
+struct TlsConfig {
+  std::string cert_file;                       // PEM certificate chain
+  std::string key_file;                        // PEM private key
+  std::string client_ca_file;                  // set: clients must present a certificate it signed (mTLS)
+  bool operator==(const TlsConfig&) const = default;
+};
+
+struct AuthConfig {
+  // A YAML/JSON file {tokens: [{name, sha256, scopes, namespaces: [name|"*"]}]}.
+  // Set: every API call needs a bearer token. Unset: only namespaces with
+  // access.tokens need one.
+  std::string tokens_file;
+  bool operator==(const AuthConfig&) const = default;
+};
+
+// Where namespace configs live and how changes made by other instances are seen.
+struct ConfigStoreConfig {
+  std::string type = "directory";              // directory (namespaces_dir)
+  Milliseconds poll_interval{1000};            // how often the store is checked for changes; 0 = never
+  bool operator==(const ConfigStoreConfig&) const = default;
 };
 
 struct ServerConfig {
@@ -127,14 +193,24 @@ struct ServerConfig {
   std::string grpc_listen = "127.0.0.1:7400";
   std::string http_listen = "127.0.0.1:7401";
   std::string role = "both";                   // producer | consumer | both
-  uint64_t max_request_bytes = 8ull << 20;
+  uint64_t max_request_bytes = 72ull << 20;   // room for a 64 MiB mutation set
   std::string log_level = "info";
+  // The region this instance serves (cross-region replication: consumers of a
+  // replication target apply to this region's endpoints). Empty: none.
+  std::string region;
+  std::string log_format = "text";             // text | json (one JSON object per line)
+  std::string shard_map;                       // shard map file (docs/sharding.md); empty: no sharding
+  std::string shard;                           // this instance's shard in the map
+  TlsConfig tls;
+  AuthConfig auth;
+  ConfigStoreConfig config_store;
   bool operator==(const ServerConfig&) const = default;
 };
 
 std::string_view BackendTypeName(BackendType type);
 std::string_view TargetTypeName(TargetType type);
 std::string_view JitterModelName(JitterModel model);
+std::string_view DurableStorageTypeName(DurableStorageType type);
 
 // Parses and validates one namespace from `text`. `source` (usually the file
 // name) prefixes every error message.

@@ -114,6 +114,30 @@ TEST(RoundTrip, EveryTargetTypeSurvivesYaml) {
   }
 }
 
+TEST(RoundTrip, NamedTargetsAndDurableStorageSurviveBothFormats) {
+  NamespaceConfig original = FullyPopulated(BackendType::kKafka);
+  original.targets["cache"] = TargetConfig{TargetType::kRedis, R"({"address":"127.0.0.1:6379","timeout":"500ms","db":2})"};
+  original.targets["search"] =
+      TargetConfig{TargetType::kPostgres, R"({"dsn":"host=127.0.0.1 dbname=kv","create_tables":false,"schema":"s"})"};
+  original.durable_storage.type = DurableStorageType::kPostgres;
+  original.durable_storage.dsn = "host=127.0.0.1 dbname=wal";
+  original.durable_storage.table = "kv_sets";
+  original.durable_storage.chunk_bytes = 65536;
+  original.durable_storage.max_set_bytes = 32ull << 20;
+  original.durable_storage.max_mutations = 500;
+  for (Format format : {Format::kYaml, Format::kJson}) {
+    auto parsed = ParseNamespace(SaveNamespace(original, format), format, "t");
+    ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+    EXPECT_EQ(parsed.value(), original);
+  }
+  // YAML scalars under a named target keep their YAML types, like `target`.
+  auto typed = ParseNamespace("name: n\ntargets: {cache: {type: redis, address: 127.0.0.1:6379, db: 3}}\n",
+                              Format::kYaml, "t");
+  ASSERT_TRUE(typed.ok()) << typed.status().message();
+  EXPECT_EQ(typed->targets.at("cache").settings_json, R"({"address":"127.0.0.1:6379","db":3})");
+  EXPECT_EQ(typed->durable_storage, DurableStorageConfig{}) << "defaults: local, 1 MiB chunks";
+}
+
 TEST(RoundTrip, NamespaceToJsonIsTheJsonSaverAndNamespaceFromJsonReadsIt) {
   NamespaceConfig original = FullyPopulated(BackendType::kKafka);
   std::string json = NamespaceToJson(original);
@@ -326,6 +350,32 @@ const InvalidCase kInvalidCases[] = {
      "orders.yaml: dlq.name: must be a string, got 5"},
     {"JSON negative integer for unsigned", Format::kJson, R"({"name": "orders", "max_payload_bytes": -1})",
      "orders.yaml: max_payload_bytes: must be in 0..18446744073709551615, got -1"},
+    // Mutation sets: named targets and durable storage.
+    {"named target without type", Format::kYaml, "name: orders\ntargets: {cache: {address: 127.0.0.1:6379}}\n",
+     "orders.yaml: targets.cache.type: required when target settings are given"},
+    {"named target bad settings", Format::kYaml, "name: orders\ntargets: {cache: {type: redis, address: nowhere}}\n",
+     "orders.yaml: targets.cache.address: must be host:port, got 'nowhere'"},
+    {"named target bad name", Format::kYaml, "name: orders\ntargets: {Cache!: {type: redis, address: 127.0.0.1:6379}}\n",
+     "orders.yaml: targets.Cache!: target names must match [a-z0-9][a-z0-9_-]{0,63}"},
+    {"named target none", Format::kYaml, "name: orders\ntargets: {x: {type: none}}\n",
+     "orders.yaml: targets.x.type: must name a target type, not 'none'"},
+    {"durable storage type", Format::kYaml, "name: orders\ndurable_storage: {type: kv}\n",
+     "orders.yaml: durable_storage.type: must be one of local or postgres, got \"kv\""},
+    {"durable storage postgres without dsn", Format::kYaml, "name: orders\ndurable_storage: {type: postgres}\n",
+     "orders.yaml: durable_storage.dsn: required for durable_storage type 'postgres'"},
+    {"durable storage dsn on local", Format::kYaml, "name: orders\ndurable_storage: {dsn: host=x}\n",
+     "orders.yaml: durable_storage.dsn: is set but durable_storage.type is 'local'"},
+    {"durable storage chunk", Format::kYaml, "name: orders\ndurable_storage: {chunk_bytes: 100}\n",
+     "orders.yaml: durable_storage.chunk_bytes: must be in 4096..16777216, got 100"},
+    {"durable storage set size", Format::kYaml, "name: orders\ndurable_storage: {max_set_bytes: 268435457}\n",
+     "orders.yaml: durable_storage.max_set_bytes: must be in 1024..268435456, got 268435457"},
+    {"durable storage mutations", Format::kYaml, "name: orders\ndurable_storage: {max_mutations: 0}\n",
+     "orders.yaml: durable_storage.max_mutations: must be in 1..100000, got 0"},
+    {"durable storage table", Format::kYaml,
+     "name: orders\ndurable_storage: {type: postgres, dsn: host=x, table: \"drop table\"}\n",
+     "orders.yaml: durable_storage.table: must match [A-Za-z_][A-Za-z0-9_]{0,47}, got 'drop table'"},
+    {"durable storage unknown field", Format::kYaml, "name: orders\ndurable_storage: {shard: a}\n",
+     "orders.yaml: durable_storage.shard: unknown field 'shard'"},
 };
 
 INSTANTIATE_TEST_SUITE_P(Cases, InvalidNamespaceTest, ::testing::ValuesIn(kInvalidCases),
@@ -542,6 +592,88 @@ TEST_F(NamespaceFilesTest, ServerConfigFile) {
   EXPECT_EQ(loaded->data_dir, "./elsewhere");
   EXPECT_EQ(loaded->role, "producer");
   EXPECT_EQ(LoadServerConfigFile(file_system_, Path("absent.yaml")).status().code(), StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace wal::config
+
+// ---------------------------------------------------------------------------
+// Operations fields (issue 7): access tokens, limits and the server's TLS,
+// auth, sharding and config-store settings.
+
+namespace wal::config {
+namespace {
+
+TEST(OperationsConfig, AccessAndLimitsRoundTrip) {
+  NamespaceConfig config = FullyPopulated(BackendType::kLocal);
+  config.access.tokens = {{"producer", std::string(64, 'a'), {"write"}}, {"ops", std::string(64, '0'), {"read", "admin"}}};
+  config.limits = {250.5, 500, 100000};
+  for (Format format : {Format::kYaml, Format::kJson}) {
+    std::string text = SaveNamespace(config, format);
+    auto parsed = ParseNamespace(text, format, "ops");
+    ASSERT_TRUE(parsed.ok()) << parsed.status().message() << "\n" << text;
+    EXPECT_EQ(parsed.value(), config) << text;
+  }
+  // Unset, they are not written at all.
+  std::string plain = SaveNamespace(FullyPopulated(BackendType::kLocal), Format::kYaml);
+  EXPECT_EQ(plain.find("access"), std::string::npos);
+  EXPECT_EQ(plain.find("limits"), std::string::npos);
+}
+
+TEST(OperationsConfig, BadAccessAndLimitsAreNamed) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"name: a\naccess: {tokens: [{name: t, sha256: secret-token, scopes: [write]}]}\n",
+       "ns.yaml: access.tokens[0].sha256: must be 64 lowercase hex digits (the SHA-256 of the token, not the token)"},
+      {"name: a\naccess: {tokens: [{name: t, sha256: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa, scopes: [fly]}]}\n",
+       "ns.yaml: access.tokens[0].scopes[0]: must be one of write, read or admin, got 'fly'"},
+      {"name: a\nlimits: {writes_per_second: -1}\n",
+       "ns.yaml: limits.writes_per_second: must be in 0..1000000000 (0 = unlimited)"},
+      {"name: a\nlimits: {max_backlgo: 3}\n",
+       "ns.yaml: limits.max_backlgo: unknown field 'max_backlgo' (did you mean 'max_backlog'?)"},
+  };
+  for (const auto& [text, message] : cases) {
+    auto parsed = ParseNamespace(text, Format::kYaml, "ns.yaml");
+    ASSERT_FALSE(parsed.ok()) << text;
+    EXPECT_EQ(parsed.status().message(), message);
+    // The secret-looking value is never echoed back.
+    EXPECT_EQ(parsed.status().message().find("secret-token"), std::string::npos);
+  }
+}
+
+TEST(OperationsConfig, ServerOperationsFieldsRoundTrip) {
+  const char* yaml = R"(
+log_format: json
+shard_map: /etc/wal/shards.yaml
+shard: shard-a
+tls: {cert_file: /etc/wal/server.crt, key_file: /etc/wal/server.key, client_ca_file: /etc/wal/ca.crt}
+auth: {tokens_file: /etc/wal/tokens.yaml}
+config_store: {type: directory, poll_interval: 500ms}
+)";
+  auto parsed = ParseServerConfig(yaml, Format::kYaml, "server.yaml");
+  ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+  EXPECT_EQ(parsed->log_format, "json");
+  EXPECT_EQ(parsed->shard, "shard-a");
+  EXPECT_EQ(parsed->tls.client_ca_file, "/etc/wal/ca.crt");
+  EXPECT_EQ(parsed->auth.tokens_file, "/etc/wal/tokens.yaml");
+  EXPECT_EQ(parsed->config_store.poll_interval, milliseconds(500));
+  for (Format format : {Format::kYaml, Format::kJson}) {
+    auto again = ParseServerConfig(SaveServerConfig(parsed.value(), format), format, "again");
+    ASSERT_TRUE(again.ok()) << again.status().message();
+    EXPECT_EQ(again.value(), parsed.value());
+  }
+  const std::pair<const char*, const char*> cases[] = {
+      {"shard: a\n", "server.yaml: shard_map: shard_map and shard must be set together"},
+      {"tls: {cert_file: x}\n", "server.yaml: tls.key_file: tls.cert_file and tls.key_file must be set together"},
+      {"tls: {client_ca_file: x}\n",
+       "server.yaml: tls.client_ca_file: needs tls.cert_file and tls.key_file (mTLS is TLS plus client certificates)"},
+      {"log_format: xml\n", "server.yaml: log_format: must be one of text or json, got 'xml'"},
+      {"config_store: {type: etcd}\n", "server.yaml: config_store.type: must be one of directory, got 'etcd'"},
+  };
+  for (const auto& [text, message] : cases) {
+    auto bad = ParseServerConfig(text, Format::kYaml, "server.yaml");
+    ASSERT_FALSE(bad.ok()) << text;
+    EXPECT_EQ(bad.status().message(), message);
+  }
 }
 
 }  // namespace

@@ -54,6 +54,12 @@ TEST(ExamplesTest, PersonaExamplesUseTheDocumentedBackends) {
   auto mutations = load("multi-partition-mutations/kv-mutations.yaml");
   ASSERT_TRUE(mutations.ok()) << mutations.status().message();
   EXPECT_EQ(mutations->target.type, TargetType::kPostgres);
+  EXPECT_EQ(mutations->durable_storage.type, DurableStorageType::kPostgres);
+  EXPECT_EQ(mutations->targets.at("cache").type, TargetType::kRedis);
+  auto local_mutations = load("multi-partition-mutations/kv-mutations-local.yaml");
+  ASSERT_TRUE(local_mutations.ok()) << local_mutations.status().message();
+  EXPECT_EQ(local_mutations->durable_storage.type, DurableStorageType::kLocal);
+  EXPECT_EQ(local_mutations->target.type, TargetType::kSqlite);
 }
 
 }  // namespace

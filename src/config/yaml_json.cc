@@ -110,8 +110,9 @@ Result<Json> ConvertNode(const YAML::Node& node, const std::string& path, Scalar
         if (object.contains(key)) {
           return InvalidArgument(Where(entry.first.Mark()) + child_path + ": duplicate key '" + key + "'");
         }
-        ScalarTyping child_typing =
-            typing == ScalarTyping::kSchema && free_form_paths.contains(child_path) ? ScalarTyping::kYamlCore : typing;
+        // "<path>.*" in free_form_paths marks every child of <path> free-form.
+        const bool free_form = free_form_paths.contains(child_path) || free_form_paths.contains(ChildPath(path, "*"));
+        ScalarTyping child_typing = typing == ScalarTyping::kSchema && free_form ? ScalarTyping::kYamlCore : typing;
         WAL_ASSIGN_OR_RETURN(Json value, ConvertNode(entry.second, child_path, child_typing, free_form_paths));
         object[key] = std::move(value);
       }

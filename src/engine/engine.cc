@@ -124,7 +124,7 @@ v1::Durable ToProto(Durability durability) {
 
 bool SameBackend(const config::NamespaceConfig& left, const config::NamespaceConfig& right) {
   return left.backend == right.backend && left.max_payload_bytes == right.max_payload_bytes &&
-         left.dlq == right.dlq;
+         left.dlq == right.dlq && left.durable_storage == right.durable_storage;
 }
 
 // The key that keeps entries in order where a backend partitions: the first
@@ -166,11 +166,12 @@ std::string Engine::NamespaceDataDir(const std::string& name) const {
 }
 
 Result<std::shared_ptr<NamespaceRuntime>> Engine::OpenRuntime(const config::NamespaceConfig& config) const {
-  queue::BackendContext context{options_.file_system, NamespaceDataDir(config.name)};
+  queue::BackendContext context{options_.file_system, NamespaceDataDir(config.name), options_.region};
   WAL_RETURN_IF_ERROR(options_.file_system->CreateDirectories(context.data_dir));
   WAL_ASSIGN_OR_RETURN(std::unique_ptr<queue::Backend> backend, queue::OpenBackend(context, config));
-  auto runtime = std::make_shared<NamespaceRuntime>(config, std::move(backend));
+  auto runtime = std::make_shared<NamespaceRuntime>(config, std::move(backend), options_.region);
   RebuildIdempotencyKeys(*runtime);
+  WAL_RETURN_IF_ERROR(OpenMutationSets(*runtime, config));  // [mutation sets]
   if (delivers()) runtime->StartDelivery();
   return runtime;
 }
@@ -257,14 +258,27 @@ void Engine::WriteToLog(const v1::WriteToLogRequest& request, WriteCallback done
   Status payload_status = ValidatePayload(request.payload());
   if (!payload_status.ok()) return reject(std::move(payload_status));
   const size_t payload_bytes = request.payload().ByteSizeLong();
-  if (payload_bytes > config.max_payload_bytes) {
+  const bool is_set = request.payload().has_mutation_set();  // [mutation sets]
+  if (is_set) {
+    // Sets are bounded by durable_storage.max_set_bytes, not max_payload_bytes:
+    // only their small marker goes to the queue.
+    Status set_status = sets::SetManager::Validate(request.payload().mutation_set(), config, payload_bytes);
+    if (!set_status.ok()) return reject(std::move(set_status));
+  } else if (payload_bytes > config.max_payload_bytes) {
     return reject(InvalidArgument("payload: " + std::to_string(payload_bytes) + " bytes is over namespace " +
                                   config.name + "'s max_payload_bytes of " + std::to_string(config.max_payload_bytes)));
   }
   if (request.has_target()) {
     auto target_config = TargetConfigFromOverride(config, request.target());
     if (!target_config.ok()) return reject(target_config.status());
-  } else if (policy.target) {
+  }
+  if (is_set && !request.has_target()) {
+    // [mutation sets] each mutation is checked by the target it names.
+    v1::LogRecord shape;
+    *shape.mutable_payload() = request.payload();
+    Status acceptable = runtime->ValidateSetTargets(shape);
+    if (!acceptable.ok()) return reject(std::move(acceptable));
+  } else if (!request.has_target() && policy.target) {
     // The namespace's target says now whether it could ever take this payload.
     Status acceptable = policy.target->ValidatePayload(request.payload());
     if (!acceptable.ok()) return reject(std::move(acceptable));
@@ -284,6 +298,7 @@ void Engine::WriteToLog(const v1::WriteToLogRequest& request, WriteCallback done
       request.lifecycle().has_write_time() ? request.lifecycle().write_time() : record.accepted_time();
   *record.mutable_due_time() = TimeUtil::MillisecondsToTimestamp(now_ms + delay->count());
   record.set_idempotency_key(request.idempotency_key());
+  record.set_origin_region(options_.region);
 
   const std::string idempotency_key = request.idempotency_key();
   if (!idempotency_key.empty()) {
@@ -302,6 +317,7 @@ void Engine::WriteToLog(const v1::WriteToLogRequest& request, WriteCallback done
   if (!config.flags.wal_enabled) return ApplySynchronously(std::move(runtime), std::move(record), std::move(done));
 
   const auto due = queue::TimePoint(std::chrono::milliseconds(now_ms + delay->count()));
+  if (is_set) return WriteMutationSet(std::move(runtime), std::move(record), due, std::move(done));  // [mutation sets]
   queue::QueueEntry entry{record.SerializeAsString(), due, OrderingKey(request.payload())};
   // The runtime is captured so a concurrent delete cannot close the backend under
   // an append that is still in flight.
@@ -323,8 +339,10 @@ void Engine::ApplySynchronously(std::shared_ptr<NamespaceRuntime> runtime, v1::L
       outcome.response.set_message("wal_enabled=false and the target is unavailable: " + target.status().message());
       return done(std::move(outcome));
     }
-    target::DeliveryContext context{runtime->name(), 0, 1, record.idempotency_key()};
-    target::ApplyResult result = ApplyPayload(**target, record, context);
+    target::DeliveryContext context{runtime->name(), 0, 1, record.idempotency_key(), record.origin_region()};
+    // [mutation sets] a set's mutations may name other targets.
+    auto resolve = [&runtime, &record](const std::string& name) { return runtime->TargetNamed(record, name); };
+    target::ApplyResult result = ApplyPayload(**target, record, context, resolve);
     if (result.ok()) {
       runtime->counters().delivered.fetch_add(1);
       outcome.response.set_durable(v1::TRUE);
@@ -354,7 +372,18 @@ Result<config::NamespaceConfig> Engine::GetNamespace(const std::string& name) co
   return *runtime->policy().config;
 }
 
-Status Engine::ApplyNamespace(const config::NamespaceConfig& requested) {
+// --- issue 7 (operations): config propagation. ReloadNamespace/UnloadNamespace
+// make a change another instance already stored live here, without saving. ---
+Status Engine::ApplyNamespace(const config::NamespaceConfig& requested) { return ApplyNamespace(requested, true); }
+
+Status Engine::ReloadNamespace(const config::NamespaceConfig& config) { return ApplyNamespace(config, false); }
+
+Status Engine::UnloadNamespace(const std::string& name) { return DeleteNamespace(name, false, false); }
+
+Status Engine::DeleteNamespace(const std::string& name, bool purge_data) { return DeleteNamespace(name, purge_data, true); }
+// --- end issue 7 ---
+
+Status Engine::ApplyNamespace(const config::NamespaceConfig& requested, bool persist) {
   config::NamespaceConfig config = requested;
   config::FillNamespaceDefaults(&config);
   WAL_RETURN_IF_ERROR(config::ValidateNamespace(config));
@@ -363,8 +392,10 @@ Status Engine::ApplyNamespace(const config::NamespaceConfig& requested) {
   if (existing && SameBackend(*existing->policy().config, config)) {
     // A policy change (flags, target, backoff, delays) keeps the open backend and
     // takes effect for the very next write and delivery.
-    WAL_RETURN_IF_ERROR(config::SaveNamespaceFile(options_.file_system, options_.namespaces_dir, config)
-                            .WithContext("saving namespace " + config.name));
+    if (persist) {
+      WAL_RETURN_IF_ERROR(config::SaveNamespaceFile(options_.file_system, options_.namespaces_dir, config)
+                              .WithContext("saving namespace " + config.name));
+    }
     existing->SetPolicy(config);
     spdlog::info("namespace {} applied (policy change)", config.name);
     return Status::Ok();
@@ -388,7 +419,7 @@ Status Engine::ApplyNamespace(const config::NamespaceConfig& requested) {
     }
     return opened.status();
   }
-  Status saved = config::SaveNamespaceFile(options_.file_system, options_.namespaces_dir, config);
+  Status saved = persist ? config::SaveNamespaceFile(options_.file_system, options_.namespaces_dir, config) : Status::Ok();
   if (!saved.ok()) {
     (void)(*opened)->Close();
     return saved.WithContext("saving namespace " + config.name);
@@ -400,7 +431,7 @@ Status Engine::ApplyNamespace(const config::NamespaceConfig& requested) {
   return Status::Ok();
 }
 
-Status Engine::DeleteNamespace(const std::string& name, bool purge_data) {
+Status Engine::DeleteNamespace(const std::string& name, bool purge_data, bool remove_file) {
   std::lock_guard admin_lock(admin_mutex_);
   std::shared_ptr<NamespaceRuntime> existing;
   {
@@ -416,7 +447,8 @@ Status Engine::DeleteNamespace(const std::string& name, bool purge_data) {
     failed_namespaces_.erase(name);
   }
   if (existing) WAL_RETURN_IF_ERROR(existing->Close());
-  Status removed = config::DeleteNamespaceFile(options_.file_system, options_.namespaces_dir, name);
+  Status removed =
+      remove_file ? config::DeleteNamespaceFile(options_.file_system, options_.namespaces_dir, name) : Status::Ok();
   if (!removed.ok() && removed.code() != StatusCode::kNotFound) return removed;
   if (purge_data) WAL_RETURN_IF_ERROR(options_.file_system->RemoveAll(NamespaceDataDir(name)));
   spdlog::info("namespace {} deleted{}", name, purge_data ? " with its data" : "");
@@ -497,6 +529,8 @@ Result<uint64_t> Engine::RedriveDeadLetters(const std::string& name, const std::
     // A redriven entry starts over: attempts and errors reset, due now.
     record.set_attempt(0);
     record.clear_errors();
+    record.clear_set_status();  // [mutation sets] the set resumes from its recorded progress
+    record.set_set_deferrals(0);
     const int64_t now_ms = NowMillis();
     *record.mutable_due_time() = TimeUtil::MillisecondsToTimestamp(now_ms);
     return queue::QueueEntry{record.SerializeAsString(), queue::TimePoint(std::chrono::milliseconds(now_ms)),
@@ -508,7 +542,11 @@ Result<uint64_t> Engine::RedriveDeadLetters(const std::string& name, const std::
 Result<uint64_t> Engine::PurgeDeadLetters(const std::string& name, const std::vector<uint64_t>& ids) {
   auto runtime = Find(name);
   if (!runtime) return NotFound("namespace " + name + " does not exist");
-  return runtime->backend().PurgeDeadLetters(ids);
+  std::vector<v1::LogRecord> purged_sets = DeadSetMarkers(*runtime, ids);  // [mutation sets]
+  auto purged = runtime->backend().PurgeDeadLetters(ids);
+  // [mutation sets] the stored sets go with their dead markers.
+  if (purged.ok() && !purged_sets.empty()) runtime->mutation_sets()->Forget(purged_sets);
+  return purged;
 }
 
 void Engine::Shutdown() {

@@ -36,6 +36,7 @@ struct EngineOptions {
   std::string data_dir;               // namespaces' data lives in <data_dir>/namespaces/<name>
   std::string namespaces_dir;         // namespace config files (loaded at start, saved by admin)
   Role role = Role::kBoth;            // producers accept writes; consumers deliver
+  std::string region;                 // this instance's region; stamped on records, used by replication
 };
 
 // What a write came to. A non-OK `rejection` means the request itself was refused
@@ -70,6 +71,11 @@ class Engine {
   // Stops serving the namespace and removes its config file; `purge_data` also
   // removes its log.
   Status DeleteNamespace(const std::string& name, bool purge_data);
+  // --- issue 7 (operations): config propagation from a shared store. ---
+  // Like ApplyNamespace but does not save: the config came from the store.
+  Status ReloadNamespace(const config::NamespaceConfig& config);
+  // Stops serving a namespace whose config left the store; keeps file and data.
+  Status UnloadNamespace(const std::string& name);
 
   // Per-namespace status; an empty name means all (including ones that failed to
   // open, with their error).
@@ -96,6 +102,8 @@ class Engine {
 
  private:
   explicit Engine(EngineOptions options);
+  Status ApplyNamespace(const config::NamespaceConfig& config, bool persist);            // issue 7
+  Status DeleteNamespace(const std::string& name, bool purge_data, bool remove_file);  // issue 7
 
   Result<std::shared_ptr<NamespaceRuntime>> OpenRuntime(const config::NamespaceConfig& config) const;
   void RebuildIdempotencyKeys(NamespaceRuntime& runtime) const;
@@ -104,6 +112,15 @@ class Engine {
   bool delivers() const { return options_.role != Role::kProducer; }
   bool accepts_writes() const { return options_.role != Role::kConsumer; }
   void ApplySynchronously(std::shared_ptr<NamespaceRuntime> runtime, v1::LogRecord record, WriteCallback done);
+  // --- mutation sets (engine_sets.cc, docs/mutation-sets.md) ---
+  // Opens the namespace's set storage and recovers its pending sets.
+  Status OpenMutationSets(NamespaceRuntime& runtime, const config::NamespaceConfig& config) const;
+  // Persists the set, then enqueues its marker; answers from the marker.
+  void WriteMutationSet(std::shared_ptr<NamespaceRuntime> runtime, v1::LogRecord record, queue::TimePoint due,
+                        WriteCallback done);
+  // The set markers among the dead letters `ids` (all when empty).
+  std::vector<v1::LogRecord> DeadSetMarkers(NamespaceRuntime& runtime, const std::vector<uint64_t>& ids) const;
+  // --- end mutation sets ---
 
   EngineOptions options_;
   mutable std::shared_mutex mutex_;

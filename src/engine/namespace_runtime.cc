@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <condition_variable>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <random>
 
@@ -69,8 +70,10 @@ Result<config::TargetConfig> TargetConfigFromOverride(const config::NamespaceCon
   return checked.target;
 }
 
-NamespaceRuntime::NamespaceRuntime(const config::NamespaceConfig& config, std::unique_ptr<queue::Backend> backend)
+NamespaceRuntime::NamespaceRuntime(const config::NamespaceConfig& config, std::unique_ptr<queue::Backend> backend,
+                                   std::string region)
     : name_(config.name),
+      target_environment_{std::move(region)},
       backend_(std::move(backend)),
       idempotency_(std::chrono::seconds(config.idempotency_window_seconds)) {
   SetPolicy(config);
@@ -87,7 +90,7 @@ void NamespaceRuntime::SetPolicy(const config::NamespaceConfig& config) {
   Policy policy;
   policy.config = std::make_shared<const config::NamespaceConfig>(config);
   if (config.target.type != config::TargetType::kNone) {
-    auto created = target::CreateTarget(config.target);
+    auto created = target::CreateTarget(config.target, target_environment_);
     if (created.ok()) {
       policy.target = std::shared_ptr<target::Target>(std::move(created).value());
       Status probe = policy.target->Probe();
@@ -100,6 +103,21 @@ void NamespaceRuntime::SetPolicy(const config::NamespaceConfig& config) {
       policy.target_error = created.status();
       spdlog::error("namespace {}: target cannot be built: {}", config.name, created.status().message());
     }
+  }
+  // [mutation sets] named targets, built like the main one.
+  for (const auto& [target_name, target_config] : config.targets) {
+    auto created = target::CreateTarget(target_config, target_environment_);
+    if (!created.ok()) {
+      spdlog::error("namespace {}: target {} cannot be built: {}", config.name, target_name, created.status().message());
+      policy.named_target_errors[target_name] = created.status();
+      continue;
+    }
+    std::shared_ptr<target::Target> named(std::move(created).value());
+    if (Status probe = named->Probe(); !probe.ok()) {
+      spdlog::warn("namespace {}: target {} is not reachable now ({}); sets will wait", config.name, target_name,
+                   probe.message());
+    }
+    policy.named_targets[target_name] = std::move(named);
   }
   idempotency_.set_window(std::chrono::seconds(config.idempotency_window_seconds));
   std::lock_guard lock(policy_mutex_);
@@ -121,7 +139,7 @@ Result<std::shared_ptr<target::Target>> NamespaceRuntime::TargetFor(const v1::Lo
     if (found != override_targets_.end()) return found->second;
   }
   WAL_ASSIGN_OR_RETURN(config::TargetConfig target_config, TargetConfigFromOverride(*current.config, record.target()));
-  WAL_ASSIGN_OR_RETURN(std::unique_ptr<target::Target> created, target::CreateTarget(target_config));
+  WAL_ASSIGN_OR_RETURN(std::unique_ptr<target::Target> created, target::CreateTarget(target_config, target_environment_));
   std::shared_ptr<target::Target> shared(std::move(created));
   std::lock_guard lock(policy_mutex_);
   if (override_targets_.size() >= kMaxCachedOverrideTargets) override_targets_.clear();
@@ -148,6 +166,11 @@ void NamespaceRuntime::StopDelivery() {
 
 Status NamespaceRuntime::Close() {
   StopDelivery();
+  // [mutation sets] stores in-flight sets first: their markers still go to the backend.
+  if (mutation_sets_) {
+    Status closed = mutation_sets_->Close();
+    if (!closed.ok()) spdlog::error("namespace {}: closing set storage: {}", name_, closed.ToString());
+  }
   return backend_->Close();
 }
 
@@ -186,15 +209,33 @@ void NamespaceRuntime::ProcessBatch(std::vector<queue::Delivery>& deliveries) {
     target::ApplyResult result;
     const bool parsed = record.ParseFromString(delivery.entry.record);
     const uint32_t attempt = std::max(record.attempt(), delivery.receive_count > 0 ? delivery.receive_count - 1 : 0) + 1;
+    std::optional<std::vector<v1::MutationStatus>> set_statuses;  // [mutation sets]
     if (!parsed) {
       result = target::ApplyResult::Permanent("the stored record cannot be parsed");
+    } else if (record.has_set_ref()) {
+      // [mutation sets] a completion marker: rebuild the set and apply it.
+      target::DeliveryContext context{name_, delivery.id, attempt, record.idempotency_key(), record.origin_region()};
+      sets::SetManager::ApplyReport report = ApplySetMarker(record, context);
+      if (report.deferred) {
+        // An earlier set holds one of its keys: wait, without spending an attempt.
+        record.set_set_deferrals(record.set_deferrals() + 1);
+        const int64_t due_ms =
+            NowMillisRoundedUp() + std::min<int64_t>(int64_t{10} << std::min<uint32_t>(record.set_deferrals(), 6), 500);
+        *record.mutable_due_time() = TimeUtil::MillisecondsToTimestamp(due_ms);
+        latch.Add();
+        queue::QueueEntry later{record.SerializeAsString(), FromMillis(due_ms), delivery.entry.ordering_key};
+        backend_->Reschedule(delivery, std::move(later), retired("deferral", delivery.id));
+        continue;
+      }
+      result = std::move(report.result);
+      set_statuses = std::move(report.statuses);
     } else {
       auto target = TargetFor(record);
       if (!target.ok()) {
         // A namespace whose target cannot be built keeps its entries: retry.
         result = target::ApplyResult::Retryable("target unavailable: " + target.status().message());
       } else {
-        target::DeliveryContext context{name_, delivery.id, attempt, record.idempotency_key()};
+        target::DeliveryContext context{name_, delivery.id, attempt, record.idempotency_key(), record.origin_region()};
         result = ApplyPayload(**target, record, context);
       }
     }
@@ -219,6 +260,7 @@ void NamespaceRuntime::ProcessBatch(std::vector<queue::Delivery>& deliveries) {
     if (exhausted && config.flags.dlq_enabled) {
       counters_.dead_lettered.fetch_add(1);
       spdlog::warn("namespace {}: entry {} to the DLQ after attempt {}: {}", name_, delivery.id, attempt, result.reason);
+      if (set_statuses && mutation_sets_) mutation_sets_->OnDeadLetter(&record, *set_statuses);  // [mutation sets]
       backend_->DeadLetter(delivery, record.SerializeAsString(), retired("dead-lettering", delivery.id));
       continue;
     }

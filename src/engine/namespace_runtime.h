@@ -16,6 +16,7 @@
 #include "config/config.h"
 #include "engine/idempotency.h"
 #include "queue/queue.h"
+#include "sets/set_manager.h"
 #include "target/target.h"
 #include "wal/v1/record.pb.h"
 
@@ -39,9 +40,14 @@ class NamespaceRuntime {
     std::shared_ptr<const config::NamespaceConfig> config;
     std::shared_ptr<target::Target> target;  // null when the target could not be built
     Status target_error;                      // why, when target is null
+    // [mutation sets] the namespace's named targets (config `targets`), and why
+    // any that could not be built is missing.
+    std::map<std::string, std::shared_ptr<target::Target>> named_targets;
+    std::map<std::string, Status> named_target_errors;
   };
 
-  NamespaceRuntime(const config::NamespaceConfig& config, std::unique_ptr<queue::Backend> backend);
+  // `region` is this instance's region (replication targets apply there).
+  NamespaceRuntime(const config::NamespaceConfig& config, std::unique_ptr<queue::Backend> backend, std::string region);
   ~NamespaceRuntime();  // stops the workers; the backend is closed by Close()
 
   const std::string& name() const { return name_; }
@@ -58,6 +64,17 @@ class NamespaceRuntime {
   // namespace's. Fails when neither can be built.
   Result<std::shared_ptr<target::Target>> TargetFor(const v1::LogRecord& record);
 
+  // --- mutation sets (docs/mutation-sets.md; namespace_runtime_sets.cc) ---
+  // The target a set's mutation names: "" is TargetFor(record), else one of
+  // the namespace's named targets.
+  Result<std::shared_ptr<target::Target>> TargetNamed(const v1::LogRecord& record, const std::string& name);
+  // Each mutation of the set checked by the target it names (ValidatePayload).
+  Status ValidateSetTargets(const v1::LogRecord& record);
+  // Set once, before StartDelivery.
+  void AttachMutationSets(std::unique_ptr<sets::SetManager> mutation_sets);
+  sets::SetManager* mutation_sets() { return mutation_sets_.get(); }
+  // --- end mutation sets ---
+
   // Starts `concurrency` consumer workers (idempotent: a second call is ignored).
   void StartDelivery();
   // Stops and joins the workers; entries they hold stay pending (at-least-once).
@@ -67,9 +84,13 @@ class NamespaceRuntime {
  private:
   void WorkerLoop();
   void ProcessBatch(std::vector<queue::Delivery>& deliveries);
+  // [mutation sets] applies the set a marker names (namespace_runtime_sets.cc).
+  sets::SetManager::ApplyReport ApplySetMarker(const v1::LogRecord& record, const target::DeliveryContext& context);
 
   const std::string name_;
+  const target::TargetEnvironment target_environment_;
   std::shared_ptr<queue::Backend> backend_;
+  std::unique_ptr<sets::SetManager> mutation_sets_;  // [mutation sets] durable storage, key order
   IdempotencyTable idempotency_;
   DeliveryCounters counters_;
 

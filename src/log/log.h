@@ -22,6 +22,7 @@
 // commit thread; they must not block for long and must not call Close().
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -74,6 +75,12 @@ struct LogStats {
   uint64_t appends = 0;       // entries made durable since open
   bool poisoned = false;
 };
+
+// Observability hook (issue 7, metrics): called on the commit thread after every
+// group-commit fdatasync with its duration and whether it succeeded. Process-wide;
+// set once at start-up before logs open (nullptr: none). Must be cheap.
+using FsyncObserver = void (*)(std::chrono::nanoseconds elapsed, bool ok);
+void SetFsyncObserver(FsyncObserver observer);
 
 class Log {
  public:

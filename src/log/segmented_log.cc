@@ -8,6 +8,8 @@
 // durable end under the mutex, then runs the callbacks. While it writes and
 // syncs, new appends keep queueing, so the next group forms during the fsync.
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -18,6 +20,13 @@
 #include "log/segment.h"
 
 namespace wal::log {
+
+namespace {
+std::atomic<FsyncObserver> fsync_observer{nullptr};
+}  // namespace
+
+void SetFsyncObserver(FsyncObserver observer) { fsync_observer.store(observer); }
+
 namespace {
 
 // One segment file. first_id, path and reader never change; the rest is guarded
@@ -307,7 +316,11 @@ void SegmentedLog::CommitBatch(std::vector<PendingAppend>& batch) {
     return;
   }
 
+  const auto sync_started = std::chrono::steady_clock::now();
   Status synced = active_file_->Sync();
+  if (FsyncObserver observer = fsync_observer.load(std::memory_order_relaxed)) {
+    observer(std::chrono::steady_clock::now() - sync_started, synced.ok());
+  }
   {
     std::lock_guard lock(mutex_);
     ++fsyncs_;

@@ -137,6 +137,7 @@ class Backend {
 struct BackendContext {
   FileSystem* file_system = nullptr;  // outlives the backend
   std::string data_dir;               // this namespace's private data directory
+  std::string region;                 // the instance's region (server config), may be empty
   // The namespace's whole config (backend section, DLQ name, consumer settings).
   // Backends read only their own section plus dlq/consumer/max_payload_bytes.
 };

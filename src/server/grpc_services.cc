@@ -2,6 +2,9 @@
 
 #include <google/protobuf/util/json_util.h>
 
+#include <spdlog/spdlog.h>
+
+#include "server/logging.h"
 #include "server/namespace_json.h"
 #include "server/status_mapping.h"
 
@@ -14,16 +17,97 @@ grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* context, const 
   return reactor;
 }
 
+// --- issue 7: request ids, auth, shard routing ---
+
+struct CallMetadata {
+  std::string authorization;  // never logged
+  std::string request_id;
+};
+
+// Reads the caller's metadata and echoes the request id back in the initial metadata.
+CallMetadata ReadCallMetadata(grpc::CallbackServerContext* context) {
+  CallMetadata metadata;
+  std::string_view offered_id;
+  for (const auto& [key, value] : context->client_metadata()) {
+    std::string_view name(key.data(), key.size());
+    if (name == "authorization") metadata.authorization.assign(value.data(), value.size());
+    if (name == "x-request-id") offered_id = std::string_view(value.data(), value.size());
+  }
+  metadata.request_id = RequestIdFrom(offered_id);
+  context->AddInitialMetadata("x-request-id", metadata.request_id);
+  return metadata;
+}
+
+void LogRefusal(const Admission& admission, std::string_view call) {
+  const StatusCode code = admission.status.code();
+  if (code == StatusCode::kUnauthenticated || code == StatusCode::kPermissionDenied) {
+    spdlog::warn("{} refused: {}", call, admission.status.ToString());
+  } else {
+    spdlog::debug("{} refused: {}", call, admission.status.ToString());
+  }
+}
+
+grpc::ServerUnaryReactor* FinishRefused(grpc::CallbackServerContext* context, const Admission& admission) {
+  if (admission.misdirected()) {
+    context->AddTrailingMetadata(kShardAddressKey, admission.address);
+    context->AddTrailingMetadata("wal-shard", admission.shard);
+  }
+  return FinishNow(context, admission.status);
+}
+
+// Runs `body` (returning a Status) once the gate admits the call.
+template <typename Body>
+grpc::ServerUnaryReactor* Guarded(grpc::CallbackServerContext* context, RequestGate* gate, std::string_view call,
+                                  const std::string& name, Scope scope, Body&& body) {
+  CallMetadata metadata = ReadCallMetadata(context);
+  RequestIdScope request_id(metadata.request_id);
+  if (gate != nullptr) {
+    Admission admission = gate->Admit(metadata.authorization, name, scope);
+    if (!admission.ok()) {
+      LogRefusal(admission, call);
+      return FinishRefused(context, admission);
+    }
+  }
+  return FinishNow(context, body());
+}
+
+std::string ConfigName(const google::protobuf::Struct& config) {
+  auto found = config.fields().find("name");
+  return found == config.fields().end() ? std::string() : found->second.string_value();
+}
+
 }  // namespace
 
 grpc::ServerUnaryReactor* WriteAheadLogService::WriteToLog(grpc::CallbackServerContext* context,
                                                            const v1::WriteToLogRequest* request,
                                                            v1::WriteToLogResponse* response) {
+  const auto started = std::chrono::steady_clock::now();
+  CallMetadata metadata = ReadCallMetadata(context);
+  RequestIdScope request_id(metadata.request_id);
+  const std::string& name = request->namespace_();
+  if (gate_ != nullptr) {
+    Admission admission = gate_->AdmitWrite(metadata.authorization, name);
+    if (!admission.ok()) {
+      LogRefusal(admission, "write");
+      if (metrics_ != nullptr) metrics_->WriteRejected(engine_->Runtime(name).ok() ? name : "", admission.status.code());
+      return FinishRefused(context, admission);
+    }
+  }
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  engine_->WriteToLog(*request, [reactor, response](engine::WriteOutcome outcome) {
+  engine_->WriteToLog(*request, [this, reactor, response, started, name, id = metadata.request_id](
+                                    engine::WriteOutcome outcome) {
     if (!outcome.rejection.ok()) {
+      if (metrics_ != nullptr) metrics_->WriteRejected(engine_->Runtime(name).ok() ? name : "", outcome.rejection.code());
       reactor->Finish(ToGrpcStatus(outcome.rejection));
       return;
+    }
+    if (metrics_ != nullptr) {
+      metrics_->WriteAnswered(name, outcome.response.durable(), std::chrono::steady_clock::now() - started);
+    }
+    if (outcome.response.durable() != v1::TRUE) {
+      RequestIdScope callback_id(id);
+      spdlog::warn("write to {} answered durable={}: {}", name, v1::Durable_Name(outcome.response.durable()),
+                   outcome.response.message());
     }
     *response = std::move(outcome.response);
     reactor->Finish(grpc::Status::OK);
@@ -132,35 +216,40 @@ Status PurgeDeadLetters(engine::Engine& engine, const v1::PurgeDeadLettersReques
 grpc::ServerUnaryReactor* AdminService::ListNamespaces(grpc::CallbackServerContext* context,
                                                        const v1::ListNamespacesRequest*,
                                                        v1::ListNamespacesResponse* response) {
-  return FinishNow(context, admin::ListNamespaces(*engine_, response));
+  return Guarded(context, gate_, "ListNamespaces", "", Scope::kRead, [&] { return admin::ListNamespaces(*engine_, response); });
 }
 
 grpc::ServerUnaryReactor* AdminService::GetNamespace(grpc::CallbackServerContext* context,
                                                      const v1::GetNamespaceRequest* request,
                                                      v1::NamespaceResponse* response) {
-  return FinishNow(context, admin::GetNamespace(*engine_, *request, response));
+  return Guarded(context, gate_, "GetNamespace", request->name(), Scope::kRead,
+                 [&] { return admin::GetNamespace(*engine_, *request, response); });
 }
 
 grpc::ServerUnaryReactor* AdminService::ApplyNamespace(grpc::CallbackServerContext* context,
                                                        const v1::ApplyNamespaceRequest* request,
                                                        v1::NamespaceResponse* response) {
-  return FinishNow(context, admin::ApplyNamespace(*engine_, *request, response));
+  return Guarded(context, gate_, "ApplyNamespace", ConfigName(request->config()), Scope::kAdmin,
+                 [&] { return admin::ApplyNamespace(*engine_, *request, response); });
 }
 
 grpc::ServerUnaryReactor* AdminService::DeleteNamespace(grpc::CallbackServerContext* context,
                                                         const v1::DeleteNamespaceRequest* request,
                                                         v1::DeleteNamespaceResponse*) {
-  return FinishNow(context, admin::DeleteNamespace(*engine_, *request));
+  return Guarded(context, gate_, "DeleteNamespace", request->name(), Scope::kAdmin,
+                 [&] { return admin::DeleteNamespace(*engine_, *request); });
 }
 
 grpc::ServerUnaryReactor* AdminService::GetStatus(grpc::CallbackServerContext* context,
                                                   const v1::GetStatusRequest* request, v1::GetStatusResponse* response) {
-  return FinishNow(context, admin::GetStatus(*engine_, *request, response));
+  return Guarded(context, gate_, "GetStatus", request->namespace_(), Scope::kRead,
+                 [&] { return admin::GetStatus(*engine_, *request, response); });
 }
 
 grpc::ServerUnaryReactor* AdminService::ReadLog(grpc::CallbackServerContext* context, const v1::ReadLogRequest* request,
                                                 v1::ReadLogResponse* response) {
-  return FinishNow(context, admin::ReadLog(*engine_, *request, response));
+  return Guarded(context, gate_, "ReadLog", request->namespace_(), Scope::kRead,
+                 [&] { return admin::ReadLog(*engine_, *request, response); });
 }
 
 }  // namespace wal::server
@@ -170,19 +259,22 @@ namespace wal::server {
 grpc::ServerUnaryReactor* AdminService::ListDeadLetters(grpc::CallbackServerContext* context,
                                                         const v1::ListDeadLettersRequest* request,
                                                         v1::ListDeadLettersResponse* response) {
-  return FinishNow(context, admin::ListDeadLetters(*engine_, *request, response));
+  return Guarded(context, gate_, "ListDeadLetters", request->namespace_(), Scope::kRead,
+                 [&] { return admin::ListDeadLetters(*engine_, *request, response); });
 }
 
 grpc::ServerUnaryReactor* AdminService::RedriveDeadLetters(grpc::CallbackServerContext* context,
                                                            const v1::RedriveDeadLettersRequest* request,
                                                            v1::RedriveDeadLettersResponse* response) {
-  return FinishNow(context, admin::RedriveDeadLetters(*engine_, *request, response));
+  return Guarded(context, gate_, "RedriveDeadLetters", request->namespace_(), Scope::kAdmin,
+                 [&] { return admin::RedriveDeadLetters(*engine_, *request, response); });
 }
 
 grpc::ServerUnaryReactor* AdminService::PurgeDeadLetters(grpc::CallbackServerContext* context,
                                                          const v1::PurgeDeadLettersRequest* request,
                                                          v1::PurgeDeadLettersResponse* response) {
-  return FinishNow(context, admin::PurgeDeadLetters(*engine_, *request, response));
+  return Guarded(context, gate_, "PurgeDeadLetters", request->namespace_(), Scope::kAdmin,
+                 [&] { return admin::PurgeDeadLetters(*engine_, *request, response); });
 }
 
 }  // namespace wal::server

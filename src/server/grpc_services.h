@@ -6,6 +6,8 @@
 #pragma once
 
 #include "engine/engine.h"
+#include "server/metrics.h"
+#include "server/request_gate.h"
 #include "wal/v1/admin.grpc.pb.h"
 #include "wal/v1/wal.grpc.pb.h"
 
@@ -13,18 +15,22 @@ namespace wal::server {
 
 class WriteAheadLogService final : public v1::WriteAheadLog::CallbackService {
  public:
-  explicit WriteAheadLogService(engine::Engine* engine) : engine_(engine) {}  // engine outlives the service
+  // engine, gate and metrics outlive the service; a null gate admits everything.
+  explicit WriteAheadLogService(engine::Engine* engine, RequestGate* gate = nullptr, Metrics* metrics = nullptr)
+      : engine_(engine), gate_(gate), metrics_(metrics) {}
 
   grpc::ServerUnaryReactor* WriteToLog(grpc::CallbackServerContext* context, const v1::WriteToLogRequest* request,
                                        v1::WriteToLogResponse* response) override;
 
  private:
   engine::Engine* engine_;
+  RequestGate* gate_;
+  Metrics* metrics_;
 };
 
 class AdminService final : public v1::Admin::CallbackService {
  public:
-  explicit AdminService(engine::Engine* engine) : engine_(engine) {}
+  explicit AdminService(engine::Engine* engine, RequestGate* gate = nullptr) : engine_(engine), gate_(gate) {}
 
   grpc::ServerUnaryReactor* ListNamespaces(grpc::CallbackServerContext* context, const v1::ListNamespacesRequest* request,
                                            v1::ListNamespacesResponse* response) override;
@@ -51,6 +57,7 @@ class AdminService final : public v1::Admin::CallbackService {
 
  private:
   engine::Engine* engine_;
+  RequestGate* gate_;
 };
 
 // The admin operations, shared by the gRPC and HTTP front ends so both answer

@@ -4,10 +4,13 @@
 #include <httplib.h>
 #include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <future>
+#include <regex>
 #include <nlohmann/json.hpp>
 
 #include "server/grpc_services.h"
+#include "server/logging.h"
 #include "server/namespace_json.h"
 #include "server/status_mapping.h"
 
@@ -58,10 +61,60 @@ int HttpStatusForDurable(v1::Durable durable) {
   }
 }
 
+// --- issue 7: auth, shard routing, request ids ---
+
+// A refusal from the gate: 421 Misdirected Request for another shard's namespace.
+void SendRefusal(httplib::Response& response, const Admission& admission) {
+  if (!admission.misdirected()) return SendError(response, admission.status);
+  response.status = 421;
+  nlohmann::json body = {{"code", std::string(StatusCodeName(admission.status.code()))},
+                         {"message", admission.status.message()},
+                         {"shard", admission.shard},
+                         {"address", admission.address},
+                         {"http_address", admission.http_address}};
+  response.set_header("Wal-Shard-Address", admission.address);
+  response.set_content(body.dump(), kJson);
+}
+
+struct RouteAccess {
+  bool checked = false;  // false: no gate (health, metrics) or checked in the handler (writes)
+  std::string name;
+  Scope scope = Scope::kRead;
+};
+
+// Which namespace and scope a request needs, from its method and path.
+RouteAccess AccessFor(const httplib::Request& request) {
+  static const std::regex kNamespaced(R"(^/v1/namespaces/([^/:]+)(/log|/dlq|/dlq:redrive|/dlq:purge)?$)");
+  RouteAccess access;
+  const std::string& path = request.path;
+  std::smatch match;
+  if (path == "/v1/namespaces") {
+    access = {true, "", Scope::kRead};
+  } else if (path == "/v1/status") {
+    access = {true, request.get_param_value("namespace"), Scope::kRead};
+  } else if (std::regex_match(path, match, kNamespaced)) {
+    const bool mutating = request.method != "GET" && request.method != "HEAD";
+    access = {true, match[1], mutating ? Scope::kAdmin : Scope::kRead};
+  }
+  return access;
+}
+
+std::unique_ptr<httplib::Server> MakeServer(const config::TlsConfig& tls) {
+  if (tls.cert_file.empty()) return std::make_unique<httplib::Server>();
+  return std::make_unique<httplib::SSLServer>(tls.cert_file.c_str(), tls.key_file.c_str(),
+                                              tls.client_ca_file.empty() ? nullptr : tls.client_ca_file.c_str());
+}
+
 }  // namespace
 
 HttpGateway::HttpGateway(engine::Engine* engine, size_t max_request_bytes)
-    : engine_(engine), max_request_bytes_(max_request_bytes), server_(std::make_unique<httplib::Server>()) {
+    : HttpGateway(engine, HttpGatewayOptions{max_request_bytes, {}, nullptr, nullptr}) {}
+
+HttpGateway::HttpGateway(engine::Engine* engine, HttpGatewayOptions options)
+    : engine_(engine),
+      options_(std::move(options)),
+      max_request_bytes_(options_.max_request_bytes),
+      server_(MakeServer(options_.tls)) {
   RegisterRoutes();
 }
 
@@ -72,11 +125,54 @@ void HttpGateway::RegisterRoutes() {
   server.set_payload_max_length(max_request_bytes_);
   server.new_task_queue = [] { return new httplib::ThreadPool(16); };
 
+  // Request id (echoed back, and on this thread's log lines) and, for API
+  // paths other than writes, the gate: shard routing and auth.
+  server.set_pre_routing_handler([this](const httplib::Request& request, httplib::Response& response) {
+    const std::string id = RequestIdFrom(request.get_header_value("X-Request-Id"));
+    SetThreadRequestId(id);
+    response.set_header("X-Request-Id", id);
+    if (options_.gate == nullptr) return httplib::Server::HandlerResponse::Unhandled;
+    RouteAccess access = AccessFor(request);
+    if (!access.checked) return httplib::Server::HandlerResponse::Unhandled;
+    Admission admission = options_.gate->Admit(request.get_header_value("Authorization"), access.name, access.scope);
+    if (admission.ok()) return httplib::Server::HandlerResponse::Unhandled;
+    if (admission.status.code() == StatusCode::kUnauthenticated || admission.status.code() == StatusCode::kPermissionDenied) {
+      spdlog::warn("{} {} refused: {}", request.method, request.path, admission.status.ToString());
+    }
+    SendRefusal(response, admission);
+    return httplib::Server::HandlerResponse::Handled;
+  });
+
+  server.Get("/metrics", [this](const httplib::Request&, httplib::Response& response) {
+    if (options_.metrics == nullptr) return SendError(response, NotFound("metrics are not enabled"));
+    response.set_content(options_.metrics->Render(*engine_), "text/plain; version=0.0.4; charset=utf-8");
+  });
+
   server.Post(R"(/v1/namespaces/([^/]+)/log:write)", [this](const httplib::Request& request, httplib::Response& response) {
+    const auto started = std::chrono::steady_clock::now();
+    const std::string path_namespace = request.matches[1];
+    auto reject = [&](const Status& status) {
+      if (options_.metrics != nullptr) {
+        options_.metrics->WriteRejected(engine_->Runtime(path_namespace).ok() ? path_namespace : "", status.code());
+      }
+    };
+    if (options_.gate != nullptr) {
+      Admission admission = options_.gate->AdmitWrite(request.get_header_value("Authorization"), path_namespace);
+      if (!admission.ok()) {
+        if (admission.status.code() == StatusCode::kUnauthenticated ||
+            admission.status.code() == StatusCode::kPermissionDenied) {
+          spdlog::warn("write refused: {}", admission.status.ToString());
+        }
+        reject(admission.status);
+        return SendRefusal(response, admission);
+      }
+    }
     v1::WriteToLogRequest write;
     Status parsed = ParseBody(request, &write);
-    if (!parsed.ok()) return SendError(response, parsed);
-    const std::string path_namespace = request.matches[1];
+    if (!parsed.ok()) {
+      reject(parsed);
+      return SendError(response, parsed);
+    }
     if (!write.namespace_().empty() && write.namespace_() != path_namespace) {
       return SendError(response, InvalidArgument("namespace: body says '" + write.namespace_() + "' but the path says '" +
                                                  path_namespace + "'"));
@@ -86,7 +182,17 @@ void HttpGateway::RegisterRoutes() {
     auto future = promise.get_future();
     engine_->WriteToLog(write, [&promise](engine::WriteOutcome outcome) { promise.set_value(std::move(outcome)); });
     engine::WriteOutcome outcome = future.get();
-    if (!outcome.rejection.ok()) return SendError(response, outcome.rejection);
+    if (!outcome.rejection.ok()) {
+      reject(outcome.rejection);
+      return SendError(response, outcome.rejection);
+    }
+    if (options_.metrics != nullptr) {
+      options_.metrics->WriteAnswered(path_namespace, outcome.response.durable(), std::chrono::steady_clock::now() - started);
+    }
+    if (outcome.response.durable() != v1::TRUE) {
+      spdlog::warn("write to {} answered durable={}: {}", path_namespace, v1::Durable_Name(outcome.response.durable()),
+                   outcome.response.message());
+    }
     SendMessage(response, outcome.response, HttpStatusForDurable(outcome.response.durable()));
   });
 
@@ -233,6 +339,9 @@ void HttpGateway::RegisterRoutes() {
 }
 
 Status HttpGateway::Start(const std::string& listen) {
+  if (!server_->is_valid()) {
+    return InvalidArgument("http: cannot set up TLS from tls.cert_file/key_file/client_ca_file (unreadable or invalid PEM)");
+  }
   auto colon = listen.rfind(':');
   if (colon == std::string::npos) return InvalidArgument("http_listen: expected host:port, got '" + listen + "'");
   std::string host = listen.substr(0, colon);
@@ -251,6 +360,11 @@ Status HttpGateway::Start(const std::string& listen) {
     port_ = port;
   }
   thread_ = std::thread([this] { server_->listen_after_bind(); });
+  // httplib's stop() is a no-op until the listener runs; wait so Stop() right
+  // after Start() cannot leave the thread listening forever.
+  for (int waited = 0; waited < 5000 && !server_->is_running(); ++waited) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
   return Status::Ok();
 }
 

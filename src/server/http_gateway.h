@@ -9,8 +9,12 @@
 //   GET    /v1/status[?namespace=NAME]             GetStatusResponse
 //   GET    /v1/namespaces/{name}/log?from=ID&limit=N  ReadLogResponse
 //   GET    /healthz   (process is up)      GET /readyz   (engine is serving)
+//   GET    /metrics   Prometheus text format (metrics.h)
 //
-// Errors: a 4xx/5xx status with {"code": "...", "message": "..."}.
+// Errors: a 4xx/5xx status with {"code": "...", "message": "..."}; a namespace of
+// another shard answers 421 with {code, message, shard, address, http_address}.
+// Requests carry `Authorization: Bearer <token>` when auth is on and may carry
+// `X-Request-Id` (echoed back; generated when absent).
 #pragma once
 
 #include <memory>
@@ -18,7 +22,10 @@
 #include <thread>
 
 #include "common/status.h"
+#include "config/config.h"
 #include "engine/engine.h"
+#include "server/metrics.h"
+#include "server/request_gate.h"
 
 namespace httplib {
 class Server;
@@ -26,10 +33,18 @@ class Server;
 
 namespace wal::server {
 
+struct HttpGatewayOptions {
+  size_t max_request_bytes = 72ull << 20;
+  config::TlsConfig tls;          // cert_file set: HTTPS (client_ca_file: client certificates required)
+  RequestGate* gate = nullptr;    // null: admit everything
+  Metrics* metrics = nullptr;     // null: no /metrics and no write metrics
+};
+
 class HttpGateway {
  public:
-  // `engine` must outlive the gateway.
+  // `engine` (and the options' gate and metrics) must outlive the gateway.
   explicit HttpGateway(engine::Engine* engine, size_t max_request_bytes);
+  HttpGateway(engine::Engine* engine, HttpGatewayOptions options);
   ~HttpGateway();
 
   // Binds `listen` ("host:port"; port 0 picks a free port) and starts serving on
@@ -43,6 +58,7 @@ class HttpGateway {
   void RegisterRoutes();
 
   engine::Engine* engine_;
+  HttpGatewayOptions options_;
   size_t max_request_bytes_;
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;

@@ -88,6 +88,14 @@ Result<std::string> Settings::OptionalString(std::string_view key, std::string d
   return value->get<std::string>();
 }
 
+Result<bool> Settings::OptionalBool(std::string_view key, bool default_value) {
+  const Json* value = impl_->Find(key);
+  if (value == nullptr) return default_value;
+  if (value->is_boolean()) return value->get<bool>();
+  if (value->is_string() && (*value == "true" || *value == "false")) return *value == "true";
+  return SettingError(key, "must be true or false, got " + Describe(*value));
+}
+
 Result<int64_t> Settings::OptionalInteger(std::string_view key, int64_t default_value, int64_t min, int64_t max) {
   const Json* value = impl_->Find(key);
   if (value == nullptr) return default_value;

@@ -43,6 +43,8 @@ class Settings {
   // Each getter marks `key` as known, present or not.
   Result<std::string> RequiredString(std::string_view key);
   Result<std::string> OptionalString(std::string_view key, std::string default_value);
+  // true/false, or the strings "true"/"false".
+  Result<bool> OptionalBool(std::string_view key, bool default_value);
   Result<int64_t> OptionalInteger(std::string_view key, int64_t default_value, int64_t min, int64_t max);
   // A duration > 0.
   Result<std::chrono::milliseconds> OptionalDuration(std::string_view key, std::chrono::milliseconds default_value);

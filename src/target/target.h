@@ -44,6 +44,12 @@ struct DeliveryContext {
   uint64_t entry_id = 0;
   uint32_t attempt = 0;        // 1 for the first delivery
   std::string idempotency_key;
+  std::string origin_region;   // the region whose producer accepted the write (may be empty)
+};
+
+// Facts about the instance a target runs in.
+struct TargetEnvironment {
+  std::string local_region;  // this instance's region (server config `region`); may be empty
 };
 
 class Target {
@@ -72,6 +78,7 @@ class Target {
 // Builds the target `config` names. Fails with kInvalidArgument naming the
 // setting when settings are wrong; never fails because the target is
 // unreachable (connections are made lazily).
-Result<std::unique_ptr<Target>> CreateTarget(const config::TargetConfig& config);
+Result<std::unique_ptr<Target>> CreateTarget(const config::TargetConfig& config,
+                                             const TargetEnvironment& environment = {});
 
 }  // namespace wal::target

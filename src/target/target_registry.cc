@@ -3,8 +3,11 @@
 #include <string>
 
 #include "target/http/http_target.h"
+#include "target/kafka/kafka_target.h"
 #include "target/memcached/memcached_target.h"
+#include "target/postgres/postgres_target.h"
 #include "target/redis/redis_target.h"
+#include "target/replication/replication_target.h"
 #include "target/sqlite/sqlite_target.h"
 #include "target/target.h"
 
@@ -18,14 +21,9 @@ Result<std::unique_ptr<Target>> AsTarget(Result<std::unique_ptr<Concrete>> creat
   return std::unique_ptr<Target>(std::move(created).value());
 }
 
-Status NotInThisBuild(config::TargetType type) {
-  return Unavailable("target type '" + std::string(config::TargetTypeName(type)) +
-                     "' is not available in this build");
-}
-
 }  // namespace
 
-Result<std::unique_ptr<Target>> CreateTarget(const config::TargetConfig& config) {
+Result<std::unique_ptr<Target>> CreateTarget(const config::TargetConfig& config, const TargetEnvironment& environment) {
   switch (config.type) {
     case config::TargetType::kSqlite:
       return AsTarget(SqliteTarget::FromSettings(config.settings_json));
@@ -36,9 +34,11 @@ Result<std::unique_ptr<Target>> CreateTarget(const config::TargetConfig& config)
     case config::TargetType::kHttp:
       return AsTarget(HttpTarget::FromSettings(config.settings_json));
     case config::TargetType::kPostgres:
+      return AsTarget(PostgresTarget::FromSettings(config.settings_json));
     case config::TargetType::kKafka:
+      return AsTarget(KafkaTarget::FromSettings(config.settings_json));
     case config::TargetType::kReplication:
-      return NotInThisBuild(config.type);
+      return AsTarget(ReplicationTarget::FromSettings(config.settings_json, environment));
     case config::TargetType::kNone:
       return InvalidArgument("target: type 'none' has no target to create");
   }

@@ -12,9 +12,17 @@
 
 #include "config/config.h"
 #include "engine/engine.h"
+#include "log/log.h"
+#include "server/auth.h"
+#include "server/config_watcher.h"
 #include "server/grpc_services.h"
 #include "server/health_service.h"
 #include "server/http_gateway.h"
+#include "server/logging.h"
+#include "server/metrics.h"
+#include "server/request_gate.h"
+#include "server/shard_map.h"
+#include "server/tls.h"
 
 namespace {
 
@@ -33,14 +41,22 @@ int main(int argc, char** argv) {
   std::string grpc_listen;
   std::string http_listen;
   std::string log_level;
+  std::string log_format;
   std::string role;
+  std::string region;
+  std::string shard_map_path;
+  std::string shard;
   app.add_option("--config", config_path, "Server config file (YAML or JSON)");
   app.add_option("--data-dir", data_dir, "Where namespaces' logs live (overrides the file)");
   app.add_option("--namespaces", namespaces_dir, "Directory of namespace config files (overrides the file)");
   app.add_option("--grpc-listen", grpc_listen, "gRPC address host:port (overrides the file)");
   app.add_option("--http-listen", http_listen, "HTTP address host:port (overrides the file)");
   app.add_option("--log-level", log_level, "trace|debug|info|warn|error (overrides the file)");
+  app.add_option("--log-format", log_format, "text|json (overrides the file)");
+  app.add_option("--region", region, "This instance's region, for cross-region replication (overrides the file)");
   app.add_option("--role", role, "producer|consumer|both: take writes, deliver, or both (overrides the file)");
+  app.add_option("--shard-map", shard_map_path, "Shard map file (overrides the file; needs --shard)");
+  app.add_option("--shard", shard, "This instance's shard in the shard map (overrides the file)");
   CLI11_PARSE(app, argc, argv);
 
   wal::FileSystem* file_system = wal::DefaultFileSystem();
@@ -55,10 +71,18 @@ int main(int argc, char** argv) {
   if (!grpc_listen.empty()) server_config.grpc_listen = grpc_listen;
   if (!http_listen.empty()) server_config.http_listen = http_listen;
   if (!log_level.empty()) server_config.log_level = log_level;
+  if (!log_format.empty()) server_config.log_format = log_format;
   if (!role.empty()) server_config.role = role;
+  if (!region.empty()) server_config.region = region;
+  if (!shard_map_path.empty()) server_config.shard_map = shard_map_path;
+  if (!shard.empty()) server_config.shard = shard;
   auto parsed_role = wal::engine::ParseRole(server_config.role);
   if (!parsed_role.ok()) return Fail(parsed_role.status().message());
-  spdlog::set_level(spdlog::level::from_str(server_config.log_level));
+  wal::Status logging = wal::server::ConfigureLogging(server_config.log_level, server_config.log_format);
+  if (!logging.ok()) return Fail(logging.message());
+  if (server_config.shard_map.empty() != server_config.shard.empty()) {
+    return Fail("shard_map and shard must be set together");
+  }
 
   // Termination signals are taken synchronously by the main thread below; block
   // them before any other thread starts so none of those threads receives them.
@@ -69,19 +93,38 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &termination_signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
+  wal::server::Metrics& metrics = wal::server::Metrics::Global();
+  wal::log::SetFsyncObserver(
+      [](std::chrono::nanoseconds elapsed, bool ok) { wal::server::Metrics::Global().FsyncObserved(elapsed, ok); });
+
+  std::shared_ptr<const wal::server::ShardMap> shard_map;
+  if (!server_config.shard_map.empty()) {
+    auto loaded = wal::server::ShardMap::Load(file_system, server_config.shard_map);
+    if (!loaded.ok()) return Fail("shard map: " + loaded.status().message());
+    if (loaded->Find(server_config.shard) == nullptr) {
+      return Fail("shard: '" + server_config.shard + "' is not in the shard map " + server_config.shard_map);
+    }
+    shard_map = std::make_shared<const wal::server::ShardMap>(std::move(loaded).value());
+  }
+  auto authenticator = wal::server::Authenticator::Load(file_system, server_config.auth.tokens_file);
+  if (!authenticator.ok()) return Fail("auth: " + authenticator.status().message());
+  auto grpc_credentials = wal::server::GrpcServerCredentials(file_system, server_config.tls);
+  if (!grpc_credentials.ok()) return Fail(grpc_credentials.status().message());
+
   wal::engine::EngineOptions engine_options{file_system, server_config.data_dir, server_config.namespaces_dir,
-                                            *parsed_role};
+                                            *parsed_role, server_config.region};
   auto created = wal::engine::Engine::Create(engine_options);
   if (!created.ok()) return Fail("engine: " + created.status().ToString());
   std::unique_ptr<wal::engine::Engine> engine = std::move(created).value();
 
-  wal::server::WriteAheadLogService write_service(engine.get());
-  wal::server::AdminService admin_service(engine.get());
+  wal::server::RequestGate gate(engine.get(), std::move(authenticator).value(), shard_map, server_config.shard);
+  wal::server::WriteAheadLogService write_service(engine.get(), &gate, &metrics);
+  wal::server::AdminService admin_service(engine.get(), &gate);
   wal::server::HealthService health_service;
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int grpc_port = 0;
-  builder.AddListeningPort(server_config.grpc_listen, grpc::InsecureServerCredentials(), &grpc_port);
+  builder.AddListeningPort(server_config.grpc_listen, *grpc_credentials, &grpc_port);
   builder.SetMaxReceiveMessageSize(static_cast<int>(server_config.max_request_bytes));
   builder.RegisterService(&write_service);
   builder.RegisterService(&admin_service);
@@ -89,23 +132,43 @@ int main(int argc, char** argv) {
   std::unique_ptr<grpc::Server> grpc_server = builder.BuildAndStart();
   if (!grpc_server || grpc_port == 0) return Fail("grpc: cannot listen on " + server_config.grpc_listen);
 
-  wal::server::HttpGateway http(engine.get(), server_config.max_request_bytes);
+  wal::server::HttpGatewayOptions http_options;
+  http_options.max_request_bytes = server_config.max_request_bytes;
+  http_options.tls = server_config.tls;
+  http_options.gate = &gate;
+  http_options.metrics = &metrics;
+  wal::server::HttpGateway http(engine.get(), http_options);
   if (!server_config.http_listen.empty()) {  // an empty address turns HTTP off
     wal::Status http_started = http.Start(server_config.http_listen);
     if (!http_started.ok()) return Fail(http_started.message());
   }
 
-  spdlog::info("wald serving gRPC on port {} and HTTP on port {} (data {}, namespaces {})", grpc_port, http.port(),
-               server_config.data_dir, server_config.namespaces_dir);
+  // Changes other instances make to the shared namespace store become live here.
+  wal::server::ConfigWatcher watcher(engine.get(), file_system, server_config.namespaces_dir,
+                                     server_config.config_store.poll_interval);
+  watcher.Start();
+
+  spdlog::info("wald serving gRPC on port {} and HTTP on port {} (data {}, namespaces {}, tls {}, auth {}, shard {})",
+               grpc_port, http.port(), server_config.data_dir, server_config.namespaces_dir,
+               server_config.tls.cert_file.empty() ? "off" : (server_config.tls.client_ca_file.empty() ? "on" : "mutual"),
+               server_config.auth.tokens_file.empty() ? "per-namespace" : "on",
+               server_config.shard.empty() ? "-" : server_config.shard);
 
   int received = 0;
   sigwait(&termination_signals, &received);
   spdlog::info("wald: signal {} received, shutting down", received);
-  // Stop taking new calls, let in-flight ones finish (their appends complete
-  // through the group commit), then close the logs.
+  // Graceful shutdown: refuse new writes (UNAVAILABLE, so clients retry
+  // elsewhere), let in-flight ones finish (their appends complete through the
+  // group commit and are answered), stop taking calls, stop the config watcher,
+  // then stop delivery and checkpoint and close every log.
+  gate.BeginDrain();
+  metrics.SetDraining(true);
   health_service.SetServing(false);
   grpc_server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  spdlog::debug("wald: gRPC stopped");
   http.Stop();
+  spdlog::debug("wald: HTTP stopped");
+  watcher.Stop();
   engine->Shutdown();
   spdlog::info("wald: stopped");
   return 0;

@@ -52,6 +52,8 @@ class HttpSink {
     });
     port_ = server_.bind_to_any_port("127.0.0.1");
     thread_ = std::thread([this] { server_.listen_after_bind(); });
+    // stop() does nothing until the listener runs: wait for it.
+    while (!server_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   ~HttpSink() {
     server_.stop();

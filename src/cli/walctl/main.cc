@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iomanip>
 #include <iostream>
@@ -15,6 +16,7 @@
 
 #include "config/config.h"
 #include "server/namespace_json.h"
+#include "server/shard_map.h"
 #include "wal/v1/admin.grpc.pb.h"
 #include "wal/v1/wal.grpc.pb.h"
 
@@ -26,6 +28,14 @@ struct Options {
   std::string server = "127.0.0.1:7400";
   bool json = false;
   double timeout_seconds = 30;
+  // issue 7: TLS, auth, routing, request ids
+  bool tls = false;
+  std::string ca_file;
+  std::string cert_file;
+  std::string key_file;
+  std::string token;  // --token, else $WAL_TOKEN
+  std::string shard_map;
+  std::string request_id;
 };
 
 std::string ToJson(const google::protobuf::Message& message, bool pretty) {
@@ -75,14 +85,44 @@ std::unique_ptr<grpc::ClientContext> NewContext(const Options& options) {
   auto context = std::make_unique<grpc::ClientContext>();
   context->set_deadline(std::chrono::system_clock::now() +
                         std::chrono::milliseconds(static_cast<int64_t>(options.timeout_seconds * 1000)));
+  if (!options.token.empty()) context->AddMetadata("authorization", "Bearer " + options.token);
+  if (!options.request_id.empty()) context->AddMetadata("x-request-id", options.request_id);
   return context;
 }
 
-std::shared_ptr<grpc::Channel> Connect(const Options& options) {
+std::optional<std::string> ReadTextFile(const std::string& path) {
+  std::ifstream stream(path, std::ios::binary);
+  if (!stream) return std::nullopt;
+  return std::string(std::istreambuf_iterator<char>(stream), {});
+}
+
+// TLS when --tls or any certificate file is given; --ca-file verifies the
+// server (else the system roots); --cert-file/--key-file present a client
+// certificate (mTLS).
+std::shared_ptr<grpc::Channel> Connect(const Options& options, std::string* error) {
   grpc::ChannelArguments arguments;
   arguments.SetMaxReceiveMessageSize(64 << 20);
   arguments.SetMaxSendMessageSize(64 << 20);
-  return grpc::CreateCustomChannel(options.server, grpc::InsecureChannelCredentials(), arguments);
+  const bool tls = options.tls || !options.ca_file.empty() || !options.cert_file.empty() || !options.key_file.empty();
+  if (!tls) return grpc::CreateCustomChannel(options.server, grpc::InsecureChannelCredentials(), arguments);
+  grpc::SslCredentialsOptions ssl;
+  if (!options.ca_file.empty()) {
+    auto ca = ReadTextFile(options.ca_file);
+    if (!ca) return *error = "--ca-file: cannot read " + options.ca_file, nullptr;
+    ssl.pem_root_certs = *ca;
+  }
+  if (options.cert_file.empty() != options.key_file.empty()) {
+    return *error = "--cert-file and --key-file go together", nullptr;
+  }
+  if (!options.cert_file.empty()) {
+    auto cert = ReadTextFile(options.cert_file);
+    if (!cert) return *error = "--cert-file: cannot read " + options.cert_file, nullptr;
+    auto key = ReadTextFile(options.key_file);
+    if (!key) return *error = "--key-file: cannot read " + options.key_file, nullptr;
+    ssl.pem_cert_chain = *cert;
+    ssl.pem_private_key = *key;
+  }
+  return grpc::CreateCustomChannel(options.server, grpc::SslCredentials(ssl), arguments);
 }
 
 // "1500ms", "30s", "5m", "2h", "7d", or a bare number of seconds.
@@ -127,6 +167,13 @@ int main(int argc, char** argv) {
   app.add_option("--server", options.server, "wald gRPC address")->capture_default_str();
   app.add_flag("--json", options.json, "Print machine-readable JSON");
   app.add_option("--timeout", options.timeout_seconds, "Seconds to wait for the server")->capture_default_str();
+  app.add_flag("--tls", options.tls, "Connect with TLS (implied by --ca-file/--cert-file/--key-file)");
+  app.add_option("--ca-file", options.ca_file, "PEM CA bundle that signed the server's certificate");
+  app.add_option("--cert-file", options.cert_file, "PEM client certificate (mTLS)");
+  app.add_option("--key-file", options.key_file, "PEM client private key (mTLS)");
+  app.add_option("--token", options.token, "Bearer token (default: $WAL_TOKEN; prefer the variable, argv is visible in ps)");
+  app.add_option("--shard-map", options.shard_map, "Shard map file: send namespace commands to the namespace's shard");
+  app.add_option("--request-id", options.request_id, "x-request-id to send (the server logs it)");
 
   // write
   auto* write = app.add_subcommand("write", "Write one entry to a namespace's log");
@@ -202,7 +249,30 @@ int main(int argc, char** argv) {
   dlq_purge->add_flag("--all", dlq_all, "Purge every dead letter");
 
   CLI11_PARSE(app, argc, argv);
-  auto channel = Connect(options);
+  if (options.token.empty()) {
+    if (const char* token = std::getenv("WAL_TOKEN")) options.token = token;
+  }
+  if (!options.shard_map.empty()) {
+    // The namespace this command is about, if any, picks the shard.
+    std::string routed;
+    if (write->parsed()) routed = write_namespace;
+    else if (namespaces_get->parsed() || namespaces_delete->parsed()) routed = namespace_name;
+    else if (status->parsed()) routed = status_namespace;
+    else if (log_read->parsed()) routed = log_namespace;
+    else if (dlq->parsed()) routed = dlq_namespace;
+    else if (namespaces_apply->parsed()) {
+      auto config = wal::config::LoadNamespaceFile(wal::DefaultFileSystem(), namespace_file);
+      if (config.ok()) routed = config->name;
+    }
+    auto map = wal::server::ShardMap::Load(wal::DefaultFileSystem(), options.shard_map);
+    if (!map.ok()) return ReportLocalFailure(options, "--shard-map: " + map.status().message());
+    if (!routed.empty()) {
+      if (const wal::server::Shard* shard = map->ShardOf(routed)) options.server = shard->addresses.front();
+    }
+  }
+  std::string connect_error;
+  auto channel = Connect(options, &connect_error);
+  if (!channel) return ReportLocalFailure(options, connect_error);
 
   if (write->parsed()) {
     wal::v1::WriteToLogRequest request;

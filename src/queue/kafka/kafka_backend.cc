@@ -33,6 +33,9 @@ using TopicPartition = std::pair<std::string, int32_t>;
 
 // Partitions holding this many fetched, unfinished messages stop fetching.
 constexpr size_t kMaxBufferedPerPartition = 2000;
+// Entries due less than this far ahead are produced to the main topic (held
+// there until due) rather than to a tier topic.
+constexpr int64_t kMainTopicSlackMs = 100;
 // After a failed reschedule/dead-letter/hop the entry rests this long.
 constexpr int64_t kRetryRestMs = 1000;
 // DLQ ids: (partition << 48) | offset, which is the plain offset on partition 0.
@@ -153,6 +156,7 @@ struct DlqRecord {
   std::string value;
   std::string key;
   int64_t due_ms = 0;
+  std::string group;  // kGroupHeader of the dead letter: the group it failed in
 };
 
 class KafkaBackend final : public Backend {
@@ -189,7 +193,7 @@ class KafkaBackend final : public Backend {
 
   void Append(QueueEntry entry, AppendCallback callback) override {
     const int64_t due_ms = DueMs(entry.due);
-    Produce(TopicFor(due_ms), entry.ordering_key, entry.record, due_ms, "", "",
+    Produce(TopicFor(due_ms), entry.ordering_key, entry.record, due_ms, "", "", /*group=*/"",
             [callback = std::move(callback)](Durability durability, int32_t, int64_t offset, const Status& status) {
               AppendOutcome outcome;
               outcome.durability = durability;
@@ -227,15 +231,16 @@ class KafkaBackend final : public Backend {
     Receipt receipt;
     if (Status status = Validate(delivery, &receipt); !status.ok()) return callback(status);
     const int64_t due_ms = DueMs(replacement.due);
+    if (settings_.retry_in_place) return callback(RetryInPlace(receipt, std::move(replacement), due_ms));
     Produce(TopicFor(due_ms), replacement.ordering_key, replacement.record, due_ms, kSupersedesHeader,
-            receipt.Coordinates(), RetireAfter(receipt, "reschedule", std::move(callback)));
+            receipt.Coordinates(), settings_.consumer_group, RetireAfter(receipt, "reschedule", std::move(callback)));
   }
 
   void DeadLetter(const Delivery& delivery, std::string dead_record, StatusCallback callback) override {
     Receipt receipt;
     if (Status status = Validate(delivery, &receipt); !status.ok()) return callback(status);
     Produce(settings_.dlq_topic, delivery.entry.ordering_key, dead_record, DueMs(delivery.entry.due), kDeadFromHeader,
-            receipt.Coordinates(), RetireAfter(receipt, "dead-letter", std::move(callback)));
+            receipt.Coordinates(), settings_.consumer_group, RetireAfter(receipt, "dead-letter", std::move(callback)));
   }
 
   // ---- Dead-letter queue administration ------------------------------------
@@ -270,7 +275,8 @@ class KafkaBackend final : public Backend {
       const int64_t due_ms = DueMs(entry->due);
       auto promise = std::make_shared<std::promise<std::pair<Durability, Status>>>();
       auto future = promise->get_future();
-      Produce(TopicFor(due_ms), entry->ordering_key, entry->record, due_ms, "", "",
+      // A dead letter goes back to the group it failed in only (empty: every group).
+      Produce(TopicFor(due_ms), entry->ordering_key, entry->record, due_ms, "", "", record.group,
               [promise](Durability durability, int32_t, int64_t, const Status& status) {
                 promise->set_value({durability, status});
               });
@@ -295,6 +301,8 @@ class KafkaBackend final : public Backend {
     }
     return purged;
   }
+
+  const std::string& consumer_group() const { return settings_.consumer_group; }
 
   // ---- Inspection ----------------------------------------------------------
 
@@ -364,15 +372,21 @@ class KafkaBackend final : public Backend {
  private:
   // ---- Producing -------------------------------------------------------------
 
+  // Entries due within kMainTopicSlackMs go to the main topic and are held
+  // there until due: the engine rounds "now" up to the next millisecond, so an
+  // undelayed write is typically due 1 ms ahead, and sending it to a tier topic
+  // would split one key's writes over two topics (no order between them).
   const std::string& TopicFor(int64_t due_ms) const {
     const int64_t remaining = due_ms - NowMs();
-    if (remaining <= 0) return settings_.topics[0];
+    if (remaining <= kMainTopicSlackMs) return settings_.topics[0];
     return settings_.tier_topics[SelectTier(settings_.tiers, Milliseconds(remaining))];
   }
 
   // Produces one message; `done` runs exactly once (inline on refusal).
+  // A non-empty `group` is written as kGroupHeader: only that consumer group
+  // consumes the message.
   void Produce(const std::string& topic, const std::string& key, const std::string& value, int64_t due_ms,
-               const char* extra_header, const std::string& extra_value, ProduceDone done) {
+               const char* extra_header, const std::string& extra_value, const std::string& group, ProduceDone done) {
     std::shared_lock lock(producer_mu_);
     if (producer_closed_ || producer_ == nullptr) {
       lock.unlock();
@@ -383,11 +397,14 @@ class KafkaBackend final : public Backend {
       return done(Durability::kFalse, -1, -1,
                   Unavailable("kafka producer hit a fatal error (" + fatal_reason_ + "); reopen the namespace"));
     }
-    rd_kafka_headers_t* headers = rd_kafka_headers_new(2);
+    rd_kafka_headers_t* headers = rd_kafka_headers_new(3);
     const std::string due_text = std::to_string(due_ms);
     rd_kafka_header_add(headers, kDueHeader, -1, due_text.data(), static_cast<ssize_t>(due_text.size()));
     if (extra_header != nullptr && *extra_header != '\0') {
       rd_kafka_header_add(headers, extra_header, -1, extra_value.data(), static_cast<ssize_t>(extra_value.size()));
+    }
+    if (!group.empty()) {
+      rd_kafka_header_add(headers, kGroupHeader, -1, group.data(), static_cast<ssize_t>(group.size()));
     }
     auto* op = new ProduceOp{std::move(done)};
     rd_kafka_resp_err_t err = rd_kafka_producev(
@@ -631,11 +648,18 @@ class KafkaBackend final : public Backend {
     if (produced_ms < 0) produced_ms = NowMs();
     int64_t due_ms = 0;
     if (!ParseInt64(HeaderValue(m, kDueHeader), &due_ms)) due_ms = produced_ms;  // foreign message: due now
+    const std::string owner = HeaderValue(m, kGroupHeader);
     std::lock_guard lock(mu_);
     auto it = parts_.find({topic, m->partition});
     if (it == parts_.end()) return;  // revoked meanwhile
     PartitionState& state = *it->second;
     if (m->offset < state.tracker.next()) return;  // already seen (refetch after a resume)
+    if (!owner.empty() && owner != settings_.consumer_group) {
+      // Another group's retry or hop copy: that group delivers it, we skip it.
+      state.tracker.Add(m->offset);
+      state.tracker.Finish(m->offset);
+      return;
+    }
     Message message;
     message.offset = m->offset;
     message.due_ms = due_ms;
@@ -689,7 +713,7 @@ class KafkaBackend final : public Backend {
       // The message sat out its tier but is not due: move it to the tier that
       // fits the rest of its delay, then retire the old copy.
       Receipt from = hop.from;
-      Produce(TopicFor(hop.due_ms), hop.key, hop.value, hop.due_ms, "", "",
+      Produce(TopicFor(hop.due_ms), hop.key, hop.value, hop.due_ms, "", "", settings_.consumer_group,
               [this, from](Durability durability, int32_t, int64_t, const Status& status) {
                 if (durability == Durability::kTrue) {
                   (void)Finish(from, /*require_handed=*/false);
@@ -906,6 +930,33 @@ class KafkaBackend final : public Backend {
     return Status::Ok();
   }
 
+  // wal.retry.in_place: the entry stays where it is (its offset uncommitted)
+  // with the engine's updated record, and is handed out again when due. Later
+  // entries with its key wait behind it, so per-key order survives retries; a
+  // crash hands out the original again (attempt count from the original).
+  Status RetryInPlace(const Receipt& receipt, QueueEntry replacement, int64_t due_ms) {
+    {
+      std::lock_guard lock(mu_);
+      PartitionState* state = FindLocked(receipt);
+      if (state == nullptr) return Revoked(receipt);
+      auto it = state->buffered.find(receipt.offset);
+      if (it == state->buffered.end() || !it->second.handed) {
+        return FailedPrecondition("kafka entry " + receipt.Coordinates() + " is not handed out");
+      }
+      Message& message = it->second;
+      if (!message.key.empty()) {
+        auto key = state->keys_in_flight.find(message.key);
+        if (key != state->keys_in_flight.end() && --key->second <= 0) state->keys_in_flight.erase(key);
+      }
+      message.handed = false;
+      message.value = std::move(replacement.record);
+      message.due_ms = due_ms;
+      message.gate_ms = due_ms;  // never hops: it waits here until due
+    }
+    cv_.notify_all();
+    return Status::Ok();
+  }
+
   // The produce callback of Reschedule/DeadLetter: retire the original only
   // once its successor is durable; otherwise let it rest and hand it out again.
   ProduceDone RetireAfter(const Receipt& receipt, const char* what, StatusCallback callback) {
@@ -999,6 +1050,7 @@ class KafkaBackend final : public Backend {
           if (m->payload != nullptr) record.value.assign(static_cast<const char*>(m->payload), m->len);
           if (m->key != nullptr) record.key.assign(static_cast<const char*>(m->key), m->key_len);
           (void)ParseInt64(HeaderValue(m, kDueHeader), &record.due_ms);
+          record.group = HeaderValue(m, kGroupHeader);
           out.push_back(std::move(record));
           if (++taken[p] >= limit || m->offset + 1 >= end[p]) end.erase(p);
         }
@@ -1149,10 +1201,14 @@ class KafkaBackend final : public Backend {
 }  // namespace
 
 Result<std::unique_ptr<Backend>> OpenKafkaBackend(const BackendContext& context, const config::NamespaceConfig& config) {
-  Result<KafkaSettings> settings = ResolveKafkaSettings(config);
+  Result<KafkaSettings> settings = ResolveKafkaSettings(config, context.region);
   if (!settings.ok()) return settings.status().WithContext("namespace " + config.name);
   auto backend = std::make_unique<KafkaBackend>(context, std::move(settings).value());
   WAL_RETURN_IF_ERROR(backend->Open().WithContext("namespace " + config.name));
+  if (!context.region.empty() && config.target.type == config::TargetType::kReplication) {
+    spdlog::info("namespace {}: replication consumer for region {} (kafka group {})", config.name, context.region,
+                 backend->consumer_group());
+  }
   return std::unique_ptr<Backend>(std::move(backend));
 }
 

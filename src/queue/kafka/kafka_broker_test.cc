@@ -196,6 +196,61 @@ TEST_F(KafkaBrokerTest, UncompletedEntriesComeBackToTheNextInstance) {
   ASSERT_TRUE(second->Close().ok());
 }
 
+// Two consumer groups on one topic (one per region): a retry made by one group
+// is consumed by that group only, never applied again by the other.
+TEST_F(KafkaBrokerTest, EachGroupRetriesOnlyItsOwnCopies) {
+  config::NamespaceConfig a_config = Config();
+  config::NamespaceConfig b_config = Config();
+  b_config.backend.kafka.consumer_group = "g-other-" + topic_;
+  auto a = Open(a_config);
+  auto b = Open(b_config);
+  ASSERT_TRUE(a && b);
+  ASSERT_EQ(AppendSync(*a, "r", {}, "k").durability, Durability::kTrue);
+  auto from_a = PollN(*a, 1, 20s);
+  auto from_b = PollN(*b, 1, 20s);
+  ASSERT_EQ(from_a.size(), 1u);
+  ASSERT_EQ(from_b.size(), 1u);
+  QueueEntry retry{"r-retry", Clock::now() + 300ms, "k"};
+  ASSERT_TRUE(Sync([&](StatusCallback cb) { a->Reschedule(from_a[0], retry, cb); }).ok());
+  ASSERT_TRUE(Sync([&](StatusCallback cb) { b->Complete(from_b[0], cb); }).ok());
+  auto again = PollN(*a, 1, 10s);
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].entry.record, "r-retry");
+  ASSERT_TRUE(Sync([&](StatusCallback cb) { a->Complete(again[0], cb); }).ok());
+  auto leaked = PollN(*b, 1, 2s);
+  EXPECT_TRUE(leaked.empty()) << "group b got group a's retry: " << leaked[0].entry.record;
+  ASSERT_TRUE(a->Close().ok());
+  ASSERT_TRUE(b->Close().ok());
+}
+
+// wal.retry.in_place: a retried entry stays in its partition and later entries
+// with its key wait behind it, so per-key order survives retries.
+TEST_F(KafkaBrokerTest, RetryInPlaceKeepsPerKeyOrder) {
+  auto backend = Open(Config({{"wal.retry.in_place", "true"}}));
+  ASSERT_TRUE(backend);
+  ASSERT_EQ(AppendSync(*backend, "v1", {}, "k").durability, Durability::kTrue);
+  ASSERT_EQ(AppendSync(*backend, "v2", {}, "k").durability, Durability::kTrue);
+  ASSERT_EQ(AppendSync(*backend, "other", {}, "j").durability, Durability::kTrue);
+  auto first = PollN(*backend, 2, 20s);
+  ASSERT_EQ(first.size(), 2u);
+  EXPECT_EQ(first[0].entry.record, "v1");
+  EXPECT_EQ(first[1].entry.record, "other");
+  const auto retried_at = Clock::now();
+  QueueEntry retry{"v1-attempt-2", retried_at + 400ms, "k"};
+  ASSERT_TRUE(Sync([&](StatusCallback cb) { backend->Reschedule(first[0], retry, cb); }).ok());
+  ASSERT_TRUE(Sync([&](StatusCallback cb) { backend->Complete(first[1], cb); }).ok());
+  auto next = PollN(*backend, 1, 10s);
+  ASSERT_EQ(next.size(), 1u);
+  EXPECT_EQ(next[0].entry.record, "v1-attempt-2") << "v2 must wait behind the retried v1";
+  EXPECT_GE(Clock::now(), retried_at + 400ms);
+  ASSERT_TRUE(Sync([&](StatusCallback cb) { backend->Complete(next[0], cb); }).ok());
+  auto last = PollN(*backend, 1, 10s);
+  ASSERT_EQ(last.size(), 1u);
+  EXPECT_EQ(last[0].entry.record, "v2");
+  ASSERT_TRUE(Sync([&](StatusCallback cb) { backend->Complete(last[0], cb); }).ok());
+  ASSERT_TRUE(backend->Close().ok());
+}
+
 TEST_F(KafkaBrokerTest, PerKeyOrderWithConcurrentWorkers) {
   auto backend = Open(Config({{"wal.topic.partitions", "3"}}));
   constexpr int kKeys = 6, kPerKey = 15;

@@ -85,8 +85,9 @@ Status CheckProperty(const std::string& side, const std::string& key, const std:
 
 }  // namespace
 
-Result<KafkaSettings> ResolveKafkaSettings(const config::NamespaceConfig& config) {
+Result<KafkaSettings> ResolveKafkaSettings(const config::NamespaceConfig& config, const std::string& region) {
   const config::KafkaBackendConfig& kafka = config.backend.kafka;
+  const bool replication = config.target.type == config::TargetType::kReplication;
   KafkaSettings s;
   s.name = config.name;
   if (kafka.bootstrap_servers.empty()) return InvalidArgument("backend.kafka.bootstrap_servers: required");
@@ -95,6 +96,10 @@ Result<KafkaSettings> ResolveKafkaSettings(const config::NamespaceConfig& config
   s.topics = kafka.topics;
   s.dlq_topic = kafka.dlq_topics.empty() ? kafka.topics[0] + ".dlq" : kafka.dlq_topics[0];
   s.consumer_group = kafka.consumer_group.empty() ? "wal-" + config.name : kafka.consumer_group;
+  // Cross-region replication: every region consumes the whole topic in its own
+  // group, so one region's lag never holds back another's.
+  if (replication && !region.empty()) s.consumer_group += "." + region;
+  s.retry_in_place = replication;
   s.tiers = kafka.delay_tiers.empty() ? DefaultDelayTiers() : kafka.delay_tiers;
   for (size_t i = 0; i < s.tiers.size(); ++i) {
     if (s.tiers[i].count() <= 0 || (i > 0 && s.tiers[i] <= s.tiers[i - 1])) {
@@ -108,7 +113,11 @@ Result<KafkaSettings> ResolveKafkaSettings(const config::NamespaceConfig& config
 
   std::map<std::string, std::string> common, producer_only, consumer_only;
   for (const auto& [key, value] : kafka.properties) {
-    if (key.rfind("wal.", 0) == 0) {
+    if (key == "wal.retry.in_place") {
+      const std::string v = Lower(value);
+      if (v != "true" && v != "false") return PropertyError(key, "must be true or false, got '" + value + "'");
+      s.retry_in_place = v == "true";
+    } else if (key.rfind("wal.", 0) == 0) {
       int64_t n = 0;
       if (!ParseInt(value, &n)) return PropertyError(key, "must be an integer, got '" + value + "'");
       if (key == "wal.topic.partitions") {
@@ -121,7 +130,7 @@ Result<KafkaSettings> ResolveKafkaSettings(const config::NamespaceConfig& config
         if (n < 1 || n > 60000) return PropertyError(key, "must be 1..60000");
         s.commit_interval = Milliseconds(n);
       } else {
-        return PropertyError(key, "unknown wal.* option (wal.topic.partitions, wal.replication.factor, wal.commit.interval.ms)");
+        return PropertyError(key, "unknown wal.* option (wal.topic.partitions, wal.replication.factor, wal.commit.interval.ms, wal.retry.in_place)");
       }
     } else if (key.rfind("producer.", 0) == 0) {
       WAL_RETURN_IF_ERROR(CheckProperty("producer", key.substr(9), value));

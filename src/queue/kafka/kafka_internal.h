@@ -21,6 +21,10 @@ using Milliseconds = std::chrono::milliseconds;
 inline constexpr const char* kDueHeader = "wal-due-ms";             // due time, ms since the Unix epoch
 inline constexpr const char* kSupersedesHeader = "wal-supersedes";  // receipt of the entry a reschedule replaced
 inline constexpr const char* kDeadFromHeader = "wal-dead-from";     // receipt of the entry a dead letter came from
+// The consumer group that re-produced a message (reschedule, delay hop, dead
+// letter). Other groups reading the same topics skip it: each group retries its
+// own copies. Messages written by Append carry none and go to every group.
+inline constexpr const char* kGroupHeader = "wal-group";
 
 // The tiers used when the namespace sets none.
 std::vector<Milliseconds> DefaultDelayTiers();
@@ -74,6 +78,10 @@ struct KafkaSettings {
   std::vector<std::string> tier_topics;   // one per tier, for topics[0]
   Milliseconds message_timeout{30000};    // producer delivery timeout -> UNKNOWN
   Milliseconds commit_interval{200};      // how often finished offsets are committed
+  // Reschedule keeps the entry in its partition (uncommitted, in memory, later
+  // entries with its key wait behind it) instead of producing a replacement
+  // (wal.retry.in_place; default on for replication targets).
+  bool retry_in_place = false;
   int topic_partitions = 1;       // partitions of topics the backend creates (wal.topic.partitions)
   int replication_factor = -1;    // of topics the backend creates; -1 = broker default
   std::map<std::string, std::string> producer_properties;  // librdkafka, complete
@@ -83,7 +91,9 @@ struct KafkaSettings {
 
 // Maps and validates config.backend.kafka. Properties that would break the
 // backend's guarantees (acks other than all, idempotence off, auto commit on,
-// an explicit group.id) are InvalidArgument naming the field.
-Result<KafkaSettings> ResolveKafkaSettings(const config::NamespaceConfig& config);
+// an explicit group.id) are InvalidArgument naming the field. `region` is the
+// instance's region: a namespace whose target is `replication` consumes in the
+// group "<consumer_group>.<region>" (one group per target region).
+Result<KafkaSettings> ResolveKafkaSettings(const config::NamespaceConfig& config, const std::string& region = "");
 
 }  // namespace wal::queue::kafka

@@ -166,6 +166,29 @@ TEST(SettingsTest, RefusesPropertiesThatBreakGuarantees) {
   }
 }
 
+TEST(SettingsTest, ReplicationConsumesInOneGroupPerRegion) {
+  config::NamespaceConfig c = KafkaNamespace();
+  auto plain = ResolveKafkaSettings(c, "us-west-2");
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(plain->consumer_group, "wal-orders") << "only replication namespaces get a group per region";
+  EXPECT_FALSE(plain->retry_in_place);
+
+  c.target.type = config::TargetType::kReplication;
+  auto regional = ResolveKafkaSettings(c, "us-west-2");
+  ASSERT_TRUE(regional.ok());
+  EXPECT_EQ(regional->consumer_group, "wal-orders.us-west-2");
+  EXPECT_EQ(regional->consumer_properties.at("group.id"), "wal-orders.us-west-2");
+  EXPECT_TRUE(regional->retry_in_place);
+  auto fan_out = ResolveKafkaSettings(c, "");
+  ASSERT_TRUE(fan_out.ok());
+  EXPECT_EQ(fan_out->consumer_group, "wal-orders");
+
+  c.backend.kafka.properties["wal.retry.in_place"] = "false";
+  EXPECT_FALSE(ResolveKafkaSettings(c, "us-west-2")->retry_in_place);
+  c.backend.kafka.properties["wal.retry.in_place"] = "sometimes";
+  EXPECT_FALSE(ResolveKafkaSettings(c, "us-west-2").ok());
+}
+
 TEST(SettingsTest, DlqMustDifferFromLogTopic) {
   auto c = KafkaNamespace();
   c.backend.kafka.dlq_topics = {"orders-log"};

@@ -44,6 +44,15 @@ int CeilSeconds(milliseconds remaining, seconds cap) {
   return static_cast<int>(std::min<int64_t>(secs, cap.count()));
 }
 
+// Whole seconds of `remaining`, rounded down, capped at `cap`: the DelaySeconds
+// of a send. SQS may then release a message up to a second early; the receiver
+// holds such a message in memory until its wal-due-ms, so delays keep
+// sub-second precision and nothing is handed out early.
+int FloorSeconds(milliseconds remaining, seconds cap) {
+  if (remaining.count() <= 0) return 0;
+  return static_cast<int>(std::min<int64_t>(remaining.count() / 1000, cap.count()));
+}
+
 size_t MessageSize(const OutgoingMessage& message) {
   size_t size = message.body.size();
   for (const auto& [name, value] : message.attributes) size += name.size() + value.size() + 6;  // + DataType
@@ -63,8 +72,12 @@ class SqsBackend final : public Backend {
         options_(std::move(options)),
         client_(options_.client),
         hop_(std::clamp<seconds>(duration_cast<seconds>(config_.max_delay_hop), seconds(1), seconds(900))),
-        per_poll_(std::clamp(config_.max_messages_per_poll, 1, 10)) {
-    sender_ = std::thread([this] { SenderLoop(); });
+        per_poll_(std::clamp(config_.max_messages_per_poll, 1, 10)),
+        poll_interval_(std::max(config_.poll_interval, milliseconds(0))),
+        long_poll_seconds_(static_cast<int>(std::clamp<int64_t>(duration_cast<seconds>(poll_interval_).count(), 0, 20))),
+        receiver_count_(std::clamp(config.consumer.concurrency, 1, 4)),
+        capacity_(static_cast<size_t>(2 * per_poll_ * receiver_count_)) {
+    for (int i = 0; i < std::clamp(options_.sender_threads, 1, 64); ++i) senders_.emplace_back([this] { SenderLoop(); });
     for (int i = 0; i < 2; ++i) workers_.emplace_back([this] { WorkerLoop(); });
     heartbeat_ = std::thread([this] { HeartbeatLoop(); });
   }
@@ -97,40 +110,46 @@ class SqsBackend final : public Backend {
 
   // ---- consumer ------------------------------------------------------------
 
+  // Receiver threads (started by the first Poll) long-poll SQS and keep up to
+  // capacity_ received messages here; Poll only waits on that buffer, so the
+  // engine's short poll waits cost no SQS requests. A message that is not due
+  // yet hops (re-sent with a delay) when it is a second or more away, and is
+  // held in memory until its due time when it is closer than that.
   Result<std::vector<Delivery>> Poll(size_t max_entries, milliseconds wait) override {
     if (closed_) return FailedPrecondition("sqs backend: closed");
     std::vector<Delivery> deliveries;
     if (max_entries == 0) return deliveries;
-    WAL_ASSIGN_OR_RETURN(std::string url, MainUrl());
-    auto deadline = Steady::now() + wait;
-    while (true) {
-      auto remaining = duration_cast<milliseconds>(deadline - Steady::now());
-      int wait_seconds = static_cast<int>(std::clamp<int64_t>(remaining.count() / 1000, 0, 20));
-      ReceiveOptions receive;
-      receive.max_messages = static_cast<int>(std::min<size_t>(max_entries, size_t(per_poll_)));
-      receive.wait_seconds = wait_seconds;
-      receive.visibility_timeout = static_cast<int>(options_.in_flight_visibility.count());
-      auto messages = client_.ReceiveMessage(url, receive);
-      if (!messages.ok()) return messages.status();
-      TimePoint now = Clock::now();
-      for (ReceivedMessage& message : *messages) {
-        Delivery delivery = ToDelivery(message);
-        if (delivery.entry.due > now) {
-          Hop(url, message, delivery.entry.due, now);
-          continue;
+    // A queue that cannot be resolved (does not exist, no access) fails the
+    // poll at once, as it fails appends; after that the URL is cached.
+    WAL_RETURN_IF_ERROR(MainUrl().status());
+    StartReceivers();
+    const auto deadline = Steady::now() + wait;
+    {
+      std::unique_lock lock(buffer_mutex_);
+      while (true) {
+        PromoteDueLocked(Clock::now());
+        if (!ready_.empty() || closed_) break;
+        if (!receive_error_.ok()) {
+          // Reported once per failed receive, so the engine logs it once.
+          Status error = std::move(receive_error_);
+          receive_error_ = Status::Ok();
+          return error;
         }
-        {
-          std::lock_guard lock(inflight_mutex_);
-          // SQS may hand out a second copy of a message we hold: leave it alone
-          // (it reappears after its visibility timeout if we do not retire it).
-          if (!inflight_.emplace(delivery.id, InFlight{message.receipt_handle, Steady::now()}).second) continue;
+        auto now = Steady::now();
+        if (now >= deadline) break;
+        auto wake = deadline;
+        if (!waiting_.empty()) {
+          auto until_due = duration_cast<Steady::duration>(waiting_.begin()->first - Clock::now());
+          wake = std::min(wake, now + std::max(until_due, Steady::duration::zero()));
         }
-        deliveries.push_back(std::move(delivery));
+        ready_cv_.wait_until(lock, wake);
       }
-      if (!deliveries.empty() || closed_) break;
-      if (wait_seconds == 0 && messages->empty()) break;
-      if (Steady::now() >= deadline) break;
+      while (!ready_.empty() && deliveries.size() < max_entries) {
+        deliveries.push_back(std::move(ready_.front()));
+        ready_.pop_front();
+      }
     }
+    space_cv_.notify_all();
     std::sort(deliveries.begin(), deliveries.end(), [](const Delivery& a, const Delivery& b) {
       return a.entry.due != b.entry.due ? a.entry.due < b.entry.due : a.id < b.id;
     });
@@ -141,10 +160,13 @@ class SqsBackend final : public Backend {
     std::string receipt = delivery.receipt;
     uint64_t id = delivery.id;
     Post(std::move(callback), [this, receipt, id]() -> Status {
+      // Whatever happens, this process stops holding the message: if the delete
+      // failed, SQS makes it visible again when its visibility runs out (at
+      // most in_flight_visibility, as the heartbeat no longer extends it) and it
+      // is delivered again (at-least-once) instead of staying hidden for good.
+      ForgetOnExit forget{this, id};
       WAL_ASSIGN_OR_RETURN(std::string url, MainUrl());
-      WAL_RETURN_IF_ERROR(client_.DeleteMessage(url, receipt));
-      Forget(id);
-      return Status::Ok();
+      return RetryTransient([&] { return client_.DeleteMessage(url, receipt); });
     });
   }
 
@@ -153,16 +175,18 @@ class SqsBackend final : public Backend {
     uint64_t id = delivery.id;
     auto shared = std::make_shared<QueueEntry>(std::move(replacement));
     Post(std::move(callback), [this, receipt, id, shared]() -> Status {
+      ForgetOnExit forget{this, id};
       WAL_ASSIGN_OR_RETURN(std::string url, MainUrl());
       auto delay = duration_cast<milliseconds>(shared->due - Clock::now());
       if (delay <= kMaxVisibilityTimeout) {
         // Hidden until the retry is due; SQS counts the next receive, and that
         // count (ApproximateReceiveCount) is the attempt number.
+        // On failure the message still reappears when its current visibility
+        // runs out (at most in_flight_visibility): a retry that comes early.
         std::lock_guard heartbeat(heartbeat_mutex_);
         Forget(id);
-        Status status = client_.ChangeMessageVisibility(url, receipt, CeilSeconds(delay, kMaxVisibilityTimeout));
-        if (!status.ok()) Hold(id, receipt);
-        return status;
+        return RetryTransient(
+            [&] { return client_.ChangeMessageVisibility(url, receipt, CeilSeconds(delay, kMaxVisibilityTimeout)); });
       }
       OutgoingMessage message = MakeMessage(*shared, Base64Encode(shared->record), {});
       if (MessageSize(message) > options_.max_message_bytes) {
@@ -170,9 +194,7 @@ class SqsBackend final : public Backend {
       }
       SentMessage sent = client_.SendMessage(url, message);
       WAL_RETURN_IF_ERROR(sent.status);
-      WAL_RETURN_IF_ERROR(client_.DeleteMessage(url, receipt));
-      Forget(id);
-      return Status::Ok();
+      return RetryTransient([&] { return client_.DeleteMessage(url, receipt); });
     });
   }
 
@@ -181,6 +203,7 @@ class SqsBackend final : public Backend {
     uint64_t id = delivery.id;
     auto record = std::make_shared<std::string>(std::move(dead_record));
     Post(std::move(callback), [this, receipt, id, record]() -> Status {
+      ForgetOnExit forget{this, id};
       WAL_ASSIGN_OR_RETURN(std::string url, MainUrl());
       WAL_ASSIGN_OR_RETURN(std::string dlq, DlqUrl());
       OutgoingMessage message;
@@ -194,9 +217,7 @@ class SqsBackend final : public Backend {
       }
       SentMessage sent = client_.SendMessage(dlq, message);
       if (!sent.status.ok()) return sent.status.WithContext("moving entry to the DLQ " + dlq_name_);
-      WAL_RETURN_IF_ERROR(client_.DeleteMessage(url, receipt));
-      Forget(id);
-      return Status::Ok();
+      return RetryTransient([&] { return client_.DeleteMessage(url, receipt); });
     });
   }
 
@@ -350,11 +371,25 @@ class SqsBackend final : public Backend {
   Status Close() override {
     if (closed_.exchange(true)) return Status::Ok();
     {
+      std::lock_guard lock(buffer_mutex_);
+      space_cv_.notify_all();
+      ready_cv_.notify_all();
+    }
+    {
+      std::lock_guard lock(receivers_mutex_);
+      for (auto& receiver : receivers_) {
+        if (receiver.joinable()) receiver.join();
+      }
+    }
+    ReleaseBuffered();
+    {
       std::lock_guard lock(send_mutex_);
       closing_ = true;
       send_cv_.notify_all();
     }
-    if (sender_.joinable()) sender_.join();
+    for (auto& sender : senders_) {
+      if (sender.joinable()) sender.join();
+    }
     {
       std::lock_guard lock(task_mutex_);
       tasks_closing_ = true;
@@ -395,7 +430,7 @@ class SqsBackend final : public Backend {
     OutgoingMessage message;
     message.body = std::move(body);
     TimePoint now = now_or_zero == TimePoint{} ? Clock::now() : now_or_zero;
-    message.delay_seconds = CeilSeconds(duration_cast<milliseconds>(entry.due - now), hop_);
+    message.delay_seconds = FloorSeconds(duration_cast<milliseconds>(entry.due - now), hop_);
     message.attributes.emplace_back(kDueAttribute, std::to_string(std::max<int64_t>(0, ToMillis(entry.due))));
     if (!entry.ordering_key.empty()) message.attributes.emplace_back(kOrderingKeyAttribute, entry.ordering_key);
     return message;
@@ -424,11 +459,135 @@ class SqsBackend final : public Backend {
   void Hop(const std::string& url, const ReceivedMessage& message, TimePoint due, TimePoint now) {
     OutgoingMessage next;
     next.body = message.body;
-    next.delay_seconds = CeilSeconds(duration_cast<milliseconds>(due - now), hop_);
+    next.delay_seconds = FloorSeconds(duration_cast<milliseconds>(due - now), hop_);
     for (const auto& [name, value] : message.attributes) next.attributes.emplace_back(name, value);
     SentMessage sent = client_.SendMessage(url, next);
     if (!sent.status.ok()) return;
     (void)client_.DeleteMessage(url, message.receipt_handle);
+  }
+
+  // ---- receiving -----------------------------------------------------------
+
+  void StartReceivers() {
+    std::lock_guard lock(receivers_mutex_);
+    if (!receivers_.empty() || closed_) return;
+    for (int i = 0; i < receiver_count_; ++i) receivers_.emplace_back([this] { ReceiverLoop(); });
+  }
+
+  // Sleeps up to `duration`, or until Close().
+  void SleepUnlessClosed(milliseconds duration) {
+    std::unique_lock lock(buffer_mutex_);
+    space_cv_.wait_for(lock, duration, [this] { return closed_.load(); });
+  }
+
+  void ReceiverLoop() {
+    while (!closed_) {
+      {
+        std::unique_lock lock(buffer_mutex_);
+        space_cv_.wait(lock, [this] { return closed_ || ready_.size() + waiting_.size() < capacity_; });
+        if (closed_) return;
+      }
+      auto url = MainUrl();
+      if (!url.ok()) {
+        ReportReceiveError(url.status());
+        SleepUnlessClosed(milliseconds(1000));
+        continue;
+      }
+      ReceiveOptions receive;
+      receive.max_messages = per_poll_;
+      receive.wait_seconds = long_poll_seconds_;
+      receive.visibility_timeout = static_cast<int>(options_.in_flight_visibility.count());
+      receive.cancel = &closed_;
+      auto messages = client_.ReceiveMessage(*url, receive);
+      if (!messages.ok()) {
+        if (closed_) return;
+        ReportReceiveError(messages.status());
+        SleepUnlessClosed(milliseconds(1000));
+        continue;
+      }
+      if (closed_) {
+        Release(*url, *messages);  // not ours to hold any more: visible again at once
+        return;
+      }
+      TimePoint now = Clock::now();
+      std::vector<Delivery> due_now;
+      std::vector<Delivery> due_soon;
+      for (ReceivedMessage& message : *messages) {
+        Delivery delivery = ToDelivery(message);
+        const TimePoint hold_until = HoldUntil(delivery);
+        if (hold_until - now >= seconds(1)) {
+          Hop(*url, message, delivery.entry.due, now);
+          continue;
+        }
+        {
+          std::lock_guard lock(inflight_mutex_);
+          // SQS may hand out a second copy of a message we hold: leave it alone
+          // (it reappears after its visibility timeout if we do not retire it).
+          if (!inflight_.emplace(delivery.id, InFlight{message.receipt_handle, Steady::now()}).second) continue;
+        }
+        (hold_until > now ? due_soon : due_now).push_back(std::move(delivery));
+      }
+      {
+        std::lock_guard lock(buffer_mutex_);
+        receive_error_ = Status::Ok();
+        for (Delivery& delivery : due_now) ready_.push_back(std::move(delivery));
+        for (Delivery& delivery : due_soon) {
+          TimePoint until = HoldUntil(delivery);
+          waiting_.emplace(until, std::move(delivery));
+        }
+      }
+      ready_cv_.notify_all();
+      if (messages->empty()) {
+        // The queue had nothing for a whole long poll: wait out the rest of
+        // the poll interval (short polls when it is under a second).
+        if (long_poll_seconds_ == 0) {
+          SleepUnlessClosed(std::max(poll_interval_, milliseconds(20)));
+        } else if (poll_interval_ > seconds(long_poll_seconds_)) {
+          SleepUnlessClosed(poll_interval_ - seconds(long_poll_seconds_));
+        }
+      }
+    }
+  }
+
+  // wal-due-ms has millisecond precision: the true due time may lie anywhere
+  // in that millisecond, so a message is held until its end.
+  static TimePoint HoldUntil(const Delivery& delivery) {
+    return delivery.entry.due + milliseconds(1) - TimePoint::duration(1);
+  }
+
+  void ReportReceiveError(Status status) {
+    {
+      std::lock_guard lock(buffer_mutex_);
+      receive_error_ = std::move(status);
+    }
+    ready_cv_.notify_all();
+  }
+
+  // Moves held messages whose due time has come to ready_.
+  void PromoteDueLocked(TimePoint now) {
+    while (!waiting_.empty() && waiting_.begin()->first <= now) {
+      ready_.push_back(std::move(waiting_.begin()->second));
+      waiting_.erase(waiting_.begin());
+    }
+  }
+
+  // At Close: messages received but never handed out become visible again now
+  // rather than after their visibility timeout.
+  void ReleaseBuffered() {
+    std::vector<Delivery> buffered;
+    {
+      std::lock_guard lock(buffer_mutex_);
+      for (Delivery& delivery : ready_) buffered.push_back(std::move(delivery));
+      for (auto& [due, delivery] : waiting_) buffered.push_back(std::move(delivery));
+      ready_.clear();
+      waiting_.clear();
+    }
+    if (buffered.empty()) return;
+    auto url = MainUrl();
+    for (const Delivery& delivery : buffered) {
+      Forget(delivery.id);
+      if (url.ok()) (void)client_.ChangeMessageVisibility(*url, delivery.receipt, 0);
+    }
   }
 
   Result<std::string> ResolveUrl(const std::string& queue, std::string* cache) {
@@ -486,9 +645,24 @@ class SqsBackend final : public Backend {
     std::lock_guard lock(inflight_mutex_);
     inflight_.erase(id);
   }
-  void Hold(uint64_t id, const std::string& receipt) {
-    std::lock_guard lock(inflight_mutex_);
-    inflight_.emplace(id, InFlight{receipt, Steady::now()});
+  struct ForgetOnExit {
+    SqsBackend* backend;
+    uint64_t id;
+    ~ForgetOnExit() { backend->Forget(id); }
+  };
+
+  // A retirement call, retried twice on a transient failure (SQS briefly
+  // unreachable or throttling) before the entry is left to reappear.
+  static Status RetryTransient(const std::function<Status()>& call) {
+    Status status;
+    for (int attempt = 0; attempt < 3; ++attempt) {
+      if (attempt > 0) std::this_thread::sleep_for(milliseconds(250 * attempt));
+      status = call();
+      if (status.ok() || (status.code() != StatusCode::kUnavailable && status.code() != StatusCode::kDeadlineExceeded)) {
+        break;
+      }
+    }
+    return status;
   }
 
   void InvalidateStats() { stats_stale_ = true; }
@@ -554,7 +728,7 @@ class SqsBackend final : public Backend {
     TimePoint now = Clock::now();
     for (Pending& pending : batch) {
       // The delay counts from now, not from Append(): time spent queued is not added.
-      pending.message.delay_seconds = CeilSeconds(duration_cast<milliseconds>(pending.entry.due - now), hop_);
+      pending.message.delay_seconds = FloorSeconds(duration_cast<milliseconds>(pending.entry.due - now), hop_);
       messages.push_back(pending.message);
     }
     std::vector<SentMessage> results = client_.SendMessageBatch(*url, messages);
@@ -622,6 +796,19 @@ class SqsBackend final : public Backend {
 
   std::atomic<bool> closed_{false};
 
+  const milliseconds poll_interval_;
+  const int long_poll_seconds_;  // WaitTimeSeconds of each receive
+  const int receiver_count_;
+  const size_t capacity_;  // received messages buffered (ready + held), at most
+  std::mutex receivers_mutex_;
+  std::vector<std::thread> receivers_;
+  std::mutex buffer_mutex_;
+  std::condition_variable ready_cv_;  // pollers: something is ready, or an error
+  std::condition_variable space_cv_;  // receivers: room in the buffer, or closing
+  std::deque<Delivery> ready_;
+  std::multimap<TimePoint, Delivery> waiting_;  // received less than a second early
+  Status receive_error_;
+
   std::mutex url_mutex_;
   std::string main_url_;
   std::string dlq_url_;
@@ -630,7 +817,7 @@ class SqsBackend final : public Backend {
   std::condition_variable send_cv_;
   std::deque<Pending> pending_;
   bool closing_ = false;
-  std::thread sender_;
+  std::vector<std::thread> senders_;
 
   std::mutex task_mutex_;
   std::condition_variable task_cv_;

@@ -2,10 +2,10 @@
 // queue, spoken to through our own SqsClient (AWS JSON 1.0 + SigV4).
 //
 // How the contract of queue/queue.h maps onto SQS (details in docs/sqs.md):
-//  - Append: SendMessage / SendMessageBatch (a sender thread groups up to 10
-//    waiting appends). Body = base64(record). Attributes: wal-due-ms (due time,
-//    ms since the epoch), wal-ordering-key. DelaySeconds = min(remaining delay,
-//    max_delay_hop). kTrue only after a success response whose MD5OfMessageBody
+//  - Append: SendMessage / SendMessageBatch (sender threads, 4 by default,
+//    each group up to 10 waiting appends per call). Body = base64(record).
+//    Attributes: wal-due-ms (due time, ms since the epoch), wal-ordering-key.
+//    DelaySeconds = min(whole seconds of the remaining delay, max_delay_hop). kTrue only after a success response whose MD5OfMessageBody
 //    matches; a timeout or lost connection after sending -> kUnknown; an error
 //    response or no connection -> kFalse.
 //  - Ids: SQS has no offsets. An entry's id is the first 63 bits of
@@ -13,9 +13,12 @@
 //    Append's outcome, Poll's Delivery and the DLQ listing. Ids are not ordered
 //    and change when a message is re-sent (delay hops, long reschedules, DLQ
 //    moves, redrive) because SQS then holds a new message.
-//  - Delays beyond max_delay_hop (SQS caps DelaySeconds at 15 min) hop: Poll
-//    re-sends a message that is not yet due with the remaining delay and
-//    deletes the old one; it is never handed out early.
+//  - Receiving: receiver threads long-poll (WaitTimeSeconds = poll_interval,
+//    at most 20 s; MaxNumberOfMessages = max_messages_per_poll). A message not
+//    yet due hops when it is a second or more early (re-sent with the remaining
+//    delay, at most max_delay_hop, and the old one deleted), and is held in
+//    memory until its due time when it is less than a second early. Nothing is
+//    handed out before its due time.
 //  - Reschedule: ChangeMessageVisibility(due - now) when that is <= 12 h (the
 //    replacement record is NOT stored: the attempt count then comes from
 //    ApproximateReceiveCount, which the engine reads as receive_count), else
@@ -27,8 +30,9 @@
 //  - Messages over max_message_bytes (256 KiB, SQS's long-standing limit) are
 //    refused with kFalse / kInvalidArgument.
 //
-// Threading: all methods are thread-safe. Callbacks run on the sender thread
-// or one of two retire workers, never under a backend lock.
+// Threading: all methods are thread-safe. Callbacks run on a sender thread or
+// one of two retire workers, never under a backend lock. Receiver threads
+// (started by the first Poll) long-poll into a small buffer that Poll reads.
 #pragma once
 
 #include <chrono>
@@ -55,6 +59,9 @@ struct SqsBackendOptions {
   // this process holds the delivery, so a crash redelivers within this time.
   std::chrono::seconds in_flight_visibility{60};
   std::chrono::milliseconds stats_cache{1000};
+  // Threads sending appends; each sends up to 10 waiting appends per call
+  // (SendMessageBatch), so this many calls are in flight at once.
+  int sender_threads = 4;
 };
 
 // Reads credentials from the environment / shared credentials file (see

@@ -51,6 +51,11 @@ json AttributesJson(const std::vector<std::pair<std::string, std::string>>& attr
   return out;
 }
 
+// curl's progress callback: a non-zero return aborts the transfer.
+int AbortWhenCancelled(void* flag, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  return static_cast<const std::atomic<bool>*>(flag)->load() ? 1 : 0;
+}
+
 size_t WriteBody(char* data, size_t size, size_t count, void* user) {
   static_cast<std::string*>(user)->append(data, size * count);
   return size * count;
@@ -355,7 +360,8 @@ void SqsClient::ReleaseHandle(void* handle) {
   }
 }
 
-CallResult SqsClient::Call(std::string_view action, const json& request, std::chrono::milliseconds extra_timeout) {
+CallResult SqsClient::Call(std::string_view action, const json& request, std::chrono::milliseconds extra_timeout,
+                           const std::atomic<bool>* cancel) {
   std::string what = "SQS " + std::string(action);
   if (std::string queue = QueueOf(request); !queue.empty()) what += " (queue " + queue + ")";
   CallResult result;
@@ -404,6 +410,11 @@ CallResult SqsClient::Call(std::string_view action, const json& request, std::ch
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, &WriteHeader);
   curl_easy_setopt(curl, CURLOPT_HEADERDATA, &query_error);
   curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+  if (cancel != nullptr) {
+    curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, &AbortWhenCancelled);
+    curl_easy_setopt(curl, CURLOPT_XFERINFODATA, const_cast<std::atomic<bool>*>(cancel));
+    curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+  }
 
   CURLcode code = curl_easy_perform(curl);
   long http_status = 0;
@@ -418,6 +429,8 @@ CallResult SqsClient::Call(std::string_view action, const json& request, std::ch
     result.indeterminate = request_size > 0;
     if (code == CURLE_OPERATION_TIMEDOUT) {
       result.status = DeadlineExceeded(text + " after " + std::to_string(timeout.count()) + " ms");
+    } else if (code == CURLE_ABORTED_BY_CALLBACK) {
+      result.status = Unavailable(what + ": cancelled (the backend is closing)");
     } else {
       result.status = Unavailable(text);
     }
@@ -474,7 +487,7 @@ std::vector<SentMessage> SqsClient::SendMessageBatch(const std::string& queue_ur
 Result<std::vector<ReceivedMessage>> SqsClient::ReceiveMessage(const std::string& queue_url,
                                                                const ReceiveOptions& options) {
   CallResult result = Call("ReceiveMessage", BuildReceiveMessageRequest(queue_url, options),
-                           std::chrono::seconds(std::clamp(options.wait_seconds, 0, 20)));
+                           std::chrono::seconds(std::clamp(options.wait_seconds, 0, 20)), options.cancel);
   if (!result.status.ok()) return result.status;
   return ParseReceiveMessageResponse(result.body);
 }

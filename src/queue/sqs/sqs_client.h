@@ -24,6 +24,7 @@
 // so concurrent calls reuse connections. Nothing logs secrets.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -81,6 +82,9 @@ struct ReceiveOptions {
   int max_messages = 10;        // 1..10
   int wait_seconds = 0;         // 0..20 (long polling)
   int visibility_timeout = -1;  // seconds; < 0: the queue's default
+  // When set, the call is abandoned (kUnavailable, "cancelled") soon after this
+  // turns true: a long poll then does not hold up shutdown for its whole wait.
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 // The endpoint for `region` when no override is configured.
@@ -115,8 +119,10 @@ class SqsClient {
   SqsClient& operator=(const SqsClient&) = delete;
 
   // One action. `extra_timeout` is added to the request timeout (long polls).
+  // A non-null `cancel` abandons the call within about a second of turning true.
   CallResult Call(std::string_view action, const nlohmann::json& request,
-                  std::chrono::milliseconds extra_timeout = std::chrono::milliseconds(0));
+                  std::chrono::milliseconds extra_timeout = std::chrono::milliseconds(0),
+                  const std::atomic<bool>* cancel = nullptr);
 
   Result<std::string> GetQueueUrl(const std::string& queue_name);
   Result<std::string> CreateQueue(const std::string& queue_name,

@@ -1,0 +1,95 @@
+#include "server/request_gate.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "engine/engine.h"
+
+namespace wal::server {
+
+bool RateLimiter::Allow(const std::string& name, double writes_per_second, uint64_t burst, Clock::time_point now) {
+  if (writes_per_second <= 0) return true;
+  const double capacity = burst > 0 ? static_cast<double>(burst) : std::max(1.0, std::ceil(writes_per_second));
+  std::lock_guard lock(mutex_);
+  auto [found, inserted] = buckets_.try_emplace(name);
+  Bucket& bucket = found->second;
+  if (inserted || bucket.rate != writes_per_second || bucket.capacity != capacity) {
+    // New bucket, or the limits changed: start full under the new limits.
+    bucket = Bucket{capacity, writes_per_second, capacity, now};
+  }
+  const double elapsed = std::chrono::duration<double>(now - bucket.last).count();
+  if (elapsed > 0) {
+    bucket.tokens = std::min(bucket.capacity, bucket.tokens + elapsed * bucket.rate);
+    bucket.last = now;
+  }
+  if (bucket.tokens < 1.0) return false;
+  bucket.tokens -= 1.0;
+  return true;
+}
+
+RequestGate::RequestGate(engine::Engine* engine, std::unique_ptr<Authenticator> authenticator,
+                         std::shared_ptr<const ShardMap> shard_map, std::string shard)
+    : engine_(engine),
+      authenticator_(authenticator ? std::move(authenticator) : std::make_unique<Authenticator>()),
+      shard_map_(std::move(shard_map)),
+      shard_(std::move(shard)) {}
+
+Admission RequestGate::CheckShard(const std::string& name) const {
+  if (!shard_map_ || name.empty()) return {};
+  const Shard* owner = shard_map_->ShardOf(name);
+  if (owner == nullptr || owner->name == shard_) return {};
+  Admission refusal;
+  refusal.shard = owner->name;
+  refusal.address = owner->addresses.front();
+  if (!owner->http.empty()) refusal.http_address = owner->http.front();
+  refusal.status = FailedPrecondition("namespace " + name + " is served by shard " + owner->name + " at " +
+                                      refusal.address + ", not by this instance (shard " + shard_ + ")");
+  return refusal;
+}
+
+Admission RequestGate::Admit(std::string_view authorization, const std::string& name, Scope scope) {
+  Admission shard = CheckShard(name);
+  if (!shard.ok()) return shard;
+  return Admission{authenticator_->Check(authorization, name, scope, *engine_)};
+}
+
+Admission RequestGate::AdmitWrite(std::string_view authorization, const std::string& name) {
+  if (draining()) return Admission{Unavailable("wald is shutting down and takes no new writes; retry")};
+  Admission admitted = Admit(authorization, name, Scope::kWrite);
+  if (!admitted.ok()) return admitted;
+  return Admission{CheckLimits(name)};
+}
+
+Status RequestGate::CheckLimits(const std::string& name) {
+  auto runtime = engine_->Runtime(name);
+  if (!runtime.ok()) return Status::Ok();  // the engine reports the unknown namespace
+  const std::shared_ptr<engine::NamespaceRuntime>& served = *runtime;
+  const config::LimitsConfig limits = served->policy().config->limits;
+  if (!rate_limiter_.Allow(name, limits.writes_per_second, limits.burst)) {
+    char rate[32];
+    std::snprintf(rate, sizeof(rate), "%g", limits.writes_per_second);
+    return ResourceExhausted("namespace " + name + " is over its write rate limit (" + rate +
+                             " writes/s, limits.writes_per_second); retry with backoff");
+  }
+  if (limits.max_backlog > 0) {
+    const auto now = std::chrono::steady_clock::now();
+    uint64_t pending = 0;
+    {
+      std::lock_guard lock(backlog_mutex_);
+      BacklogSample& sample = backlog_[name];
+      if (now - sample.taken > std::chrono::milliseconds(100)) {
+        sample.pending = served->backend().Stats().pending;
+        sample.taken = now;
+      }
+      pending = sample.pending;
+    }
+    if (pending >= limits.max_backlog) {
+      return ResourceExhausted("namespace " + name + " has a backlog of " + std::to_string(pending) +
+                               " pending entries, at or over limits.max_backlog (" +
+                               std::to_string(limits.max_backlog) + "); consumers are behind, retry later");
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace wal::server

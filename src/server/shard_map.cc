@@ -1,0 +1,91 @@
+#include "server/shard_map.h"
+
+#include "config/yaml_json.h"
+
+namespace wal::server {
+namespace {
+
+Status ReadStrings(const config::Json& value, const std::string& path, std::vector<std::string>* out) {
+  if (!value.is_array()) return InvalidArgument(path + ": must be a list of strings");
+  for (const auto& item : value) {
+    if (!item.is_string() || item.get<std::string>().empty()) {
+      return InvalidArgument(path + ": must be a list of non-empty strings");
+    }
+    out->push_back(item.get<std::string>());
+  }
+  return Status::Ok();
+}
+
+bool LooksLikeHostPort(const std::string& text) {
+  size_t colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == text.size()) return false;
+  return text.find_first_not_of("0123456789", colon + 1) == std::string::npos;
+}
+
+}  // namespace
+
+Result<ShardMap> ShardMap::Parse(std::string_view text, config::Format format, std::string_view source) {
+  const std::string prefix = std::string(source) + ": ";
+  auto tree = format == config::Format::kJson ? config::JsonTextToJson(text) : config::YamlTextToJson(text, {});
+  if (!tree.ok()) return tree.status().WithContext(source);
+  const config::Json& root = *tree;
+  if (!root.is_object() || !root.contains("shards") || !root["shards"].is_object() || root["shards"].empty()) {
+    return InvalidArgument(prefix + "shards: required, a mapping of shard name to {addresses, http, namespaces}");
+  }
+  for (const auto& [key, value] : root.items()) {
+    if (key != "shards") return InvalidArgument(prefix + key + ": unknown field");
+  }
+  ShardMap map;
+  for (const auto& [name, body] : root["shards"].items()) {
+    const std::string path = "shards." + name;
+    if (!body.is_object()) return InvalidArgument(prefix + path + ": must be a mapping");
+    Shard shard;
+    shard.name = name;
+    for (const auto& [key, value] : body.items()) {
+      if (key == "addresses") {
+        WAL_RETURN_IF_ERROR(ReadStrings(value, prefix + path + ".addresses", &shard.addresses));
+      } else if (key == "http") {
+        WAL_RETURN_IF_ERROR(ReadStrings(value, prefix + path + ".http", &shard.http));
+      } else if (key == "namespaces") {
+        WAL_RETURN_IF_ERROR(ReadStrings(value, prefix + path + ".namespaces", &shard.namespaces));
+      } else {
+        return InvalidArgument(prefix + path + "." + key + ": unknown field (addresses, http or namespaces)");
+      }
+    }
+    if (shard.addresses.empty()) return InvalidArgument(prefix + path + ".addresses: must list at least one host:port");
+    for (const auto& list : {shard.addresses, shard.http}) {
+      for (const std::string& address : list) {
+        if (!LooksLikeHostPort(address)) {
+          return InvalidArgument(prefix + path + ": '" + address + "' is not host:port");
+        }
+      }
+    }
+    for (const std::string& namespace_name : shard.namespaces) {
+      auto [existing, inserted] = map.shard_of_namespace_.emplace(namespace_name, name);
+      if (!inserted) {
+        return InvalidArgument(prefix + path + ".namespaces: '" + namespace_name + "' is already assigned to shard '" +
+                               existing->second + "'");
+      }
+    }
+    map.shards_.emplace(name, std::move(shard));
+  }
+  return map;
+}
+
+Result<ShardMap> ShardMap::Load(FileSystem* file_system, const std::string& path) {
+  WAL_ASSIGN_OR_RETURN(config::Format format, config::FormatFromPath(path));
+  WAL_ASSIGN_OR_RETURN(std::string text, file_system->ReadFile(path));
+  return Parse(text, format, path);
+}
+
+const Shard* ShardMap::ShardOf(const std::string& name) const {
+  auto found = shard_of_namespace_.find(name);
+  return found == shard_of_namespace_.end() ? nullptr : Find(found->second);
+}
+
+const Shard* ShardMap::Find(const std::string& shard) const {
+  auto found = shards_.find(shard);
+  return found == shards_.end() ? nullptr : &found->second;
+}
+
+}  // namespace wal::server

@@ -1,0 +1,49 @@
+// The shard map (docs/sharding.md): which group of wald instances serves which
+// namespaces.
+//
+//   shards:
+//     shard-a:
+//       addresses: [10.0.0.1:7400, 10.0.0.2:7400]   # gRPC
+//       http: [10.0.0.1:7401, 10.0.0.2:7401]        # optional
+//       namespaces: [orders, payments]
+//
+// A namespace may be listed by one shard only. A namespace no shard lists is
+// not routed: whichever instance has its config serves it.
+//
+// Threading: immutable after Parse(); share it by const pointer.
+#pragma once
+
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/file_system.h"
+#include "common/status.h"
+#include "config/config.h"
+
+namespace wal::server {
+
+struct Shard {
+  std::string name;
+  std::vector<std::string> addresses;  // gRPC host:port, >= 1
+  std::vector<std::string> http;       // HTTP host:port, may be empty
+  std::vector<std::string> namespaces;
+};
+
+class ShardMap {
+ public:
+  static Result<ShardMap> Parse(std::string_view text, config::Format format, std::string_view source);
+  static Result<ShardMap> Load(FileSystem* file_system, const std::string& path);
+
+  // The shard that lists `name`, or nullptr.
+  const Shard* ShardOf(const std::string& name) const;
+  const Shard* Find(const std::string& shard) const;
+  const std::map<std::string, Shard>& shards() const { return shards_; }
+
+ private:
+  std::map<std::string, Shard> shards_;
+  std::map<std::string, std::string> shard_of_namespace_;
+};
+
+}  // namespace wal::server
