@@ -4,6 +4,9 @@ PRESET ?= release
 BUILD_DIR := build/$(PRESET)
 RUN_DIR ?= data
 export PATH := $(HOME)/go/bin:$(PATH)
+# Lets clones in different directories share ccache entries.
+export CCACHE_BASEDIR := $(CURDIR)
+export CCACHE_NOHASHDIR := true
 
 .PHONY: deps build build-asan run test test-unit test-asan bench clean tools package
 
@@ -16,7 +19,7 @@ build: deps
 
 build-asan: deps
 	@cmake --preset asan >/dev/null
-	@cmake --build --preset asan
+	@cmake --build --preset asan --target unit_tests
 
 # Test-only tools that are not Debian packages (grpcurl, from the Go module proxy).
 tools:

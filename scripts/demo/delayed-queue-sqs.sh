@@ -65,7 +65,7 @@ sed -e "s#endpoint: http://127.0.0.1:9324#endpoint: http://127.0.0.1:$sqs_port#"
     -e "s#path: ./data/targets/delayed-deletes.db#path: $db#" \
     -e "s#^  jitter: 30s#  jitter: ${jitter_s}s#" \
     config/examples/delayed-queue/delayed-deletes-sqs.yaml > "$demo/namespaces/delayed-deletes-sqs.yaml"
-grep -E "endpoint|jitter|path|queue" "$demo/namespaces/delayed-deletes-sqs.yaml" | sed 's/^/  /'
+grep -E "^ +[a-z].*(endpoint|jitter|path|queue)" "$demo/namespaces/delayed-deletes-sqs.yaml" | sed 's/^/  /'
 grpc_port=$(free_port); http_port=$(free_port)
 "$wald_bin" --data-dir "$demo/data" --namespaces "$demo/namespaces" --grpc-listen "127.0.0.1:$grpc_port" \
   --http-listen "127.0.0.1:$http_port" --log-level warn 2>"$demo/wald.log" &

@@ -451,7 +451,7 @@ Status Engine::DeleteNamespace(const std::string& name, bool purge_data, bool re
       remove_file ? config::DeleteNamespaceFile(options_.file_system, options_.namespaces_dir, name) : Status::Ok();
   if (!removed.ok() && removed.code() != StatusCode::kNotFound) return removed;
   if (purge_data) WAL_RETURN_IF_ERROR(options_.file_system->RemoveAll(NamespaceDataDir(name)));
-  spdlog::info("namespace {} deleted{}", name, purge_data ? " with its data" : "");
+  spdlog::info("namespace {} {}{}", name, remove_file ? "deleted" : "unloaded", purge_data ? " with its data" : "");
   return Status::Ok();
 }
 
@@ -475,7 +475,11 @@ Result<std::vector<v1::NamespaceStatus>> Engine::NamespaceStatuses(const std::st
     status.set_bytes(stats.bytes);
     status.set_writable(stats.writable);
     status.set_role(std::string(RoleName(options_.role)));
-    if (!stats.writable) status.set_error("the log refused further writes after a failed fsync; restart to recover");
+    if (!stats.writable) {
+      status.set_error(runtime->policy().config->backend.type == config::BackendType::kLocal
+                           ? "the log refused further writes after a failed fsync; restart to recover"
+                           : "the backend is not accepting writes; the server log has its last error");
+    }
   }
   for (const auto& [namespace_name, error] : failed_namespaces_) {
     if (!name.empty() && name != namespace_name) continue;

@@ -179,6 +179,12 @@ void NamespaceRuntime::WorkerLoop() {
     auto config = policy().config;
     // Short polls keep shutdown prompt; the backend wakes early on new due entries.
     const auto wait = std::min<std::chrono::milliseconds>(config->consumer.poll_interval, std::chrono::milliseconds(200));
+    if (config->target.type == config::TargetType::kNone && config->targets.empty()) {
+      // A namespace without a target is a pure log: entries stay for inspection
+      // (walctl log read) until a target is applied, instead of churning retries.
+      std::this_thread::sleep_for(wait);
+      continue;
+    }
     auto polled = backend_->Poll(static_cast<size_t>(config->consumer.max_entries_per_poll), wait);
     if (!polled.ok()) {
       spdlog::warn("namespace {}: poll failed: {}", name_, polled.status().ToString());

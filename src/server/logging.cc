@@ -91,7 +91,9 @@ std::string RequestIdFrom(std::string_view offered) {
   return std::string(offered);
 }
 
-RequestIdScope::RequestIdScope(const std::string& id) : previous_(current_request_id) { current_request_id = &id; }
+RequestIdScope::RequestIdScope(std::string id) : id_(std::move(id)), previous_(current_request_id) {
+  current_request_id = &id_;
+}
 RequestIdScope::~RequestIdScope() { current_request_id = previous_; }
 
 void SetThreadRequestId(const std::string& id) {

@@ -27,12 +27,14 @@ std::string RequestIdFrom(std::string_view offered);
 // Makes `id` the request id of log lines on this thread until destroyed.
 class RequestIdScope {
  public:
-  explicit RequestIdScope(const std::string& id);
+  // Keeps its own copy of `id`, so a temporary is fine.
+  explicit RequestIdScope(std::string id);
   ~RequestIdScope();
   RequestIdScope(const RequestIdScope&) = delete;
   RequestIdScope& operator=(const RequestIdScope&) = delete;
 
  private:
+  std::string id_;
   const std::string* previous_;
 };
 

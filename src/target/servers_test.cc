@@ -115,7 +115,7 @@ std::optional<std::string> MustGet(const Subject& subject, const std::string& ke
 }
 
 void SetGetDeleteAndTtlExpiry(const Subject& subject, const std::string& prefix) {
-  const DeliveryContext context{"ns", 1, 1, ""};
+  const DeliveryContext context{"ns", 1, 1, "", ""};
   ASSERT_TRUE(subject.target->Probe().ok());
   ASSERT_TRUE(subject.target->ApplyMutation(Put(prefix + "kept", "v1"), context).ok());
   ApplyResult put = subject.target->ApplyMutation(Put(prefix + "short", "v2", /*ttl_seconds=*/1), context);
@@ -138,7 +138,7 @@ void SetGetDeleteAndTtlExpiry(const Subject& subject, const std::string& prefix)
 }
 
 void StopAndRestartServer(const Subject& subject, const std::string& prefix) {
-  const DeliveryContext context{"ns", 1, 1, ""};
+  const DeliveryContext context{"ns", 1, 1, "", ""};
   // Warm the pool so that idle connections exist when the server goes away.
   ASSERT_TRUE(subject.target->ApplyMutation(Put(prefix + "before", "x"), context).ok());
 
@@ -169,13 +169,13 @@ void ConcurrentWriters(const Subject& subject, const std::string& prefix) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < kPerThread; ++i) {
         std::string key = prefix + std::to_string(t) + "-" + std::to_string(i);
-        ApplyResult result = subject.target->ApplyMutation(Put(key, "v" + key), DeliveryContext{"ns", 1, 1, ""});
+        ApplyResult result = subject.target->ApplyMutation(Put(key, "v" + key), DeliveryContext{"ns", 1, 1, "", ""});
         if (!result.ok()) {
           ADD_FAILURE() << result.reason;
           ++failures;
         }
         if (i % 5 == 0) {
-          if (!subject.target->ApplyMutation(Delete(key), DeliveryContext{"ns", 1, 1, ""}).ok()) ++failures;
+          if (!subject.target->ApplyMutation(Delete(key), DeliveryContext{"ns", 1, 1, "", ""}).ok()) ++failures;
         }
       }
     });

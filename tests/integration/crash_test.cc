@@ -8,6 +8,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -92,18 +93,19 @@ TEST(CrashTest, KillNineNeverLosesAnAcknowledgedWrite) {
     wald.Start();
     auto read = wald.Walctl({"log", "read", "crash", "--from", "0", "--limit", "0"});
     ASSERT_EQ(read.exit_code, 0) << read.output.substr(0, 2000);
-    std::map<uint64_t, std::string> stored;
+    // Entries are matched by content: the embedded log may copy a long-pending
+    // entry forward to a new id (so old segments can be reclaimed), and a copy
+    // is the same entry.
+    std::set<std::string> stored;
     std::istringstream lines(read.output);
     std::string line;
     while (std::getline(lines, line)) {
       auto entry = nlohmann::json::parse(line);
-      uint64_t id = entry.contains("id") ? std::stoull(entry["id"].get<std::string>()) : 0;
-      stored[id] = Base64Decode(entry["record"]["payload"]["opaque"].get<std::string>());
+      stored.insert(Base64Decode(entry["record"]["payload"]["opaque"].get<std::string>()));
     }
     for (const auto& [id, payload] : acknowledged) {
-      auto found = stored.find(id);
-      ASSERT_NE(found, stored.end()) << "round " << round << ": acknowledged id " << id << " is missing";
-      ASSERT_EQ(found->second, payload) << "round " << round << ": id " << id << " changed";
+      ASSERT_TRUE(stored.count(payload)) << "round " << round << ": acknowledged entry " << id << " ("
+                                         << payload.substr(0, 40) << ") is missing or changed";
     }
     wald.Kill();
     std::cout << "round " << round << ": " << acknowledged.size() << " acknowledged writes so far, all present ("

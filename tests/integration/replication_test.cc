@@ -38,10 +38,8 @@ int g_broker_port = 0;
 
 std::string Brokers() { return "127.0.0.1:" + std::to_string(g_broker_port); }
 
-// The source tree, from this file's path (tests/integration/replication_test.cc).
-std::string SourceDir() {
-  return std::filesystem::path(__FILE__).parent_path().parent_path().parent_path().string();
-}
+// The source tree (set by CMake; __FILE__ can be relative under ccache).
+std::string SourceDir() { return WAL_SOURCE_DIR; }
 
 int Script(const std::string& script, const std::string& args) {
   const std::string command = "bash " + SourceDir() + "/scripts/test-servers/" + script + " " + args + " >/dev/null";

@@ -984,7 +984,10 @@ Result<uint64_t> LocalBackendImpl::CopyForward() {
       });
       if (still_pending == 0 || candidates.empty()) break;
       const double fraction_limit = options_.copy_forward_max_fraction * static_cast<double>(target - segment_start);
-      if (still_pending > options_.copy_forward_max_entries && static_cast<double>(still_pending) > fraction_limit) {
+      // Both bounds must hold: a segment that is mostly pending is not pinned by a
+      // few stragglers, and copying it would only churn the log (a pure-log
+      // namespace would be copied forward forever).
+      if (still_pending > options_.copy_forward_max_entries || static_cast<double>(still_pending) > fraction_limit) {
         break;
       }
       for (uint64_t id : candidates) copying_.emplace(id, std::nullopt);

@@ -31,8 +31,8 @@ struct LocalBackendOptions {
   // Copy-forward considers the segment holding the watermark only when at least
   // this many newer segments exist (so recent entries are never copied).
   size_t copy_forward_min_newer_segments = 2;
-  // ...and copies its still-pending entries when there are at most this many,
-  // or at most this fraction of the segment's ids.
+  // ...and copies its still-pending entries when there are at most this many
+  // and at most this fraction of the segment's ids.
   uint64_t copy_forward_max_entries = 10000;
   double copy_forward_max_fraction = 0.10;
   // Test hook: DeadLetter stops after the DLQ append is durable, as if the

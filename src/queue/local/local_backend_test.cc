@@ -55,7 +55,7 @@ class LocalBackendTest : public ::testing::Test {
 
   void Open() {
     backend_.reset();
-    BackendContext context{DefaultFileSystem(), data_dir_};
+    BackendContext context{DefaultFileSystem(), data_dir_, ""};
     auto opened = OpenLocalBackend(context, config_, options_);
     ASSERT_TRUE(opened.ok()) << opened.status().ToString();
     backend_ = std::move(opened).value();
@@ -180,7 +180,7 @@ TEST_F(LocalBackendTest, CorruptEnvelopeFailsOpen) {
     done.get_future().wait();
     ASSERT_TRUE((*log)->Close().ok());
   }
-  BackendContext context{DefaultFileSystem(), data_dir_};
+  BackendContext context{DefaultFileSystem(), data_dir_, ""};
   auto opened = OpenLocalBackend(context, config_, options_);
   ASSERT_FALSE(opened.ok());
   EXPECT_EQ(opened.status().code(), StatusCode::kCorruption);

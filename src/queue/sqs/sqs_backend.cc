@@ -25,7 +25,12 @@ using std::chrono::milliseconds;
 using std::chrono::seconds;
 
 constexpr char kDueAttribute[] = "wal-due-ms";
-constexpr char kOrderingKeyAttribute[] = "wal-ordering-key";
+// The ordering key is bytes (the engine joins table, partition and key with
+// 0x1F), and SQS refuses String attribute values with control characters
+// (InvalidMessageContents), so it travels base64-encoded. The plain attribute
+// is still read, for messages written before.
+constexpr char kOrderingKeyAttribute[] = "wal-ordering-key-b64";
+constexpr char kPlainOrderingKeyAttribute[] = "wal-ordering-key";
 constexpr char kDeadAtAttribute[] = "wal-dead-at-ms";
 constexpr char kOriginIdAttribute[] = "wal-origin-id";
 constexpr size_t kMaxSweep = 1000;  // DLQ administration looks at most this many messages per call
@@ -432,7 +437,9 @@ class SqsBackend final : public Backend {
     TimePoint now = now_or_zero == TimePoint{} ? Clock::now() : now_or_zero;
     message.delay_seconds = FloorSeconds(duration_cast<milliseconds>(entry.due - now), hop_);
     message.attributes.emplace_back(kDueAttribute, std::to_string(std::max<int64_t>(0, ToMillis(entry.due))));
-    if (!entry.ordering_key.empty()) message.attributes.emplace_back(kOrderingKeyAttribute, entry.ordering_key);
+    if (!entry.ordering_key.empty()) {
+      message.attributes.emplace_back(kOrderingKeyAttribute, Base64Encode(entry.ordering_key));
+    }
     return message;
   }
 
@@ -448,7 +455,10 @@ class SqsBackend final : public Backend {
       delivery.entry.due = FromMillis(static_cast<int64_t>(ParseCount(it->second)));
     }
     if (auto it = message.attributes.find(kOrderingKeyAttribute); it != message.attributes.end()) {
-      delivery.entry.ordering_key = it->second;
+      auto key = Base64Decode(it->second);
+      delivery.entry.ordering_key = key.ok() ? std::move(key).value() : it->second;
+    } else if (auto plain = message.attributes.find(kPlainOrderingKeyAttribute); plain != message.attributes.end()) {
+      delivery.entry.ordering_key = plain->second;
     }
     return delivery;
   }

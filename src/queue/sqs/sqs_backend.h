@@ -4,7 +4,8 @@
 // How the contract of queue/queue.h maps onto SQS (details in docs/sqs.md):
 //  - Append: SendMessage / SendMessageBatch (sender threads, 4 by default,
 //    each group up to 10 waiting appends per call). Body = base64(record).
-//    Attributes: wal-due-ms (due time, ms since the epoch), wal-ordering-key.
+//    Attributes: wal-due-ms (due time, ms since the epoch), wal-ordering-key-b64
+//    (base64: the key is bytes, and SQS refuses control characters).
 //    DelaySeconds = min(whole seconds of the remaining delay, max_delay_hop). kTrue only after a success response whose MD5OfMessageBody
 //    matches; a timeout or lost connection after sending -> kUnknown; an error
 //    response or no connection -> kFalse.

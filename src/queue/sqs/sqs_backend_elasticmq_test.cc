@@ -228,6 +228,20 @@ TEST_F(ElasticMqTest, DelayedEntryIsNeverHandedOutEarly) {
             std::chrono::duration_cast<std::chrono::milliseconds>(due.time_since_epoch()));
 }
 
+// Mutation ordering keys are bytes joined with 0x1F; SQS refuses control
+// characters in String attributes, so the key must travel encoded.
+TEST_F(ElasticMqTest, BinaryOrderingKeyRoundTrips) {
+  auto backend = Open();
+  const std::string key = std::string("kv\x1f\x1fuser-1\x00\xff", 12);
+  AppendOutcome outcome = AppendSync(*backend, Entry("keyed", Clock::now(), key));
+  ASSERT_EQ(outcome.durability, Durability::kTrue) << outcome.status.ToString();
+  std::vector<Delivery> deliveries = PollFor(*backend, 1, 10s);
+  ASSERT_EQ(deliveries.size(), 1u);
+  EXPECT_EQ(deliveries[0].entry.ordering_key, key);
+  Status status = StatusSync([&](StatusCallback done) { backend->Complete(deliveries[0], std::move(done)); });
+  EXPECT_TRUE(status.ok()) << status.ToString();
+}
+
 TEST_F(ElasticMqTest, LongDelayHopsThroughReEnqueue) {
   auto backend = Open(/*hop=*/1s);  // stands in for SQS's 15-minute DelaySeconds cap
   TimePoint due = Clock::now() + 3500ms;

@@ -164,7 +164,7 @@ v1::Mutation SamplePut() {
 TEST(HttpTargetTest, SendsMutationsAsJsonWithDeliveryHeaders) {
   FakeEndpoint endpoint;
   auto target = MakeTarget(endpoint.Url("/status/200"), {{"Authorization", "Bearer s3cret"}});
-  DeliveryContext context{"orders", 1234, 3, "client-key-1"};
+  DeliveryContext context{"orders", 1234, 3, "client-key-1", ""};
   ApplyResult result = target->ApplyMutation(SamplePut(), context);
   ASSERT_TRUE(result.ok()) << result.reason;
 
@@ -206,7 +206,7 @@ TEST(HttpTargetTest, SendsOpaquePayloadsAsIs) {
   FakeEndpoint endpoint;
   auto target = MakeTarget(endpoint.Url("/status/204"), {}, std::chrono::milliseconds(2000), "put");
   std::string payload("raw\0bytes\n", 10);
-  ASSERT_TRUE(target->DeliverOpaque(payload, DeliveryContext{"events", 7, 1, ""}).ok());
+  ASSERT_TRUE(target->DeliverOpaque(payload, DeliveryContext{"events", 7, 1, "", ""}).ok());
   SeenRequest seen = endpoint.Last();
   EXPECT_EQ(seen.method, "PUT");
   EXPECT_EQ(seen.body, payload);
@@ -216,7 +216,7 @@ TEST(HttpTargetTest, SendsOpaquePayloadsAsIs) {
   // A configured Content-Type wins; an unprintable idempotency key cannot
   // split the header.
   auto typed = MakeTarget(endpoint.Url("/status/200"), {{"content-type", "application/x-protobuf"}});
-  ASSERT_TRUE(typed->DeliverOpaque("x", DeliveryContext{"events", 8, 1, "line\r\nInjected: yes"}).ok());
+  ASSERT_TRUE(typed->DeliverOpaque("x", DeliveryContext{"events", 8, 1, "line\r\nInjected: yes", ""}).ok());
   seen = endpoint.Last();
   EXPECT_EQ(seen.headers.find("Content-Type")->second, "application/x-protobuf");
   EXPECT_EQ(seen.headers.count("Injected"), 0u);
@@ -239,7 +239,7 @@ TEST(HttpTargetTest, ClassifiesStatusCodes) {
                         Case{413, ApplyOutcome::kPermanent}, Case{422, ApplyOutcome::kPermanent},
                         Case{301, ApplyOutcome::kPermanent}}) {
     auto target = MakeTarget(endpoint.Url("/status/" + std::to_string(c.status)));
-    ApplyResult result = target->DeliverOpaque("x", DeliveryContext{"ns", 1, 1, ""});
+    ApplyResult result = target->DeliverOpaque("x", DeliveryContext{"ns", 1, 1, "", ""});
     EXPECT_EQ(result.outcome, c.expected) << c.status << ": " << result.reason;
     if (c.expected != ApplyOutcome::kOk) {
       EXPECT_NE(result.reason.find("status " + std::to_string(c.status)), std::string::npos) << result.reason;
@@ -253,7 +253,7 @@ TEST(HttpTargetTest, ATimeoutIsRetryableAndBounded) {
   FakeEndpoint endpoint;
   auto target = MakeTarget(endpoint.Url("/hang"), {}, std::chrono::milliseconds(300));
   auto started = std::chrono::steady_clock::now();
-  ApplyResult result = target->DeliverOpaque("x", DeliveryContext{"ns", 1, 1, ""});
+  ApplyResult result = target->DeliverOpaque("x", DeliveryContext{"ns", 1, 1, "", ""});
   auto elapsed = std::chrono::steady_clock::now() - started;
   EXPECT_EQ(result.outcome, ApplyOutcome::kRetryable) << result.reason;
   EXPECT_NE(result.reason.find("imeout"), std::string::npos) << result.reason;
@@ -263,11 +263,11 @@ TEST(HttpTargetTest, ATimeoutIsRetryableAndBounded) {
 TEST(HttpTargetTest, NetworkFailuresAreRetryable) {
   ClosingEndpoint closing;
   auto closed = MakeTarget("http://127.0.0.1:" + std::to_string(closing.port()) + "/x");
-  ApplyResult result = closed->ApplyMutation(SamplePut(), DeliveryContext{"ns", 1, 1, ""});
+  ApplyResult result = closed->ApplyMutation(SamplePut(), DeliveryContext{"ns", 1, 1, "", ""});
   EXPECT_EQ(result.outcome, ApplyOutcome::kRetryable) << result.reason;
 
   auto refused = MakeTarget("http://127.0.0.1:" + std::to_string(UnusedPort()) + "/x");
-  result = refused->DeliverOpaque("x", DeliveryContext{"ns", 1, 1, ""});
+  result = refused->DeliverOpaque("x", DeliveryContext{"ns", 1, 1, "", ""});
   EXPECT_EQ(result.outcome, ApplyOutcome::kRetryable) << result.reason;
   Status probe = refused->Probe();
   EXPECT_EQ(probe.code(), StatusCode::kUnavailable);
@@ -285,7 +285,7 @@ TEST(HttpTargetTest, SecretsStayOutOfReasons) {
   FakeEndpoint endpoint;
   std::string url = "http://user:hunter2@127.0.0.1:" + std::to_string(endpoint.port()) + "/status/500?token=abc123";
   auto target = MakeTarget(url, {{"X-Api-Key", "topsecret"}});
-  ApplyResult result = target->DeliverOpaque("x", DeliveryContext{"ns", 1, 1, ""});
+  ApplyResult result = target->DeliverOpaque("x", DeliveryContext{"ns", 1, 1, "", ""});
   EXPECT_EQ(result.outcome, ApplyOutcome::kRetryable);
   EXPECT_NE(result.reason.find("/status/500"), std::string::npos) << result.reason;
   for (const char* secret : {"hunter2", "abc123", "topsecret"}) {

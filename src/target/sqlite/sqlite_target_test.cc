@@ -66,7 +66,7 @@ class SqliteTargetTest : public ::testing::Test {
 
   fs::path directory_;
   std::atomic<int64_t> now_millis_{1'700'000'000'000};
-  DeliveryContext context_{"orders", 1, 1, ""};
+  DeliveryContext context_{"orders", 1, 1, "", ""};
 };
 
 TEST_F(SqliteTargetTest, PutOverwriteAndDelete) {
@@ -180,9 +180,9 @@ TEST_F(SqliteTargetTest, ATableWithAForeignSchemaIsAPermanentFailure) {
 
 TEST_F(SqliteTargetTest, OpaquePayloadsAreStoredOncePerEntry) {
   auto target = MakeTarget("ns_");
-  DeliveryContext first{"orders", 42, 1, ""};
+  DeliveryContext first{"orders", 42, 1, "", ""};
   ASSERT_TRUE(target->DeliverOpaque("payload-bytes", first).ok());
-  DeliveryContext redelivery{"orders", 42, 2, ""};
+  DeliveryContext redelivery{"orders", 42, 2, "", ""};
   ASSERT_TRUE(target->DeliverOpaque("payload-bytes", redelivery).ok());
   EXPECT_EQ(target->GetOpaque("orders", 42).value(), "payload-bytes");
   EXPECT_EQ(target->GetOpaque("orders", 43).value(), std::nullopt);
@@ -208,7 +208,7 @@ TEST_F(SqliteTargetTest, ConcurrentWritersFromFourThreads) {
         if (!target->ApplyMutation(Put("load", "shared", "hot", key), context_).ok()) ++failures;
         if (i % 10 == 0 && !target->ApplyMutation(Delete("load", "p", key), context_).ok()) ++failures;
         if (!target->Get("load", "shared", "hot").ok()) ++failures;
-        if (i % 50 == 0 && !target->DeliverOpaque("o", DeliveryContext{"ns", static_cast<uint64_t>(i), 1, ""}).ok()) {
+        if (i % 50 == 0 && !target->DeliverOpaque("o", DeliveryContext{"ns", static_cast<uint64_t>(i), 1, "", ""}).ok()) {
           ++failures;
         }
       }
