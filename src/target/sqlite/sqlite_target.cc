@@ -203,6 +203,15 @@ sqlite3_stmt* SqliteTarget::StatementLocked(const std::string& sql, SqlError* er
   return statement;
 }
 
+std::optional<SqliteTarget::SqlError> SqliteTarget::ExecLocked(const std::string& sql) {
+  char* message = nullptr;
+  int code = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &message);
+  if (code == SQLITE_OK) return std::nullopt;
+  SqlError error{code, message != nullptr ? message : sqlite3_errstr(code)};
+  sqlite3_free(message);
+  return error;
+}
+
 std::optional<SqliteTarget::SqlError> SqliteTarget::EnsureTableLocked(const std::string& full_table_name) {
   if (auto error = EnsureOpenLocked()) return error;
   if (ensured_tables_.contains(full_table_name)) return std::nullopt;
@@ -215,13 +224,7 @@ std::optional<SqliteTarget::SqlError> SqliteTarget::EnsureTableLocked(const std:
                     " PRIMARY KEY (partition_key, key));"
                     "CREATE INDEX IF NOT EXISTS " + index + " ON " + table +
                     " (expires_at) WHERE expires_at IS NOT NULL;";
-  char* message = nullptr;
-  int code = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &message);
-  if (code != SQLITE_OK) {
-    SqlError error{code, message != nullptr ? message : sqlite3_errstr(code)};
-    sqlite3_free(message);
-    return error;
-  }
+  if (auto error = ExecLocked(sql)) return error;
   ensured_tables_.insert(full_table_name);
   return std::nullopt;
 }
@@ -233,13 +236,7 @@ std::optional<SqliteTarget::SqlError> SqliteTarget::EnsureOpaqueTableLocked() {
   std::string sql = "CREATE TABLE IF NOT EXISTS " + QuoteIdentifier(full_name) +
                     " (namespace TEXT NOT NULL, entry_id INTEGER NOT NULL, payload BLOB NOT NULL,"
                     " delivered_at INTEGER NOT NULL, PRIMARY KEY (namespace, entry_id))";
-  char* message = nullptr;
-  int code = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &message);
-  if (code != SQLITE_OK) {
-    SqlError error{code, message != nullptr ? message : sqlite3_errstr(code)};
-    sqlite3_free(message);
-    return error;
-  }
+  if (auto error = ExecLocked(sql)) return error;
   ensured_tables_.insert(full_name);
   return std::nullopt;
 }

@@ -80,6 +80,8 @@ class SqliteTarget final : public Target {
 
   // All below require mutex_ held.
   std::optional<SqlError> EnsureOpenLocked();
+  // Runs `sql` (one or more statements) on the open connection.
+  std::optional<SqlError> ExecLocked(const std::string& sql);
   std::optional<SqlError> EnsureTableLocked(const std::string& full_table_name);
   std::optional<SqlError> EnsureOpaqueTableLocked();
   Result<bool> TableExistsLocked(const std::string& full_table_name);
