@@ -1102,7 +1102,7 @@ Result<NamespaceConfig> NamespaceFromTree(const Json& tree) {
 constexpr std::string_view kRoles[] = {"producer", "consumer", "both"};
 constexpr std::string_view kLogLevels[] = {"trace", "debug", "info", "warn", "error"};
 constexpr std::string_view kLogFormats[] = {"text", "json"};
-constexpr std::string_view kConfigStores[] = {"directory"};
+constexpr std::string_view kConfigStores[] = {"directory", "postgres"};
 
 template <size_t N>
 Status CheckOneOf(std::string_view path, const std::string& value, const std::string_view (&allowed)[N]) {
@@ -1140,6 +1140,8 @@ Status DecodeServer(const Json& root, ServerConfig* out) {
     WAL_ASSIGN_OR_RETURN(ObjectReader store, OpenChild(document, "config_store"));
     WAL_RETURN_IF_ERROR(store.Field("type", &out->config_store.type));
     WAL_RETURN_IF_ERROR(store.Field("poll_interval", &out->config_store.poll_interval));
+    WAL_RETURN_IF_ERROR(store.Field("dsn", &out->config_store.dsn));
+    WAL_RETURN_IF_ERROR(store.Field("table", &out->config_store.table));
     WAL_RETURN_IF_ERROR(store.RejectUnknownFields());
   }
   return document.RejectUnknownFields();
@@ -1166,6 +1168,8 @@ Json EncodeServer(const ServerConfig& config) {
   if (config.config_store != ConfigStoreConfig()) {
     root["config_store"] = {{"type", config.config_store.type},
                             {"poll_interval", FormatDuration(config.config_store.poll_interval)}};
+    if (!config.config_store.dsn.empty()) root["config_store"]["dsn"] = config.config_store.dsn;
+    if (config.config_store.table != ConfigStoreConfig().table) root["config_store"]["table"] = config.config_store.table;
   }
   return root;
 }
@@ -1280,6 +1284,16 @@ Status ValidateServerConfig(const ServerConfig& config) {
   WAL_RETURN_IF_ERROR(CheckOneOf("config_store.type", config.config_store.type, kConfigStores));
   WAL_RETURN_IF_ERROR(CheckDurationRange("config_store.poll_interval", config.config_store.poll_interval, Milliseconds(0),
                                          Milliseconds(kHourMs)));
+  const ConfigStoreConfig& store = config.config_store;
+  if (store.type == "postgres" && store.dsn.empty()) {
+    return FieldError("config_store.dsn", "is required when config_store.type is postgres");
+  }
+  if (store.type != "postgres" && !store.dsn.empty()) {
+    return FieldError("config_store.dsn", "is only used when config_store.type is postgres");
+  }
+  if (!IsSqlIdentifier(store.table)) {
+    return FieldError("config_store.table", "must match [A-Za-z_][A-Za-z0-9_]{0,47}, got " + Quoted(store.table));
+  }
   return CheckOneOf("log_level", config.log_level, kLogLevels);
 }
 

@@ -182,8 +182,12 @@ struct AuthConfig {
 
 // Where namespace configs live and how changes made by other instances are seen.
 struct ConfigStoreConfig {
-  std::string type = "directory";              // directory (namespaces_dir)
+  std::string type = "directory";              // directory (namespaces_dir) | postgres (shared by instances)
   Milliseconds poll_interval{1000};            // how often the store is checked for changes; 0 = never
+  // postgres: a libpq connection string or URI. Keep the password out of it
+  // (PGPASSWORD or ~/.pgpass); it is redacted from every message regardless.
+  std::string dsn;
+  std::string table = "wal_namespaces";        // postgres: the table (created if missing); [A-Za-z_][A-Za-z0-9_]{0,47}
   bool operator==(const ConfigStoreConfig&) const = default;
 };
 

@@ -656,6 +656,16 @@ config_store: {type: directory, poll_interval: 500ms}
   EXPECT_EQ(parsed->tls.client_ca_file, "/etc/wal/ca.crt");
   EXPECT_EQ(parsed->auth.tokens_file, "/etc/wal/tokens.yaml");
   EXPECT_EQ(parsed->config_store.poll_interval, milliseconds(500));
+  auto postgres = ParseServerConfig("config_store: {type: postgres, dsn: \"host=pg dbname=wal\", table: control_ns}\n",
+                                    Format::kYaml, "server.yaml");
+  ASSERT_TRUE(postgres.ok()) << postgres.status().message();
+  EXPECT_EQ(postgres->config_store.dsn, "host=pg dbname=wal");
+  EXPECT_EQ(postgres->config_store.table, "control_ns");
+  for (Format format : {Format::kYaml, Format::kJson}) {
+    auto again = ParseServerConfig(SaveServerConfig(postgres.value(), format), format, "again");
+    ASSERT_TRUE(again.ok()) << again.status().message();
+    EXPECT_EQ(again.value(), postgres.value());
+  }
   for (Format format : {Format::kYaml, Format::kJson}) {
     auto again = ParseServerConfig(SaveServerConfig(parsed.value(), format), format, "again");
     ASSERT_TRUE(again.ok()) << again.status().message();
@@ -667,7 +677,14 @@ config_store: {type: directory, poll_interval: 500ms}
       {"tls: {client_ca_file: x}\n",
        "server.yaml: tls.client_ca_file: needs tls.cert_file and tls.key_file (mTLS is TLS plus client certificates)"},
       {"log_format: xml\n", "server.yaml: log_format: must be one of text or json, got 'xml'"},
-      {"config_store: {type: etcd}\n", "server.yaml: config_store.type: must be one of directory, got 'etcd'"},
+      {"config_store: {type: etcd}\n",
+       "server.yaml: config_store.type: must be one of directory or postgres, got 'etcd'"},
+      {"config_store: {type: postgres}\n",
+       "server.yaml: config_store.dsn: is required when config_store.type is postgres"},
+      {"config_store: {dsn: host=pg}\n",
+       "server.yaml: config_store.dsn: is only used when config_store.type is postgres"},
+      {"config_store: {type: postgres, dsn: host=pg, table: \"wal; drop\"}\n",
+       "server.yaml: config_store.table: must match [A-Za-z_][A-Za-z0-9_]{0,47}, got 'wal; drop'"},
   };
   for (const auto& [text, message] : cases) {
     auto bad = ParseServerConfig(text, Format::kYaml, "server.yaml");

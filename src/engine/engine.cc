@@ -9,6 +9,7 @@
 #include <random>
 #include <set>
 
+#include "control/directory_namespace_store.h"
 #include "engine/due_time.h"
 #include "engine/payload_apply.h"
 
@@ -204,9 +205,14 @@ void Engine::RebuildIdempotencyKeys(NamespaceRuntime& runtime) const {
 Result<std::unique_ptr<Engine>> Engine::Create(const EngineOptions& options) {
   if (options.file_system == nullptr) return InvalidArgument("engine: file_system is required");
   WAL_RETURN_IF_ERROR(options.file_system->CreateDirectories(options.data_dir));
-  WAL_RETURN_IF_ERROR(options.file_system->CreateDirectories(options.namespaces_dir));
   std::unique_ptr<Engine> engine(new Engine(options));
-  config::DirectoryLoad loaded = config::LoadNamespaceDirectory(options.file_system, options.namespaces_dir);
+  engine->store_ = options.namespace_store;
+  if (engine->store_ == nullptr) {
+    WAL_ASSIGN_OR_RETURN(auto directory, control::DirectoryNamespaceStore::Open(options.file_system, options.namespaces_dir));
+    engine->owned_store_ = std::move(directory);
+    engine->store_ = engine->owned_store_.get();
+  }
+  WAL_ASSIGN_OR_RETURN(control::StoreContents loaded, engine->store_->LoadAll());
   for (const Status& error : loaded.errors) {
     spdlog::error("namespace config rejected: {}", error.message());
   }
@@ -220,7 +226,7 @@ Result<std::unique_ptr<Engine>> Engine::Create(const EngineOptions& options) {
     engine->namespaces_[config.name] = std::move(runtime).value();
   }
   spdlog::info("engine: serving {} namespaces ({} failed) from {}, role {}", engine->namespaces_.size(),
-               engine->failed_namespaces_.size(), options.namespaces_dir, RoleName(options.role));
+               engine->failed_namespaces_.size(), engine->store_->Describe(), RoleName(options.role));
   return engine;
 }
 
@@ -393,8 +399,7 @@ Status Engine::ApplyNamespace(const config::NamespaceConfig& requested, bool per
     // A policy change (flags, target, backoff, delays) keeps the open backend and
     // takes effect for the very next write and delivery.
     if (persist) {
-      WAL_RETURN_IF_ERROR(config::SaveNamespaceFile(options_.file_system, options_.namespaces_dir, config)
-                              .WithContext("saving namespace " + config.name));
+      WAL_RETURN_IF_ERROR(store_->Save(config).WithContext("saving namespace " + config.name));
     }
     existing->SetPolicy(config);
     spdlog::info("namespace {} applied (policy change)", config.name);
@@ -419,7 +424,7 @@ Status Engine::ApplyNamespace(const config::NamespaceConfig& requested, bool per
     }
     return opened.status();
   }
-  Status saved = persist ? config::SaveNamespaceFile(options_.file_system, options_.namespaces_dir, config) : Status::Ok();
+  Status saved = persist ? store_->Save(config) : Status::Ok();
   if (!saved.ok()) {
     (void)(*opened)->Close();
     return saved.WithContext("saving namespace " + config.name);
@@ -448,7 +453,7 @@ Status Engine::DeleteNamespace(const std::string& name, bool purge_data, bool re
   }
   if (existing) WAL_RETURN_IF_ERROR(existing->Close());
   Status removed =
-      remove_file ? config::DeleteNamespaceFile(options_.file_system, options_.namespaces_dir, name) : Status::Ok();
+      remove_file ? store_->Remove(name) : Status::Ok();
   if (!removed.ok() && removed.code() != StatusCode::kNotFound) return removed;
   if (purge_data) WAL_RETURN_IF_ERROR(options_.file_system->RemoveAll(NamespaceDataDir(name)));
   spdlog::info("namespace {} {}{}", name, remove_file ? "deleted" : "unloaded", purge_data ? " with its data" : "");

@@ -18,6 +18,7 @@
 #include "common/file_system.h"
 #include "common/status.h"
 #include "config/config.h"
+#include "control/namespace_store.h"
 #include "engine/executor.h"
 #include "engine/namespace_runtime.h"
 #include "wal/v1/admin.pb.h"
@@ -34,9 +35,12 @@ std::string_view RoleName(Role role);
 struct EngineOptions {
   FileSystem* file_system = nullptr;  // outlives the engine
   std::string data_dir;               // namespaces' data lives in <data_dir>/namespaces/<name>
-  std::string namespaces_dir;         // namespace config files (loaded at start, saved by admin)
+  std::string namespaces_dir;         // namespace config files, when namespace_store is null
   Role role = Role::kBoth;            // producers accept writes; consumers deliver
   std::string region;                 // this instance's region; stamped on records, used by replication
+  // Where namespace configs are loaded from at start and saved to by the admin
+  // API (outlives the engine). Null: a directory store over namespaces_dir.
+  control::NamespaceStore* namespace_store = nullptr;
 };
 
 // What a write came to. A non-OK `rejection` means the request itself was refused
@@ -51,10 +55,10 @@ using WriteCallback = std::function<void(WriteOutcome)>;
 
 class Engine {
  public:
-  // Loads every namespace file in options.namespaces_dir, opens its backend and,
-  // for consumer roles, starts its delivery workers. A bad file or a namespace
-  // whose backend fails to open is logged and reported by NamespaceStatuses();
-  // it never stops the others.
+  // Loads every namespace in the store, opens its backend and, for consumer
+  // roles, starts its delivery workers. A bad entry or a namespace whose backend
+  // fails to open is logged and reported by NamespaceStatuses(); it never stops
+  // the others. Fails only when the store cannot be read at all.
   static Result<std::unique_ptr<Engine>> Create(const EngineOptions& options);
   ~Engine();
 
@@ -68,13 +72,13 @@ class Engine {
   // Validates, persists through the config saver, then makes it live. On any
   // failure nothing changes.
   Status ApplyNamespace(const config::NamespaceConfig& config);
-  // Stops serving the namespace and removes its config file; `purge_data` also
-  // removes its log.
+  // Stops serving the namespace and removes it from the store; `purge_data`
+  // also removes its log.
   Status DeleteNamespace(const std::string& name, bool purge_data);
   // --- issue 7 (operations): config propagation from a shared store. ---
   // Like ApplyNamespace but does not save: the config came from the store.
   Status ReloadNamespace(const config::NamespaceConfig& config);
-  // Stops serving a namespace whose config left the store; keeps file and data.
+  // Stops serving a namespace whose config left the store; keeps its data.
   Status UnloadNamespace(const std::string& name);
 
   // Per-namespace status; an empty name means all (including ones that failed to
@@ -123,10 +127,12 @@ class Engine {
   // --- end mutation sets ---
 
   EngineOptions options_;
+  std::unique_ptr<control::NamespaceStore> owned_store_;  // when options_.namespace_store was null
+  control::NamespaceStore* store_ = nullptr;
   mutable std::shared_mutex mutex_;
   std::map<std::string, std::shared_ptr<NamespaceRuntime>> namespaces_;
   std::map<std::string, Status> failed_namespaces_;  // name -> why it is not served
-  std::mutex admin_mutex_;  // serialises apply/delete so file and map stay in step
+  std::mutex admin_mutex_;  // serialises apply/delete so the store and the map stay in step
   bool shut_down_ = false;
   // Runs target applies for namespaces with wal_enabled=false, off the RPC threads.
   BlockingExecutor bypass_executor_{8};

@@ -1,57 +1,61 @@
-// The control plane's propagation half (issue 7): watches the namespace config
-// store and makes changes made elsewhere (another wald sharing the directory,
-// an operator's edit, a deploy) live here within a poll interval, without a
-// restart. Directory store: polls file mtimes/sizes/inodes every interval.
+// The control plane's propagation half (issue 7): watches the namespace store
+// (control/namespace_store.h) and makes changes made elsewhere (another wald
+// sharing the store, an operator's edit, a deploy) live here without a
+// restart. It polls the store's revisions every interval and, for stores that
+// push changes (PostgreSQL NOTIFY), also wakes as soon as one arrives.
 //
-// A changed or new file is parsed and, when it differs from what the engine
-// serves, applied with Engine::ReloadNamespace (no re-save). A file that
-// disappears unloads its namespace (data stays). A file that fails to parse is
-// logged once per change and leaves the namespace as it was.
+// A changed or new entry is loaded and, when it differs from what the engine
+// serves, applied with Engine::ReloadNamespace (no re-save). An entry that
+// disappears unloads its namespace (data stays). An entry that fails to parse
+// is logged once per change and leaves the namespace as it was. A store that
+// cannot be reached is logged when it goes and when it comes back; meanwhile
+// every namespace keeps its last config.
 //
-// Threading: Start/Stop from one thread; PollOnce is also safe to call directly.
+// Threading: Start/Stop from one thread; PollOnce is also safe to call
+// directly. Ownership: `engine` and `store` outlive the watcher.
 #pragma once
 
 #include <chrono>
 #include <condition_variable>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
 
+#include "control/namespace_store.h"
 #include "engine/engine.h"
 
 namespace wal::server {
 
 class ConfigWatcher {
  public:
-  ConfigWatcher(engine::Engine* engine, FileSystem* file_system, std::string directory,
-                std::chrono::milliseconds interval);
+  ConfigWatcher(engine::Engine* engine, control::NamespaceStore* store, std::chrono::milliseconds interval);
   ~ConfigWatcher();
 
+  // Polls every interval (interval 0: never) until Stop().
   void Start();
   void Stop();
   // One pass; returns how many namespaces were reloaded or unloaded.
   int PollOnce();
 
  private:
-  struct FileState {
-    std::string path;
-    int64_t mtime_ns = 0;
-    int64_t size = 0;
-    uint64_t inode = 0;
-    bool operator==(const FileState&) const = default;
+  // Shared with the store's change listener, which may outlive the watcher.
+  struct Wakeup {
+    std::mutex mutex;
+    std::condition_variable condition;
+    bool stopping = false;
+    bool changed = false;
   };
 
   engine::Engine* engine_;
-  FileSystem* file_system_;
-  const std::string directory_;
+  control::NamespaceStore* store_;
   const std::chrono::milliseconds interval_;
-  std::map<std::string, FileState> seen_;  // namespace name -> its file when last polled
+  std::map<std::string, std::string> seen_;  // namespace name -> its revision when last polled
   bool first_pass_ = true;
-
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stopping_ = false;
+  bool store_reachable_ = true;
+  std::mutex poll_mutex_;  // one PollOnce at a time
+  std::shared_ptr<Wakeup> wakeup_ = std::make_shared<Wakeup>();
   std::thread thread_;
 };
 

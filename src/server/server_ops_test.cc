@@ -10,6 +10,7 @@
 
 #include "engine/engine.h"
 #include "server/auth.h"
+#include "control/directory_namespace_store.h"
 #include "server/config_watcher.h"
 #include "server/logging.h"
 #include "server/metrics.h"
@@ -212,7 +213,9 @@ class WatcherTest : public EngineFixture {};
 
 TEST_F(WatcherTest, PicksUpNewChangedAndRemovedFiles) {
   Open({{"orders", "name: orders\n"}});
-  ConfigWatcher watcher(engine_.get(), DefaultFileSystem(), ns_dir(), std::chrono::milliseconds(0));
+  auto store = control::DirectoryNamespaceStore::Open(DefaultFileSystem(), ns_dir());
+  ASSERT_TRUE(store.ok());
+  ConfigWatcher watcher(engine_.get(), store->get(), std::chrono::milliseconds(0));
   EXPECT_EQ(watcher.PollOnce(), 0);  // what the engine loaded is already live
   WriteFile(ns_dir() + "/payments.yaml", "name: payments\n");
   EXPECT_EQ(watcher.PollOnce(), 1);

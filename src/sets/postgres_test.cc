@@ -3,14 +3,12 @@
 // tables, error classes) and the postgres set storage (chunks, progress,
 // states, listing).
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <future>
 #include <random>
 
+#include "common/testing/postgres_environment.h"
 #include "sets/postgres_set_store.h"
 #include "target/postgres/pg_client.h"
 #include "target/postgres/postgres_target.h"
@@ -18,40 +16,7 @@
 namespace wal {
 namespace {
 
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address));
-  socklen_t length = sizeof(address);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-  close(fd);
-  return ntohs(address.sin_port);
-}
-
-class Postgres : public ::testing::Environment {
- public:
-  void SetUp() override {
-    std::string pattern = (std::filesystem::temp_directory_path() / "wal_pg_test_XXXXXX").string();
-    dir = mkdtemp(pattern.data());
-    port = FreePort();
-    std::string command = std::string(WAL_SOURCE_DIR) + "/scripts/test-servers/postgres.sh start " + dir + " " +
-                          std::to_string(port);
-    ASSERT_EQ(std::system(command.c_str()), 0) << command;
-    dsn = "host=127.0.0.1 port=" + std::to_string(port) + " dbname=wal user=wal";
-  }
-  void TearDown() override {
-    std::string command = std::string(WAL_SOURCE_DIR) + "/scripts/test-servers/postgres.sh stop " + dir + " " +
-                          std::to_string(port);
-    (void)std::system(command.c_str());
-    std::filesystem::remove_all(dir);
-  }
-  static inline std::string dir;
-  static inline int port = 0;
-  static inline std::string dsn;
-};
-
+using Postgres = ::wal::testing::PostgresEnvironment;
 const auto* const kPostgres = ::testing::AddGlobalTestEnvironment(new Postgres);
 
 v1::Mutation Put(const std::string& table, const std::string& partition, const std::string& key,
@@ -66,7 +31,7 @@ v1::Mutation Put(const std::string& table, const std::string& partition, const s
 }
 
 std::unique_ptr<target::PostgresTarget> MakeTarget(const std::string& extra = "") {
-  auto created = target::PostgresTarget::FromSettings(R"({"dsn": ")" + Postgres::dsn + R"(")" + extra + "}");
+  auto created = target::PostgresTarget::FromSettings(R"({"dsn": ")" + Postgres::Dsn() + R"(")" + extra + "}");
   EXPECT_TRUE(created.ok()) << created.status().ToString();
   return created.ok() ? std::move(created).value() : nullptr;
 }
@@ -103,7 +68,7 @@ TEST(PostgresTargetTest, CreateTablesFalseValidatesAndFailsPermanently) {
   EXPECT_EQ(result.outcome, target::ApplyOutcome::kPermanent);
   EXPECT_NE(result.reason.find("does not exist and create_tables is false"), std::string::npos) << result.reason;
 
-  pg::PgPool pool(Postgres::dsn, std::chrono::seconds(5));
+  pg::PgPool pool(Postgres::Dsn(), std::chrono::seconds(5));
   ASSERT_FALSE(pool.Exec("CREATE TABLE wrong_shape (partition_key TEXT, sort_key TEXT, value BYTEA,"
                          " expires_at TIMESTAMPTZ, PRIMARY KEY (partition_key, sort_key))")
                    .error);
@@ -143,7 +108,7 @@ TEST(PostgresTargetTest, ErrorsAreClassified) {
 
 TEST(PostgresSetStoreTest, StoresChunksProgressAndStates) {
   sets::PostgresSetStore::Options options;
-  options.dsn = Postgres::dsn;
+  options.dsn = Postgres::Dsn();
   options.namespace_name = "orders";
   auto opened = sets::PostgresSetStore::Open(options);
   ASSERT_TRUE(opened.ok()) << opened.status().ToString();

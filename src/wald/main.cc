@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "config/config.h"
+#include "control/namespace_store.h"
 #include "engine/engine.h"
 #include "log/log.h"
 #include "server/auth.h"
@@ -111,8 +112,10 @@ int main(int argc, char** argv) {
   auto grpc_credentials = wal::server::GrpcServerCredentials(file_system, server_config.tls);
   if (!grpc_credentials.ok()) return Fail(grpc_credentials.status().message());
 
+  auto namespace_store = wal::control::OpenNamespaceStore(server_config, file_system);
+  if (!namespace_store.ok()) return Fail("config store: " + namespace_store.status().message());
   wal::engine::EngineOptions engine_options{file_system, server_config.data_dir, server_config.namespaces_dir,
-                                            *parsed_role, server_config.region};
+                                            *parsed_role, server_config.region, namespace_store->get()};
   auto created = wal::engine::Engine::Create(engine_options);
   if (!created.ok()) return Fail("engine: " + created.status().ToString());
   std::unique_ptr<wal::engine::Engine> engine = std::move(created).value();
@@ -144,12 +147,11 @@ int main(int argc, char** argv) {
   }
 
   // Changes other instances make to the shared namespace store become live here.
-  wal::server::ConfigWatcher watcher(engine.get(), file_system, server_config.namespaces_dir,
-                                     server_config.config_store.poll_interval);
+  wal::server::ConfigWatcher watcher(engine.get(), namespace_store->get(), server_config.config_store.poll_interval);
   watcher.Start();
 
   spdlog::info("wald serving gRPC on port {} and HTTP on port {} (data {}, namespaces {}, tls {}, auth {}, shard {})",
-               grpc_port, http.port(), server_config.data_dir, server_config.namespaces_dir,
+               grpc_port, http.port(), server_config.data_dir, (*namespace_store)->Describe(),
                server_config.tls.cert_file.empty() ? "off" : (server_config.tls.client_ca_file.empty() ? "on" : "mutual"),
                server_config.auth.tokens_file.empty() ? "per-namespace" : "on",
                server_config.shard.empty() ? "-" : server_config.shard);

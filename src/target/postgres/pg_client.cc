@@ -13,9 +13,16 @@ struct ResultDeleter {
 };
 using ResultPtr = std::unique_ptr<PGresult, ResultDeleter>;
 
+// libpq's messages span lines ("...\n\tThis probably means..."); a log line
+// and an RPC status want one.
 std::string Trimmed(const char* text) {
-  std::string message = text != nullptr ? text : "";
-  while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
+  std::string message;
+  for (const char* c = text != nullptr ? text : ""; *c != '\0'; ++c) {
+    const bool space = *c == '\n' || *c == '\t';
+    if (space && (message.empty() || message.back() == ' ')) continue;
+    message.push_back(space ? ' ' : *c);
+  }
+  while (!message.empty() && message.back() == ' ') message.pop_back();
   return message;
 }
 
@@ -65,6 +72,9 @@ std::optional<PgError> PgPool::Borrow(pg_conn** out) {
     PQfinish(connection);
     return error;
   }
+  // Server notices ("relation already exists, skipping", shutdown warnings)
+  // would go straight to stderr, outside the structured log.
+  PQsetNoticeProcessor(connection, [](void*, const char*) {}, nullptr);
   const std::string set_timeout = "SET statement_timeout = " + std::to_string(timeout_.count());
   ResultPtr result(PQexec(connection, set_timeout.c_str()));
   if (!result || PQresultStatus(result.get()) != PGRES_COMMAND_OK) {
