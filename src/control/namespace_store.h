@@ -59,6 +59,23 @@ class NamespaceStore {
   // Removes the entry; kNotFound when there was none.
   virtual Status Remove(const std::string& name) = 0;
 
+  // --- The shard map (docs/sharding.md), for stores that keep one. The store
+  // holds the document as text; the server parses and validates it. ---
+  struct StoredDocument {
+    std::string text;
+    std::string revision;  // opaque; changes whenever the document changes
+  };
+  virtual bool HoldsShardMap() const { return false; }
+  // kNotFound when none has been stored yet.
+  virtual Result<StoredDocument> LoadShardMap() {
+    return FailedPrecondition(Describe() + " does not hold a shard map; name a shard_map file instead");
+  }
+  // Replaces the stored shard map (atomically).
+  virtual Status SaveShardMap(const std::string& text) {
+    (void)text;
+    return FailedPrecondition(Describe() + " does not hold a shard map; edit the shard_map file instead");
+  }
+
   // Stores that can push changes (PostgreSQL LISTEN/NOTIFY) call `on_change`
   // from their own thread as soon as any instance commits a change, so the
   // watcher need not wait for its next poll. Polling stays the safety net: a

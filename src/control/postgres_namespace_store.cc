@@ -46,6 +46,14 @@ pg::PgResult ExecWithReconnect(pg::PgPool& pool, const std::string& sql, const s
   return result;
 }
 
+// CREATE TRIGGER has no IF NOT EXISTS before PostgreSQL 14.
+std::string CreateTriggerIfMissing(const std::string& function, const std::string& table) {
+  return "DO $body$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = '" + function +
+         "' AND tgrelid = '" + table + "'::regclass) THEN CREATE TRIGGER " + function +
+         " BEFORE INSERT OR UPDATE OR DELETE ON " + table + " FOR EACH ROW EXECUTE FUNCTION " + function +
+         "(); END IF; END $body$";
+}
+
 std::string Cell(const std::vector<std::optional<std::string>>& row, size_t column) {
   return column < row.size() && row[column] ? *row[column] : std::string();
 }
@@ -93,6 +101,7 @@ Status PostgresNamespaceStore::EnsureSchema() {
   if (schema_ready_) return Status::Ok();
   const std::string& table = options_.table;
   const std::string function = table + "_changed";
+  const std::string shard_map_function = table + "_shard_map_changed";
   auto create = [&](pg::PgSession& session) -> std::optional<pg::PgError> {
     // Serialises instances that start together: CREATE ... IF NOT EXISTS is
     // not safe against a concurrent creator.
@@ -111,10 +120,18 @@ Status PostgresNamespaceStore::EnsureSchema() {
             " IF TG_OP = 'DELETE' THEN PERFORM pg_notify('" + channel_ + "', OLD.name); RETURN OLD; END IF;"
             " NEW.revision := nextval('" + table + "_revision'); NEW.updated_at := now();"
             " PERFORM pg_notify('" + channel_ + "', NEW.name); RETURN NEW; END $body$",
-        "DO $body$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = '" + function +
-            "' AND tgrelid = '" + table + "'::regclass) THEN CREATE TRIGGER " + function +
-            " BEFORE INSERT OR UPDATE OR DELETE ON " + table + " FOR EACH ROW EXECUTE FUNCTION " + function +
-            "(); END IF; END $body$"};
+        CreateTriggerIfMissing(function, table),
+        // The shard map: a single row (id is always true).
+        "CREATE TABLE IF NOT EXISTS " + table +
+            "_shard_map (id boolean PRIMARY KEY DEFAULT true CHECK (id), map text NOT NULL,"
+            " revision bigint NOT NULL DEFAULT 0, updated_at timestamptz NOT NULL DEFAULT now(),"
+            " updated_by text NOT NULL DEFAULT '')",
+        "CREATE OR REPLACE FUNCTION " + shard_map_function +
+            "() RETURNS trigger LANGUAGE plpgsql AS $body$ BEGIN"
+            " PERFORM pg_notify('" + channel_ + "', '');"
+            " IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;"
+            " NEW.revision := nextval('" + table + "_revision'); NEW.updated_at := now(); RETURN NEW; END $body$",
+        CreateTriggerIfMissing(shard_map_function, table + "_shard_map")};
     for (const std::string& statement : statements) {
       if (auto failed = session.Exec(statement).error) return failed;
     }
@@ -145,7 +162,7 @@ Result<StoreContents> PostgresNamespaceStore::LoadAll() {
   pg::PgResult result;
   if (schema.ok()) result = ExecWithReconnect(*pool_, "SELECT name, config FROM " + options_.table + " ORDER BY name", {});
   if (!schema.ok() || !result.ok()) {
-    Status failure = schema.ok() ? Unreachable(*result.error) : schema;
+    Status failure = schema.ok() ? Failed(*result.error) : schema;
     if (options_.cache_dir.empty() || failure.code() != StatusCode::kUnavailable) return failure;
     config::DirectoryLoad cached = config::LoadNamespaceDirectory(file_system_, options_.cache_dir);
     if (cached.namespaces.empty()) return failure;
@@ -173,7 +190,7 @@ Result<StoreContents> PostgresNamespaceStore::LoadAll() {
 Result<std::map<std::string, std::string>> PostgresNamespaceStore::Revisions() {
   WAL_RETURN_IF_ERROR(EnsureSchema());
   pg::PgResult result = ExecWithReconnect(*pool_, "SELECT name, revision::text FROM " + options_.table, {});
-  if (!result.ok()) return Unreachable(*result.error);
+  if (!result.ok()) return Failed(*result.error);
   std::map<std::string, std::string> revisions;
   for (const auto& row : result.rows.rows) revisions.emplace(Cell(row, 0), Cell(row, 1));
   CacheKeepOnly(revisions);
@@ -184,7 +201,7 @@ Result<config::NamespaceConfig> PostgresNamespaceStore::Load(const std::string& 
   WAL_RETURN_IF_ERROR(EnsureSchema());
   pg::PgResult result =
       ExecWithReconnect(*pool_, "SELECT config FROM " + options_.table + " WHERE name = $1", {pg::PgParam::Text(name)});
-  if (!result.ok()) return Unreachable(*result.error);
+  if (!result.ok()) return Failed(*result.error);
   if (result.rows.rows.empty()) return NotFound("namespace " + name + " is not in " + Describe());
   WAL_ASSIGN_OR_RETURN(config::NamespaceConfig config, ParseRow(name, Cell(result.rows.rows.front(), 0)));
   CachePut(config);
@@ -200,7 +217,7 @@ Status PostgresNamespaceStore::Save(const config::NamespaceConfig& config) {
       "INSERT INTO " + options_.table + " (name, config, updated_by) VALUES ($1, $2, $3) "
       "ON CONFLICT (name) DO UPDATE SET config = EXCLUDED.config, updated_by = EXCLUDED.updated_by",
       {pg::PgParam::Text(config.name), pg::PgParam::Text(text), pg::PgParam::Text(options_.instance)});
-  if (!result.ok()) return Unreachable(*result.error);
+  if (!result.ok()) return Failed(*result.error);
   CachePut(config);
   return Status::Ok();
 }
@@ -210,10 +227,37 @@ Status PostgresNamespaceStore::Remove(const std::string& name) {
   bool retried = false;
   pg::PgResult result = ExecWithReconnect(*pool_, "DELETE FROM " + options_.table + " WHERE name = $1",
                                           {pg::PgParam::Text(name)}, &retried);
-  if (!result.ok()) return Unreachable(*result.error);
+  if (!result.ok()) return Failed(*result.error);
   CacheRemove(name);
   // After a retry, nothing to delete may mean the first attempt deleted it.
   if (result.rows.affected == 0 && !retried) return NotFound("namespace " + name + " is not in " + Describe());
+  return Status::Ok();
+}
+
+Status PostgresNamespaceStore::Failed(const pg::PgError& error) {
+  if (error.sqlstate == "42P01") {  // undefined_table: dropped behind our back; recreate on the next call
+    std::lock_guard lock(schema_mutex_);
+    schema_ready_ = false;
+  }
+  return Unreachable(error);
+}
+
+Result<NamespaceStore::StoredDocument> PostgresNamespaceStore::LoadShardMap() {
+  WAL_RETURN_IF_ERROR(EnsureSchema());
+  pg::PgResult result = ExecWithReconnect(*pool_, "SELECT map, revision::text FROM " + options_.table + "_shard_map", {});
+  if (!result.ok()) return Failed(*result.error);
+  if (result.rows.rows.empty()) return NotFound("no shard map is stored in " + Describe());
+  return StoredDocument{Cell(result.rows.rows.front(), 0), Cell(result.rows.rows.front(), 1)};
+}
+
+Status PostgresNamespaceStore::SaveShardMap(const std::string& text) {
+  WAL_RETURN_IF_ERROR(EnsureSchema());
+  pg::PgResult result = ExecWithReconnect(
+      *pool_,
+      "INSERT INTO " + options_.table + "_shard_map (id, map, updated_by) VALUES (true, $1, $2) "
+      "ON CONFLICT (id) DO UPDATE SET map = EXCLUDED.map, updated_by = EXCLUDED.updated_by",
+      {pg::PgParam::Text(text), pg::PgParam::Text(options_.instance)});
+  if (!result.ok()) return Failed(*result.error);
   return Status::Ok();
 }
 

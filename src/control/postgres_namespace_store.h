@@ -6,7 +6,9 @@
 //
 // A trigger gives every insert/update a fresh revision from a sequence and
 // sends NOTIFY on a channel named after the table, so changes made with plain
-// SQL propagate exactly like those made through the admin API. Each store
+// SQL propagate exactly like those made through the admin API. The shard map,
+// when kept here, is the one row of <table>_shard_map, with its own trigger on
+// the same channel. Each store
 // keeps one extra connection LISTENing on that channel and calls the change
 // listener when a notification arrives; the watcher's polling of Revisions()
 // covers a lost listen connection.
@@ -30,6 +32,7 @@
 
 namespace wal::pg {
 class PgPool;
+struct PgError;
 }
 
 namespace wal::control {
@@ -56,12 +59,17 @@ class PostgresNamespaceStore final : public NamespaceStore {
   Status Save(const config::NamespaceConfig& config) override;
   Status Remove(const std::string& name) override;
   void SetChangeListener(std::function<void()> on_change) override;
+  bool HoldsShardMap() const override { return true; }
+  Result<StoredDocument> LoadShardMap() override;
+  Status SaveShardMap(const std::string& text) override;
 
  private:
   PostgresNamespaceStore(FileSystem* file_system, PostgresStoreOptions options);
   // Creates the sequence, table, trigger function and trigger once per process
   // (under an advisory lock, so instances starting together do not race).
   Status EnsureSchema();
+  // The Status for a failed statement; forgets the schema if a table vanished.
+  Status Failed(const pg::PgError& error);
   Result<config::NamespaceConfig> ParseRow(const std::string& name, const std::string& text) const;
   void CachePut(const config::NamespaceConfig& config);
   void CacheRemove(const std::string& name);

@@ -194,6 +194,33 @@ TEST_F(PostgresStoreTest, AnOutageServesTheCacheAndRefusesChanges) {
   EXPECT_EQ(nothing.status().message().find("hunter2"), std::string::npos);
 }
 
+TEST_F(PostgresStoreTest, TheShardMapIsOneDocumentSharedAndNotified) {
+  auto first = Open("first");
+  auto second = Open("second");
+  EXPECT_TRUE(first->HoldsShardMap());
+  EXPECT_EQ(second->LoadShardMap().status().code(), StatusCode::kNotFound);
+  ChangeCounter changes;
+  second->SetChangeListener(changes.Listener());
+  ASSERT_TRUE(changes.WaitBeyond(0, std::chrono::seconds(10)));
+
+  int seen = changes.Count();
+  ASSERT_TRUE(first->SaveShardMap("shards: {a: {addresses: ['127.0.0.1:1'], namespaces: [orders]}}\n").ok());
+  ASSERT_TRUE(changes.WaitBeyond(seen, std::chrono::seconds(5)));
+  auto stored = second->LoadShardMap();
+  ASSERT_TRUE(stored.ok()) << stored.status().ToString();
+  EXPECT_NE(stored->text.find("orders"), std::string::npos);
+
+  seen = changes.Count();
+  ASSERT_TRUE(first->SaveShardMap("shards: {a: {addresses: ['127.0.0.1:1'], namespaces: [orders, audit]}}\n").ok());
+  ASSERT_TRUE(changes.WaitBeyond(seen, std::chrono::seconds(5)));
+  auto replaced = second->LoadShardMap();
+  ASSERT_TRUE(replaced.ok());
+  EXPECT_NE(replaced->revision, stored->revision);
+  EXPECT_NE(replaced->text.find("audit"), std::string::npos);
+  // The namespaces are a separate matter.
+  EXPECT_TRUE(second->Revisions()->empty());
+}
+
 TEST_F(PostgresStoreTest, TheListenerReconnectsAfterTheServerRestarts) {
   auto writer = Open("writer");
   auto reader = Open("reader");
@@ -209,7 +236,8 @@ TEST_F(PostgresStoreTest, TheListenerReconnectsAfterTheServerRestarts) {
   int attempt = 0;
   while (!delivered && std::chrono::steady_clock::now() < deadline) {
     const int seen = changes.Count();
-    if (writer->Save(Named("orders", ++attempt % 50)).ok()) {
+    Status saved = writer->Save(Named("orders", ++attempt % 50));
+    if (saved.ok()) {
       delivered = changes.WaitBeyond(seen, std::chrono::seconds(1));
     } else {
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
