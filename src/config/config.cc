@@ -1271,8 +1271,12 @@ Status ValidateServerConfig(const ServerConfig& config) {
   WAL_RETURN_IF_ERROR(CheckOneOf("role", config.role, kRoles));
   WAL_RETURN_IF_ERROR(CheckRange<uint64_t>("max_request_bytes", config.max_request_bytes, 1024, 1024 * kMiB));
   WAL_RETURN_IF_ERROR(CheckOneOf("log_format", config.log_format, kLogFormats));
-  if (config.shard_map.empty() != config.shard.empty()) {
-    return FieldError(config.shard.empty() ? "shard" : "shard_map", "shard_map and shard must be set together");
+  if (!config.shard_map.empty() && config.shard.empty()) {
+    return FieldError("shard", "is required with shard_map: it names this instance's shard in the map");
+  }
+  if (!config.shard.empty() && config.shard_map.empty() && config.config_store.type != "postgres") {
+    return FieldError("shard_map", "is required with shard (a shard map file), unless config_store.type is postgres "
+                                   "(the map is then kept in the config store)");
   }
   const TlsConfig& tls = config.tls;
   if (tls.cert_file.empty() != tls.key_file.empty()) {

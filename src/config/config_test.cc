@@ -656,8 +656,9 @@ config_store: {type: directory, poll_interval: 500ms}
   EXPECT_EQ(parsed->tls.client_ca_file, "/etc/wal/ca.crt");
   EXPECT_EQ(parsed->auth.tokens_file, "/etc/wal/tokens.yaml");
   EXPECT_EQ(parsed->config_store.poll_interval, milliseconds(500));
-  auto postgres = ParseServerConfig("config_store: {type: postgres, dsn: \"host=pg dbname=wal\", table: control_ns}\n",
-                                    Format::kYaml, "server.yaml");
+  auto postgres = ParseServerConfig(
+      "shard: shard-a\nconfig_store: {type: postgres, dsn: \"host=pg dbname=wal\", table: control_ns}\n",
+      Format::kYaml, "server.yaml");
   ASSERT_TRUE(postgres.ok()) << postgres.status().message();
   EXPECT_EQ(postgres->config_store.dsn, "host=pg dbname=wal");
   EXPECT_EQ(postgres->config_store.table, "control_ns");
@@ -672,7 +673,11 @@ config_store: {type: directory, poll_interval: 500ms}
     EXPECT_EQ(again.value(), parsed.value());
   }
   const std::pair<const char*, const char*> cases[] = {
-      {"shard: a\n", "server.yaml: shard_map: shard_map and shard must be set together"},
+      {"shard: a\n",
+       "server.yaml: shard_map: is required with shard (a shard map file), unless config_store.type is postgres (the "
+       "map is then kept in the config store)"},
+      {"shard_map: /etc/wal/shards.yaml\n",
+       "server.yaml: shard: is required with shard_map: it names this instance's shard in the map"},
       {"tls: {cert_file: x}\n", "server.yaml: tls.key_file: tls.cert_file and tls.key_file must be set together"},
       {"tls: {client_ca_file: x}\n",
        "server.yaml: tls.client_ca_file: needs tls.cert_file and tls.key_file (mTLS is TLS plus client certificates)"},

@@ -81,9 +81,9 @@ int main(int argc, char** argv) {
   if (!parsed_role.ok()) return Fail(parsed_role.status().message());
   wal::Status logging = wal::server::ConfigureLogging(server_config.log_level, server_config.log_format);
   if (!logging.ok()) return Fail(logging.message());
-  if (server_config.shard_map.empty() != server_config.shard.empty()) {
-    return Fail("shard_map and shard must be set together");
-  }
+  // Flags may have changed what the file said.
+  wal::Status valid = wal::config::ValidateServerConfig(server_config);
+  if (!valid.ok()) return Fail(valid.message());
 
   // Termination signals are taken synchronously by the main thread below; block
   // them before any other thread starts so none of those threads receives them.

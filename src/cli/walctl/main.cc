@@ -35,6 +35,7 @@ struct Options {
   std::string key_file;
   std::string token;  // --token, else $WAL_TOKEN
   std::string shard_map;
+  bool route = false;  // ask --server for the shard map, then route by it
   std::string request_id;
 };
 
@@ -173,6 +174,8 @@ int main(int argc, char** argv) {
   app.add_option("--key-file", options.key_file, "PEM client private key (mTLS)");
   app.add_option("--token", options.token, "Bearer token (default: $WAL_TOKEN; prefer the variable, argv is visible in ps)");
   app.add_option("--shard-map", options.shard_map, "Shard map file: send namespace commands to the namespace's shard");
+  app.add_flag("--route", options.route,
+               "Ask --server for the shard map in force and send namespace commands to the namespace's shard");
   app.add_option("--request-id", options.request_id, "x-request-id to send (the server logs it)");
 
   // write
@@ -248,11 +251,23 @@ int main(int argc, char** argv) {
   dlq_purge->add_option("ids", dlq_ids, "Ids to purge");
   dlq_purge->add_flag("--all", dlq_all, "Purge every dead letter");
 
+  // shards
+  auto* shards = app.add_subcommand("shards", "Show or replace the shard map");
+  shards->require_subcommand(1);
+  auto* shards_get = shards->add_subcommand("get", "Print the shard map in force on --server and where it comes from");
+  auto* shards_apply =
+      shards->add_subcommand("apply", "Store a new shard map in the config store (every instance takes it)");
+  std::string shard_map_file;
+  shards_apply->add_option("file", shard_map_file, "Shard map YAML/JSON file")->required();
+
   CLI11_PARSE(app, argc, argv);
   if (options.token.empty()) {
     if (const char* token = std::getenv("WAL_TOKEN")) options.token = token;
   }
-  if (!options.shard_map.empty()) {
+  if (!options.shard_map.empty() && options.route) {
+    return ReportLocalFailure(options, "--shard-map and --route are alternatives; give one");
+  }
+  if (!options.shard_map.empty() || options.route) {
     // The namespace this command is about, if any, picks the shard.
     std::string routed;
     if (write->parsed()) routed = write_namespace;
@@ -264,8 +279,22 @@ int main(int argc, char** argv) {
       auto config = wal::config::LoadNamespaceFile(wal::DefaultFileSystem(), namespace_file);
       if (config.ok()) routed = config->name;
     }
-    auto map = wal::server::ShardMap::Load(wal::DefaultFileSystem(), options.shard_map);
-    if (!map.ok()) return ReportLocalFailure(options, "--shard-map: " + map.status().message());
+    wal::Result<wal::server::ShardMap> map = wal::InvalidArgument("no shard map");
+    if (options.route) {
+      std::string connect_error;
+      auto bootstrap = Connect(options, &connect_error);
+      if (!bootstrap) return ReportLocalFailure(options, connect_error);
+      wal::v1::ShardMapResponse response;
+      grpc::Status rpc = wal::v1::Admin::NewStub(bootstrap)->GetShardMap(NewContext(options).get(), {}, &response);
+      if (!rpc.ok()) return ReportRpcFailure(options, rpc);
+      map = response.map().empty() ? wal::server::ShardMap()
+                                   : wal::server::ShardMap::Parse(response.map(), wal::config::Format::kYaml,
+                                                                  options.server + " shard map");
+      if (!map.ok()) return ReportLocalFailure(options, "--route: " + map.status().message());
+    } else {
+      map = wal::server::ShardMap::Load(wal::DefaultFileSystem(), options.shard_map);
+      if (!map.ok()) return ReportLocalFailure(options, "--shard-map: " + map.status().message());
+    }
     if (!routed.empty()) {
       if (const wal::server::Shard* shard = map->ShardOf(routed)) options.server = shard->addresses.front();
     }
@@ -328,6 +357,34 @@ int main(int argc, char** argv) {
   }
 
   auto admin = wal::v1::Admin::NewStub(channel);
+  if (shards_get->parsed() || shards_apply->parsed()) {
+    wal::v1::ShardMapResponse response;
+    grpc::Status rpc;
+    if (shards_apply->parsed()) {
+      auto text = ReadTextFile(shard_map_file);
+      if (!text) return ReportLocalFailure(options, "cannot read shard map file " + shard_map_file);
+      // Checked here too, so a typo is reported before anything is sent.
+      auto format = wal::config::FormatFromPath(shard_map_file);
+      auto parsed = wal::server::ShardMap::Parse(*text, format.ok() ? *format : wal::config::Format::kYaml,
+                                                 shard_map_file);
+      if (!parsed.ok()) return ReportLocalFailure(options, parsed.status().message());
+      wal::v1::ApplyShardMapRequest request;
+      request.set_map(*text);
+      rpc = admin->ApplyShardMap(NewContext(options).get(), request, &response);
+    } else {
+      rpc = admin->GetShardMap(NewContext(options).get(), {}, &response);
+    }
+    if (!rpc.ok()) return ReportRpcFailure(options, rpc);
+    if (options.json) {
+      std::cout << ToJson(response, false) << "\n";
+    } else {
+      std::cout << "# source: " << response.source() << (response.shard().empty() ? "" : ", this shard: ")
+                << response.shard() << "\n"
+                << response.map();
+      if (!response.map().empty() && response.map().back() != '\n') std::cout << "\n";
+    }
+    return 0;
+  }
   if (namespaces_list->parsed()) {
     wal::v1::ListNamespacesResponse response;
     grpc::Status rpc = admin->ListNamespaces(NewContext(options).get(), {}, &response);
