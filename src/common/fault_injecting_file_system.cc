@@ -136,4 +136,6 @@ Status FaultInjectingFileSystem::SyncDirectory(const std::string& directory) {
 
 bool FaultInjectingFileSystem::Exists(const std::string& path) { return base_->Exists(path); }
 
+Result<FileInfo> FaultInjectingFileSystem::Stat(const std::string& path) { return base_->Stat(path); }
+
 }  // namespace wal

@@ -57,6 +57,7 @@ class FaultInjectingFileSystem final : public FileSystem {
   Status Rename(const std::string& from, const std::string& to) override;
   Status SyncDirectory(const std::string& directory) override;
   bool Exists(const std::string& path) override;
+  Result<FileInfo> Stat(const std::string& path) override;
 
  private:
   friend class FaultInjectingWritableFile;

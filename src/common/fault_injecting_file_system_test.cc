@@ -119,5 +119,23 @@ TEST_F(FaultInjectingFileSystemTest, ForwardsDirectoryOperations) {
   EXPECT_FALSE(fs_.Exists(Path("y")));
 }
 
+TEST_F(FaultInjectingFileSystemTest, StatSeesRewritesAndReplacementsThroughSymlinks) {
+  ASSERT_TRUE(fs_.WriteFileAtomically(Path("a"), "one").ok());
+  ASSERT_EQ(::symlink(Path("a").c_str(), Path("link").c_str()), 0);
+  auto first = fs_.Stat(Path("link"));
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_EQ(first->size, 3u);
+  EXPECT_GT(first->mtime_ns, 0);
+  auto direct = fs_.Stat(Path("a"));
+  ASSERT_TRUE(direct.ok());
+  EXPECT_EQ(direct.value(), first.value());  // the link's target, not the link
+  // WriteFileAtomically renames a new file over the old one: a new inode.
+  ASSERT_TRUE(fs_.WriteFileAtomically(Path("a"), "two").ok());
+  auto second = fs_.Stat(Path("link"));
+  ASSERT_TRUE(second.ok());
+  EXPECT_NE(second->inode, first->inode);
+  EXPECT_EQ(fs_.Stat(Path("missing")).status().code(), StatusCode::kNotFound);
+}
+
 }  // namespace
 }  // namespace wal

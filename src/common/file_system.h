@@ -59,6 +59,15 @@ class RandomAccessFile {
   virtual Result<uint64_t> Size() const = 0;
 };
 
+// What Stat() reports: enough to tell that a file was rewritten or replaced.
+struct FileInfo {
+  uint64_t size = 0;
+  int64_t mtime_ns = 0;  // last modification, nanoseconds since the Unix epoch
+  uint64_t inode = 0;
+  uint64_t device = 0;
+  bool operator==(const FileInfo&) const = default;
+};
+
 class FileSystem {
  public:
   virtual ~FileSystem() = default;
@@ -85,6 +94,10 @@ class FileSystem {
   // fsync() on a directory, making creations, renames and removals in it durable.
   virtual Status SyncDirectory(const std::string& directory) = 0;
   virtual bool Exists(const std::string& path) = 0;
+  // Follows symlinks, so a file swapped by re-pointing a link (a Kubernetes
+  // ConfigMap or Secret mount) shows up as a different inode. kNotFound when
+  // `path` does not exist.
+  virtual Result<FileInfo> Stat(const std::string& path) = 0;
 };
 
 // The process-wide POSIX implementation. Never null; lives for the whole process.

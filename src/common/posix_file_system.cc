@@ -205,6 +205,17 @@ class PosixFileSystem final : public FileSystem {
   Status SyncDirectory(const std::string& directory) override { return SyncPath(directory, O_RDONLY | O_DIRECTORY); }
 
   bool Exists(const std::string& path) override { return ::access(path.c_str(), F_OK) == 0; }
+
+  Result<FileInfo> Stat(const std::string& path) override {
+    struct stat info {};
+    if (::stat(path.c_str(), &info) != 0) return ErrnoStatus("stat " + path, errno);
+    FileInfo file;
+    file.size = static_cast<uint64_t>(info.st_size);
+    file.mtime_ns = static_cast<int64_t>(info.st_mtim.tv_sec) * 1'000'000'000 + info.st_mtim.tv_nsec;
+    file.inode = static_cast<uint64_t>(info.st_ino);
+    file.device = static_cast<uint64_t>(info.st_dev);
+    return file;
+  }
 };
 
 }  // namespace

@@ -135,8 +135,12 @@ Authenticator::Authenticator(std::vector<ServerToken> server_tokens) : server_to
 
 Result<std::unique_ptr<Authenticator>> Authenticator::Load(FileSystem* file_system, const std::string& tokens_file) {
   if (tokens_file.empty()) return std::make_unique<Authenticator>();
-  WAL_ASSIGN_OR_RETURN(config::Format format, config::FormatFromPath(tokens_file));
   WAL_ASSIGN_OR_RETURN(std::string text, file_system->ReadFile(tokens_file));
+  return Parse(text, tokens_file);
+}
+
+Result<std::unique_ptr<Authenticator>> Authenticator::Parse(std::string_view text, const std::string& tokens_file) {
+  WAL_ASSIGN_OR_RETURN(config::Format format, config::FormatFromPath(tokens_file));
   WAL_ASSIGN_OR_RETURN(auto tokens, ParseTokensFile(text, format, tokens_file));
   if (tokens.empty()) return InvalidArgument(tokens_file + ": tokens: lists no tokens; remove auth.tokens_file to turn auth off");
   return std::make_unique<Authenticator>(std::move(tokens));
@@ -188,6 +192,20 @@ Status Authenticator::Check(std::string_view authorization, const std::string& n
   }
   if (!known) return Unauthenticated("the bearer token is not valid");
   return PermissionDenied("the token does not grant '" + std::string(ScopeName(scope)) + "' on " + what);
+}
+
+std::unique_ptr<FileReloader> NewTokensFileReloader(FileSystem* file_system, const std::string& tokens_file,
+                                                    std::chrono::milliseconds interval,
+                                                    std::shared_ptr<Swappable<Authenticator>> authenticator) {
+  return std::make_unique<FileReloader>(
+      "auth.tokens_file", file_system, std::vector<std::string>{tokens_file}, interval,
+      [tokens_file, authenticator](const std::vector<std::string>& contents) -> Result<std::string> {
+        WAL_ASSIGN_OR_RETURN(std::unique_ptr<Authenticator> parsed,
+                             Authenticator::Parse(contents.front(), tokens_file));
+        std::string summary = std::to_string(parsed->server_token_count()) + " tokens";
+        authenticator->Set(std::move(parsed));
+        return summary;
+      });
 }
 
 }  // namespace wal::server

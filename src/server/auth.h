@@ -12,9 +12,12 @@
 // Scopes: write (WriteToLog), read (get, status, log read, DLQ list), admin
 // (apply, delete, redrive, purge; admin implies read).
 //
-// Threading: Check() is thread-safe; the object is immutable after Create().
+// Threading: Check() is thread-safe; the object is immutable once built. A
+// changed tokens file gives a new Authenticator that replaces the old one
+// whole (RequestGate reads it through a Swappable), never an edit in place.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -23,6 +26,8 @@
 #include "common/file_system.h"
 #include "common/status.h"
 #include "config/config.h"
+#include "server/file_reloader.h"
+#include "server/swappable.h"
 
 namespace wal::engine {
 class Engine;
@@ -52,8 +57,13 @@ class Authenticator {
   // No tokens: server-wide auth is off (namespaces' own tokens still apply).
   explicit Authenticator(std::vector<ServerToken> server_tokens = {});
   static Result<std::unique_ptr<Authenticator>> Load(FileSystem* file_system, const std::string& tokens_file);
+  // The text of `tokens_file` (which names it in errors and picks YAML or JSON by
+  // its extension). A file listing no tokens is refused: an emptied file must not
+  // turn server-wide auth off.
+  static Result<std::unique_ptr<Authenticator>> Parse(std::string_view text, const std::string& tokens_file);
 
   bool server_auth() const { return !server_tokens_.empty(); }
+  size_t server_token_count() const { return server_tokens_.size(); }
 
   // `authorization` is the raw header/metadata value ("Bearer <token>", may be
   // empty). `name` is the namespace ("" for cluster-wide calls such as
@@ -64,5 +74,13 @@ class Authenticator {
  private:
   std::vector<ServerToken> server_tokens_;
 };
+
+// Keeps `authenticator` holding the tokens of `tokens_file` as the file changes,
+// polling every `interval` once started. Call Load() before serving: it fails on
+// a bad file. Later a bad, emptied or deleted file is logged and the tokens in
+// force stay (failing open would turn auth off).
+std::unique_ptr<FileReloader> NewTokensFileReloader(FileSystem* file_system, const std::string& tokens_file,
+                                                    std::chrono::milliseconds interval,
+                                                    std::shared_ptr<Swappable<Authenticator>> authenticator);
 
 }  // namespace wal::server

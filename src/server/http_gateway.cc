@@ -99,16 +99,16 @@ RouteAccess AccessFor(const httplib::Request& request) {
   return access;
 }
 
-std::unique_ptr<httplib::Server> MakeServer(const config::TlsConfig& tls) {
-  if (tls.cert_file.empty()) return std::make_unique<httplib::Server>();
-  return std::make_unique<httplib::SSLServer>(tls.cert_file.c_str(), tls.key_file.c_str(),
-                                              tls.client_ca_file.empty() ? nullptr : tls.client_ca_file.c_str());
+std::unique_ptr<httplib::Server> MakeServer(const ServerTls* tls) {
+  if (tls == nullptr) return std::make_unique<httplib::Server>();
+  // The setup callback rather than file paths: httplib would read the files once.
+  return std::make_unique<httplib::SSLServer>([tls](SSL_CTX& context) { return tls->ConfigureSslContext(context); });
 }
 
 }  // namespace
 
 HttpGateway::HttpGateway(engine::Engine* engine, size_t max_request_bytes)
-    : HttpGateway(engine, HttpGatewayOptions{max_request_bytes, {}, nullptr, nullptr}) {}
+    : HttpGateway(engine, HttpGatewayOptions{max_request_bytes, nullptr, nullptr, nullptr}) {}
 
 HttpGateway::HttpGateway(engine::Engine* engine, HttpGatewayOptions options)
     : engine_(engine),
@@ -340,7 +340,7 @@ void HttpGateway::RegisterRoutes() {
 
 Status HttpGateway::Start(const std::string& listen) {
   if (!server_->is_valid()) {
-    return InvalidArgument("http: cannot set up TLS from tls.cert_file/key_file/client_ca_file (unreadable or invalid PEM)");
+    return InvalidArgument("http: cannot set up TLS with the certificate and key from tls.cert_file/key_file");
   }
   auto colon = listen.rfind(':');
   if (colon == std::string::npos) return InvalidArgument("http_listen: expected host:port, got '" + listen + "'");

@@ -26,6 +26,7 @@
 #include "engine/engine.h"
 #include "server/metrics.h"
 #include "server/request_gate.h"
+#include "server/tls.h"
 
 namespace httplib {
 class Server;
@@ -35,7 +36,9 @@ namespace wal::server {
 
 struct HttpGatewayOptions {
   size_t max_request_bytes = 72ull << 20;
-  config::TlsConfig tls;          // cert_file set: HTTPS (client_ca_file: client certificates required)
+  // Set: HTTPS with the certificate in force (mTLS when it has a client CA); must
+  // outlive the gateway. Null: plain HTTP.
+  const ServerTls* tls = nullptr;
   RequestGate* gate = nullptr;    // null: admit everything
   Metrics* metrics = nullptr;     // null: no /metrics and no write metrics
 };

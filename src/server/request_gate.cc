@@ -27,16 +27,18 @@ bool RateLimiter::Allow(const std::string& name, double writes_per_second, uint6
   return true;
 }
 
-RequestGate::RequestGate(engine::Engine* engine, std::unique_ptr<Authenticator> authenticator,
-                         std::shared_ptr<const ShardMap> shard_map, std::string shard)
+RequestGate::RequestGate(engine::Engine* engine, std::shared_ptr<const Swappable<Authenticator>> authenticator,
+                         std::shared_ptr<const Swappable<ShardMap>> shard_map, std::string shard)
     : engine_(engine),
-      authenticator_(authenticator ? std::move(authenticator) : std::make_unique<Authenticator>()),
+      authenticator_(std::move(authenticator)),
       shard_map_(std::move(shard_map)),
       shard_(std::move(shard)) {}
 
 Admission RequestGate::CheckShard(const std::string& name) const {
   if (!shard_map_ || name.empty()) return {};
-  const Shard* owner = shard_map_->ShardOf(name);
+  const std::shared_ptr<const ShardMap> map = shard_map_->Get();
+  if (!map) return {};
+  const Shard* owner = map->ShardOf(name);
   if (owner == nullptr || owner->name == shard_) return {};
   Admission refusal;
   refusal.shard = owner->name;
@@ -50,7 +52,10 @@ Admission RequestGate::CheckShard(const std::string& name) const {
 Admission RequestGate::Admit(std::string_view authorization, const std::string& name, Scope scope) {
   Admission shard = CheckShard(name);
   if (!shard.ok()) return shard;
-  return Admission{authenticator_->Check(authorization, name, scope, *engine_)};
+  // No tokens file: only namespaces' own tokens apply.
+  static const Authenticator kNoServerTokens;
+  const std::shared_ptr<const Authenticator> authenticator = authenticator_ ? authenticator_->Get() : nullptr;
+  return Admission{(authenticator ? *authenticator : kNoServerTokens).Check(authorization, name, scope, *engine_)};
 }
 
 Admission RequestGate::AdmitWrite(std::string_view authorization, const std::string& name) {

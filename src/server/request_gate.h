@@ -4,6 +4,11 @@
 //
 // Order: draining (writes) -> shard -> token -> rate -> backlog.
 //
+// The tokens and the shard map in force are read on every call through
+// Swappables that wald's file reloaders replace (server/file_reloader.h), so an
+// edited tokens file or shard map applies from the next call on; a call in
+// progress keeps the version it started with.
+//
 // Threading: thread-safe.
 #pragma once
 
@@ -18,6 +23,7 @@
 #include "common/status.h"
 #include "server/auth.h"
 #include "server/shard_map.h"
+#include "server/swappable.h"
 
 namespace wal::engine {
 class Engine;
@@ -60,9 +66,12 @@ class RateLimiter {
 
 class RequestGate {
  public:
-  // `shard_map` may be null (no sharding); `shard` names this instance's shard.
-  RequestGate(engine::Engine* engine, std::unique_ptr<Authenticator> authenticator,
-              std::shared_ptr<const ShardMap> shard_map, std::string shard);
+  // `authenticator`: the server-wide tokens (null, or holding null: server-wide
+  // auth off). `shard_map`: null for no sharding; else it must hold a map that
+  // lists `shard`, this instance's shard, whenever it is replaced. The holders
+  // are shared with whoever replaces their contents.
+  RequestGate(engine::Engine* engine, std::shared_ptr<const Swappable<Authenticator>> authenticator,
+              std::shared_ptr<const Swappable<ShardMap>> shard_map, std::string shard);
 
   // Any call on `name` ("" = cluster-wide) needing `scope`.
   Admission Admit(std::string_view authorization, const std::string& name, Scope scope);
@@ -78,8 +87,8 @@ class RequestGate {
   Status CheckLimits(const std::string& name);
 
   engine::Engine* engine_;
-  std::unique_ptr<Authenticator> authenticator_;
-  std::shared_ptr<const ShardMap> shard_map_;
+  std::shared_ptr<const Swappable<Authenticator>> authenticator_;
+  std::shared_ptr<const Swappable<ShardMap>> shard_map_;
   std::string shard_;
   std::atomic<bool> draining_{false};
   RateLimiter rate_limiter_;

@@ -134,7 +134,8 @@ TEST_F(GateTest, LimitsAndDrainAndShards) {
       "  b: {addresses: ['10.0.0.2:7400'], http: ['10.0.0.2:7401'], namespaces: [elsewhere]}\n",
       config::Format::kYaml, "shards.yaml");
   ASSERT_TRUE(map.ok()) << map.status().message();
-  RequestGate gate(engine_.get(), nullptr, std::make_shared<ShardMap>(std::move(map).value()), "a");
+  RequestGate gate(engine_.get(), nullptr,
+                   std::make_shared<Swappable<ShardMap>>(std::make_shared<ShardMap>(std::move(map).value())), "a");
   EXPECT_TRUE(gate.AdmitWrite("", "limited").ok());
   EXPECT_TRUE(gate.AdmitWrite("", "limited").ok());
   Admission limited = gate.AdmitWrite("", "limited");

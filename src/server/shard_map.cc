@@ -78,6 +78,11 @@ Result<ShardMap> ShardMap::Load(FileSystem* file_system, const std::string& path
   return Parse(text, format, path);
 }
 
+Status ShardMap::CheckLists(const std::string& shard, std::string_view source) const {
+  if (Find(shard) != nullptr) return Status::Ok();
+  return InvalidArgument("shard: '" + shard + "' is not in the shard map " + std::string(source));
+}
+
 const Shard* ShardMap::ShardOf(const std::string& name) const {
   auto found = shard_of_namespace_.find(name);
   return found == shard_of_namespace_.end() ? nullptr : Find(found->second);
@@ -86,6 +91,22 @@ const Shard* ShardMap::ShardOf(const std::string& name) const {
 const Shard* ShardMap::Find(const std::string& shard) const {
   auto found = shards_.find(shard);
   return found == shards_.end() ? nullptr : &found->second;
+}
+
+std::unique_ptr<FileReloader> NewShardMapReloader(FileSystem* file_system, const std::string& path,
+                                                  const std::string& shard, std::chrono::milliseconds interval,
+                                                  std::shared_ptr<Swappable<ShardMap>> shard_map) {
+  return std::make_unique<FileReloader>(
+      "shard_map", file_system, std::vector<std::string>{path}, interval,
+      [path, shard, shard_map](const std::vector<std::string>& contents) -> Result<std::string> {
+        WAL_ASSIGN_OR_RETURN(config::Format format, config::FormatFromPath(path));
+        WAL_ASSIGN_OR_RETURN(ShardMap parsed, ShardMap::Parse(contents.front(), format, path));
+        WAL_RETURN_IF_ERROR(parsed.CheckLists(shard, path));
+        const std::string summary = std::to_string(parsed.shards().size()) + " shards; shard " + shard + " serves " +
+                                    std::to_string(parsed.Find(shard)->namespaces.size()) + " namespaces";
+        shard_map->Set(std::make_shared<const ShardMap>(std::move(parsed)));
+        return summary;
+      });
 }
 
 }  // namespace wal::server

@@ -10,10 +10,14 @@
 // A namespace may be listed by one shard only. A namespace no shard lists is
 // not routed: whichever instance has its config serves it.
 //
-// Threading: immutable after Parse(); share it by const pointer.
+// Threading: immutable after Parse(); share it by const pointer. An edited map
+// file gives a new ShardMap that replaces the old one whole (RequestGate reads
+// it through a Swappable).
 #pragma once
 
+#include <chrono>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -21,6 +25,8 @@
 #include "common/file_system.h"
 #include "common/status.h"
 #include "config/config.h"
+#include "server/file_reloader.h"
+#include "server/swappable.h"
 
 namespace wal::server {
 
@@ -36,6 +42,10 @@ class ShardMap {
   static Result<ShardMap> Parse(std::string_view text, config::Format format, std::string_view source);
   static Result<ShardMap> Load(FileSystem* file_system, const std::string& path);
 
+  // OK when the map lists `shard`. An instance whose shard left the map could not
+  // tell its namespaces from the others', so start-up and reloads refuse such a map.
+  Status CheckLists(const std::string& shard, std::string_view source) const;
+
   // The shard that lists `name`, or nullptr.
   const Shard* ShardOf(const std::string& name) const;
   const Shard* Find(const std::string& shard) const;
@@ -45,5 +55,13 @@ class ShardMap {
   std::map<std::string, Shard> shards_;
   std::map<std::string, std::string> shard_of_namespace_;
 };
+
+// Keeps `shard_map` holding the map in `path` as the file changes, polling every
+// `interval` once started. Call Load() before serving: it fails on a bad map.
+// Later a map that fails to parse, no longer lists `shard` or is deleted is
+// logged and the map in force stays.
+std::unique_ptr<FileReloader> NewShardMapReloader(FileSystem* file_system, const std::string& path,
+                                                  const std::string& shard, std::chrono::milliseconds interval,
+                                                  std::shared_ptr<Swappable<ShardMap>> shard_map);
 
 }  // namespace wal::server

@@ -16,6 +16,7 @@
 #include "log/log.h"
 #include "server/auth.h"
 #include "server/config_watcher.h"
+#include "server/file_reloader.h"
 #include "server/grpc_services.h"
 #include "server/health_service.h"
 #include "server/http_gateway.h"
@@ -98,19 +99,36 @@ int main(int argc, char** argv) {
   wal::log::SetFsyncObserver(
       [](std::chrono::nanoseconds elapsed, bool ok) { wal::server::Metrics::Global().FsyncObserved(elapsed, ok); });
 
-  std::shared_ptr<const wal::server::ShardMap> shard_map;
+  // The shard map, the tokens file and the TLS files: a bad one stops start-up
+  // here; while running, each is reloaded when it changes (a bad new version is
+  // logged and the one in force stays).
+  const std::chrono::milliseconds reload_interval = server_config.config_store.poll_interval;
+  std::shared_ptr<wal::server::Swappable<wal::server::ShardMap>> shard_map;  // null: not sharded
+  std::unique_ptr<wal::server::FileReloader> shard_map_reloader;
   if (!server_config.shard_map.empty()) {
-    auto loaded = wal::server::ShardMap::Load(file_system, server_config.shard_map);
-    if (!loaded.ok()) return Fail("shard map: " + loaded.status().message());
-    if (loaded->Find(server_config.shard) == nullptr) {
-      return Fail("shard: '" + server_config.shard + "' is not in the shard map " + server_config.shard_map);
-    }
-    shard_map = std::make_shared<const wal::server::ShardMap>(std::move(loaded).value());
+    shard_map = std::make_shared<wal::server::Swappable<wal::server::ShardMap>>();
+    shard_map_reloader = wal::server::NewShardMapReloader(file_system, server_config.shard_map, server_config.shard,
+                                                          reload_interval, shard_map);
+    wal::Status loaded = shard_map_reloader->Load();
+    if (!loaded.ok()) return Fail("shard map: " + loaded.message());
   }
-  auto authenticator = wal::server::Authenticator::Load(file_system, server_config.auth.tokens_file);
-  if (!authenticator.ok()) return Fail("auth: " + authenticator.status().message());
-  auto grpc_credentials = wal::server::GrpcServerCredentials(file_system, server_config.tls);
-  if (!grpc_credentials.ok()) return Fail(grpc_credentials.status().message());
+  auto authenticator = std::make_shared<wal::server::Swappable<wal::server::Authenticator>>();
+  std::unique_ptr<wal::server::FileReloader> tokens_reloader;
+  if (!server_config.auth.tokens_file.empty()) {
+    tokens_reloader = wal::server::NewTokensFileReloader(file_system, server_config.auth.tokens_file, reload_interval,
+                                                         authenticator);
+    wal::Status loaded = tokens_reloader->Load();
+    if (!loaded.ok()) return Fail("auth: " + loaded.message());
+  }
+  // Declared before the servers that use it, so it outlives them.
+  std::unique_ptr<wal::server::ServerTls> server_tls;
+  std::shared_ptr<grpc::ServerCredentials> grpc_credentials = grpc::InsecureServerCredentials();
+  if (!server_config.tls.cert_file.empty()) {
+    auto loaded = wal::server::ServerTls::Load(file_system, server_config.tls, reload_interval);
+    if (!loaded.ok()) return Fail("tls: " + loaded.status().message());
+    server_tls = std::move(loaded).value();
+    grpc_credentials = server_tls->GrpcCredentials();
+  }
 
   auto namespace_store = wal::control::OpenNamespaceStore(server_config, file_system);
   if (!namespace_store.ok()) return Fail("config store: " + namespace_store.status().message());
@@ -120,14 +138,14 @@ int main(int argc, char** argv) {
   if (!created.ok()) return Fail("engine: " + created.status().ToString());
   std::unique_ptr<wal::engine::Engine> engine = std::move(created).value();
 
-  wal::server::RequestGate gate(engine.get(), std::move(authenticator).value(), shard_map, server_config.shard);
+  wal::server::RequestGate gate(engine.get(), authenticator, shard_map, server_config.shard);
   wal::server::WriteAheadLogService write_service(engine.get(), &gate, &metrics);
   wal::server::AdminService admin_service(engine.get(), &gate);
   wal::server::HealthService health_service;
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int grpc_port = 0;
-  builder.AddListeningPort(server_config.grpc_listen, *grpc_credentials, &grpc_port);
+  builder.AddListeningPort(server_config.grpc_listen, grpc_credentials, &grpc_port);
   builder.SetMaxReceiveMessageSize(static_cast<int>(server_config.max_request_bytes));
   builder.RegisterService(&write_service);
   builder.RegisterService(&admin_service);
@@ -137,7 +155,7 @@ int main(int argc, char** argv) {
 
   wal::server::HttpGatewayOptions http_options;
   http_options.max_request_bytes = server_config.max_request_bytes;
-  http_options.tls = server_config.tls;
+  http_options.tls = server_tls.get();
   http_options.gate = &gate;
   http_options.metrics = &metrics;
   wal::server::HttpGateway http(engine.get(), http_options);
@@ -149,6 +167,10 @@ int main(int argc, char** argv) {
   // Changes other instances make to the shared namespace store become live here.
   wal::server::ConfigWatcher watcher(engine.get(), namespace_store->get(), server_config.config_store.poll_interval);
   watcher.Start();
+  for (wal::server::FileReloader* reloader : {shard_map_reloader.get(), tokens_reloader.get()}) {
+    if (reloader != nullptr) reloader->Start();
+  }
+  if (server_tls) server_tls->Start();
 
   spdlog::info("wald serving gRPC on port {} and HTTP on port {} (data {}, namespaces {}, tls {}, auth {}, shard {})",
                grpc_port, http.port(), server_config.data_dir, (*namespace_store)->Describe(),
@@ -161,8 +183,8 @@ int main(int argc, char** argv) {
   spdlog::info("wald: signal {} received, shutting down", received);
   // Graceful shutdown: refuse new writes (UNAVAILABLE, so clients retry
   // elsewhere), let in-flight ones finish (their appends complete through the
-  // group commit and are answered), stop taking calls, stop the config watcher,
-  // then stop delivery and checkpoint and close every log.
+  // group commit and are answered), stop taking calls, stop the config watcher
+  // and the file reloaders, then stop delivery and checkpoint and close every log.
   gate.BeginDrain();
   metrics.SetDraining(true);
   health_service.SetServing(false);
@@ -171,6 +193,10 @@ int main(int argc, char** argv) {
   http.Stop();
   spdlog::debug("wald: HTTP stopped");
   watcher.Stop();
+  for (wal::server::FileReloader* reloader : {shard_map_reloader.get(), tokens_reloader.get()}) {
+    if (reloader != nullptr) reloader->Stop();
+  }
+  if (server_tls) server_tls->Stop();
   engine->Shutdown();
   spdlog::info("wald: stopped");
   return 0;

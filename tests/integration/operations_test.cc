@@ -1,6 +1,7 @@
 // Operating wal (issue 7), end to end against real wald processes: the auth
 // allow/deny matrix, walctl over TLS and mTLS, the shard redirect, a config
-// change propagating to a second instance, /metrics after a load, limits, JSON
+// change propagating to a second instance, the tokens file, shard map and
+// certificates reloaded without a restart, /metrics after a load, limits, JSON
 // logs with request ids, and a graceful shutdown under load that loses nothing
 // that was answered TRUE.
 #include <arpa/inet.h>
@@ -18,6 +19,7 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -376,7 +378,8 @@ TEST(Operations, ShardRedirectAndWalctlRouting) {
   ASSERT_NE(trailer, context.GetServerTrailingMetadata().end());
   EXPECT_EQ(std::string(trailer->second.data(), trailer->second.size()), b.grpc_address());
 
-  auto http = a.Http().Post("/v1/namespaces/payments/log:write", R"({"payload":{"opaque":"eA=="}})", "application/json");
+  auto http =
+      a.Http().Post("/v1/namespaces/payments/log:write", R"({"payload":{"opaque":"eA=="}})", "application/json");
   ASSERT_TRUE(http);
   EXPECT_EQ(http->status, 421);
   auto body = nlohmann::json::parse(http->body);
@@ -444,6 +447,289 @@ TEST(Operations, ConfigChangePropagatesToASecondInstance) {
   // And a delete.
   ASSERT_EQ(first.Walctl({"namespaces", "delete", "audit"}).exit_code, 0);
   ASSERT_TRUE(wait_for([&] { return second.Walctl({"namespaces", "get", "audit"}).exit_code == 1; }));
+}
+
+// ---------------------------------------------------------------------------
+// Server-level files reloaded while wald runs: the tokens file, the shard map
+// and the TLS files. The Wald helper polls every 200 ms.
+
+// Polls `condition` until it holds or `timeout` passes.
+bool WaitFor(const std::function<bool()>& condition, std::chrono::seconds timeout = std::chrono::seconds(10)) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return condition();
+}
+
+// Replaces `path` whole: a sibling file renamed over it, as deployment tools do.
+void ReplaceText(const std::string& path, const std::string& text) {
+  WriteText(path + ".tmp", text);
+  std::filesystem::rename(path + ".tmp", path);
+}
+
+int CountInLog(const Wald& wald, const std::string& needle) {
+  const std::string log = ReadText(wald.log_path());
+  int count = 0;
+  for (size_t at = log.find(needle); at != std::string::npos; at = log.find(needle, at + 1)) ++count;
+  return count;
+}
+
+TEST(Operations, TokensFileRotationAppliesWithoutARestart) {
+  TempDir dir;
+  Wald wald(dir.path());
+  const std::string tokens = dir.path() + "/tokens.yaml";
+  auto tokens_for = [](const std::string& token) {
+    return "tokens:\n  - {name: app, sha256: " + Sha256(token) + ", scopes: [admin, write], namespaces: ['*']}\n";
+  };
+  WriteText(tokens, tokens_for("first-token"));
+  wald.extra_config = "auth: {tokens_file: " + tokens + "}\n";
+  wald.WriteNamespace("orders", std::string("name: orders\n") + kDelayed);
+  wald.Start();
+  auto channel = wald.Channel();
+  auto grpc_code = [&](const std::string& token) {
+    v1::WriteToLogResponse response;
+    return Write(channel.get(), Opaque("orders", "x"), &response, token).error_code();
+  };
+  auto http_status = [&](const std::string& token) {
+    httplib::Headers headers;
+    if (!token.empty()) headers.emplace("Authorization", "Bearer " + token);
+    auto response = wald.Http().Post("/v1/namespaces/orders/log:write", headers, R"({"payload":{"opaque":"eA=="}})",
+                                     "application/json");
+    return response ? response->status : -1;
+  };
+  ASSERT_EQ(grpc_code("first-token"), grpc::StatusCode::OK);
+  ASSERT_EQ(grpc_code("second-token"), grpc::StatusCode::UNAUTHENTICATED);
+
+  // Rotation, written in place as an editor or `cp` would.
+  const auto rotated_at = std::chrono::steady_clock::now();
+  WriteText(tokens, tokens_for("second-token"));
+  ASSERT_TRUE(WaitFor([&] { return grpc_code("first-token") == grpc::StatusCode::UNAUTHENTICATED; }))
+      << ReadText(wald.log_path());
+  EXPECT_LT(std::chrono::steady_clock::now() - rotated_at, std::chrono::seconds(5));
+  EXPECT_EQ(grpc_code("second-token"), grpc::StatusCode::OK);
+  EXPECT_EQ(http_status("first-token"), 401);
+  EXPECT_EQ(http_status("second-token"), 200);
+  EXPECT_EQ(wald.Walctl({"--token", "second-token", "write", "orders", "x"}).exit_code, 0);
+  EXPECT_GE(CountInLog(wald, "auth.tokens_file: reloaded from " + tokens + ": 1 tokens"), 1)
+      << ReadText(wald.log_path());
+
+  // A file that does not parse, one that lists no tokens (which would turn auth
+  // off), and no file at all: each is logged and the second token stays valid.
+  for (const std::string& bad : {std::string("tokens: [\n"), std::string("tokens: []\n"), std::string()}) {
+    SCOPED_TRACE(bad.empty() ? "deleted" : "tokens file: " + bad);
+    const int errors = CountInLog(wald, "auth.tokens_file: not reloaded, the previous version stays in force");
+    if (bad.empty()) {
+      std::filesystem::remove(tokens);
+    } else {
+      ReplaceText(tokens, bad);
+    }
+    ASSERT_TRUE(WaitFor([&] {
+      return CountInLog(wald, "auth.tokens_file: not reloaded, the previous version stays in force") > errors;
+    })) << ReadText(wald.log_path());
+    EXPECT_EQ(grpc_code("second-token"), grpc::StatusCode::OK);
+    EXPECT_EQ(grpc_code(""), grpc::StatusCode::UNAUTHENTICATED);
+    EXPECT_EQ(grpc_code("first-token"), grpc::StatusCode::UNAUTHENTICATED);
+    EXPECT_EQ(http_status("second-token"), 200);
+    EXPECT_EQ(http_status(""), 401);
+  }
+  // A good file again takes over.
+  ReplaceText(tokens, tokens_for("third-token"));
+  ASSERT_TRUE(WaitFor([&] { return grpc_code("third-token") == grpc::StatusCode::OK; })) << ReadText(wald.log_path());
+  EXPECT_EQ(grpc_code("second-token"), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(wald.Stop(), 0);
+  const std::string log = ReadText(wald.log_path());
+  for (const std::string token : {"first-token", "second-token", "third-token"}) {
+    EXPECT_EQ(log.find(token), std::string::npos) << token;
+    EXPECT_EQ(log.find(Sha256(token)), std::string::npos) << "hash of " << token;
+  }
+}
+
+TEST(Operations, ShardMapEditAppliesWithoutARestart) {
+  TempDir dir;
+  Wald a(dir.path() + "/a");
+  Wald b(dir.path() + "/b");
+  const std::string map = dir.path() + "/shards.yaml";
+  auto map_with = [&](const std::string& a_namespaces, const std::string& b_namespaces) {
+    return "shards:\n"
+           "  shard-a: {addresses: ['" + a.grpc_address() + "'], http: ['" + a.http_address() + "'], namespaces: [" +
+           a_namespaces + "]}\n"
+           "  shard-b: {addresses: ['" + b.grpc_address() + "'], http: ['" + b.http_address() + "'], namespaces: [" +
+           b_namespaces + "]}\n";
+  };
+  WriteText(map, map_with("orders, payments", ""));
+  a.extra_config = "shard_map: " + map + "\nshard: shard-a\n";
+  b.extra_config = "shard_map: " + map + "\nshard: shard-b\n";
+  for (Wald* wald : {&a, &b}) wald->WriteNamespace("payments", std::string("name: payments\n") + kDelayed);
+  a.Start();
+  b.Start();
+  v1::WriteToLogResponse response;
+  ASSERT_TRUE(Write(a.Channel().get(), Opaque("payments", "before the move"), &response).ok());
+  ASSERT_EQ(Write(b.Channel().get(), Opaque("payments", "x"), &response).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+
+  // Move payments to shard-b; a starts redirecting it there.
+  const auto edited_at = std::chrono::steady_clock::now();
+  ReplaceText(map, map_with("orders", "payments"));
+  auto redirect_from_a = [&]() -> std::string {  // the trailer's address, or "" if a still serves payments
+    grpc::ClientContext context;
+    v1::WriteToLogResponse answer;
+    grpc::Status status = Write(a.Channel().get(), Opaque("payments", "x"), &answer, "", &context);
+    if (status.error_code() != grpc::StatusCode::FAILED_PRECONDITION) return "";
+    auto trailer = context.GetServerTrailingMetadata().find("wal-shard-address");
+    if (trailer == context.GetServerTrailingMetadata().end()) return "(no trailer)";
+    return std::string(trailer->second.data(), trailer->second.size());
+  };
+  ASSERT_TRUE(WaitFor([&] { return !redirect_from_a().empty(); })) << ReadText(a.log_path());
+  EXPECT_LT(std::chrono::steady_clock::now() - edited_at, std::chrono::seconds(5));
+  EXPECT_EQ(redirect_from_a(), b.grpc_address());
+  auto http =
+      a.Http().Post("/v1/namespaces/payments/log:write", R"({"payload":{"opaque":"eA=="}})", "application/json");
+  ASSERT_TRUE(http);
+  EXPECT_EQ(http->status, 421);
+  auto body = nlohmann::json::parse(http->body);
+  EXPECT_EQ(body["shard"], "shard-b");
+  EXPECT_EQ(body["address"], b.grpc_address());
+  EXPECT_EQ(body["http_address"], b.http_address());
+  // ... and b serves it.
+  ASSERT_TRUE(WaitFor([&] { return Write(b.Channel().get(), Opaque("payments", "moved"), &response).ok(); }))
+      << ReadText(b.log_path());
+
+  // A map without a's shard is refused by a, which keeps the map in force.
+  const std::string refused = "shard_map: not reloaded, the previous version stays in force";
+  const int errors = CountInLog(a, refused);
+  ReplaceText(map, "shards:\n  shard-b: {addresses: ['" + b.grpc_address() + "'], namespaces: [orders, payments]}\n");
+  ASSERT_TRUE(WaitFor([&] { return CountInLog(a, refused) > errors; })) << ReadText(a.log_path());
+  EXPECT_EQ(CountInLog(a, "shard: 'shard-a' is not in the shard map " + map), 1) << ReadText(a.log_path());
+  EXPECT_EQ(redirect_from_a(), b.grpc_address());
+  EXPECT_EQ(a.Stop(), 0);
+  EXPECT_EQ(b.Stop(), 0);
+}
+
+TEST(Operations, CertificateRotationAppliesWithoutARestart) {
+  ::signal(SIGPIPE, SIG_IGN);
+  TempDir dir;
+  for (const char* sub : {"/old", "/new", "/live"}) std::filesystem::create_directories(dir.path() + sub);
+  const Certificates old_certs = MakeCertificates(dir.path() + "/old");
+  const Certificates new_certs = MakeCertificates(dir.path() + "/new");
+  const std::string live = dir.path() + "/live";
+  auto install = [](const std::string& from, const std::string& to) { ReplaceText(to, ReadText(from)); };
+  install(old_certs.server_key, live + "/server.key");
+  install(old_certs.server_cert, live + "/server.crt");
+  install(old_certs.ca, live + "/ca.crt");
+  const std::string both_cas = dir.path() + "/both-cas.crt";
+  WriteText(both_cas, ReadText(old_certs.ca) + ReadText(new_certs.ca));
+
+  Wald wald(dir.path() + "/wald");
+  wald.extra_config = "tls: {cert_file: " + live + "/server.crt, key_file: " + live + "/server.key, client_ca_file: " +
+                      live + "/ca.crt}\n";
+  wald.WriteNamespace("orders", std::string("name: orders\n") + kDelayed);
+  wald.Start();
+
+  // New connections each: walctl is a new process; httplib connects per client.
+  auto walctl_ok = [&](const std::string& ca, const std::string& cert, const std::string& key) {
+    const auto result =
+        wald.Walctl({"--timeout", "5", "--ca-file", ca, "--cert-file", cert, "--key-file", key, "write", "orders", "x"});
+    return result.exit_code == 0;
+  };
+  auto https_ok = [&](const std::string& ca, const std::string& cert, const std::string& key) {
+    httplib::SSLClient client("127.0.0.1", wald.http_port(), cert, key);
+    client.set_ca_cert_path(ca.c_str());
+    client.enable_server_certificate_verification(true);
+    client.set_connection_timeout(5, 0);
+    client.set_read_timeout(5, 0);
+    auto response = client.Get("/healthz");
+    return response && response->status == 200;
+  };
+  const std::string& old_cert = old_certs.client_cert;
+  const std::string& old_key = old_certs.client_key;
+  // Only a client trusting the new CA can tell the new server certificate is in use.
+  EXPECT_TRUE(walctl_ok(old_certs.ca, old_cert, old_key));
+  EXPECT_FALSE(walctl_ok(new_certs.ca, old_cert, old_key));
+  EXPECT_TRUE(https_ok(old_certs.ca, old_cert, old_key));
+  EXPECT_FALSE(https_ok(new_certs.ca, old_cert, old_key));
+
+  // Clients that trust both CAs keep working through the rotation, on an open
+  // gRPC connection and on new gRPC and HTTPS connections.
+  grpc::SslCredentialsOptions trust_both;
+  trust_both.pem_root_certs = ReadText(both_cas);
+  trust_both.pem_cert_chain = ReadText(old_cert);
+  trust_both.pem_private_key = ReadText(old_key);
+  auto open_channel = grpc::CreateChannel(wald.grpc_address(), grpc::SslCredentials(trust_both));
+  v1::WriteToLogResponse response;
+  ASSERT_TRUE(Write(open_channel.get(), Opaque("orders", "before"), &response).ok());
+  std::atomic<bool> stop{false};
+  std::atomic<int> succeeded{0};
+  std::mutex failures_mutex;
+  std::vector<std::string> failures;
+  std::thread traffic([&] {
+    while (!stop.load()) {
+      grpc::ChannelArguments fresh_connection;
+      fresh_connection.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+      auto fresh = grpc::CreateCustomChannel(wald.grpc_address(), grpc::SslCredentials(trust_both), fresh_connection);
+      v1::WriteToLogResponse answer;
+      for (auto* channel : {open_channel.get(), fresh.get()}) {
+        grpc::Status status = Write(channel, Opaque("orders", "during"), &answer);
+        if (status.ok()) {
+          ++succeeded;
+        } else {
+          std::lock_guard lock(failures_mutex);
+          failures.push_back((channel == fresh.get() ? "new gRPC connection: " : "open gRPC connection: ") +
+                             status.error_message());
+        }
+      }
+      if (https_ok(both_cas, old_cert, old_key)) {
+        ++succeeded;
+      } else {
+        std::lock_guard lock(failures_mutex);
+        failures.push_back("new HTTPS connection failed");
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  });
+
+  // 1. The server certificate and key (key first, so that a poll between the
+  //    two renames sees a mismatched pair, which must be refused, not served).
+  const auto rotated_at = std::chrono::steady_clock::now();
+  install(new_certs.server_key, live + "/server.key");
+  install(new_certs.server_cert, live + "/server.crt");
+  EXPECT_TRUE(WaitFor([&] { return walctl_ok(new_certs.ca, old_cert, old_key); })) << ReadText(wald.log_path());
+  EXPECT_TRUE(WaitFor([&] { return https_ok(new_certs.ca, old_cert, old_key); })) << ReadText(wald.log_path());
+  EXPECT_LT(std::chrono::steady_clock::now() - rotated_at, std::chrono::seconds(8));
+  EXPECT_FALSE(walctl_ok(old_certs.ca, old_cert, old_key));
+  EXPECT_FALSE(https_ok(old_certs.ca, old_cert, old_key));
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // traffic on the new certificate
+  stop = true;
+  traffic.join();
+  EXPECT_GT(succeeded.load(), 10);
+  EXPECT_TRUE(failures.empty()) << failures.size() << " failed, first: " << failures.front();
+  EXPECT_TRUE(Write(open_channel.get(), Opaque("orders", "after"), &response).ok());
+  EXPECT_GE(CountInLog(wald, "tls: reloaded from"), 1) << ReadText(wald.log_path());
+
+  // 2. The client CA: clients of the old CA are refused, the new CA's get in.
+  install(new_certs.ca, live + "/ca.crt");
+  EXPECT_TRUE(WaitFor([&] { return walctl_ok(new_certs.ca, new_certs.client_cert, new_certs.client_key); }))
+      << ReadText(wald.log_path());
+  EXPECT_TRUE(WaitFor([&] { return !walctl_ok(new_certs.ca, old_cert, old_key); })) << ReadText(wald.log_path());
+  EXPECT_TRUE(WaitFor([&] { return https_ok(new_certs.ca, new_certs.client_cert, new_certs.client_key); }));
+  EXPECT_FALSE(https_ok(new_certs.ca, old_cert, old_key));
+
+  // 3. A broken certificate file is refused; both ports keep the certificate in
+  //    force, also after gRPC's own refresh (1 s) has had time to look.
+  const int errors = CountInLog(wald, "tls: not reloaded, the previous version stays in force");
+  ReplaceText(live + "/server.crt", "-----BEGIN CERTIFICATE-----\nbroken\n-----END CERTIFICATE-----\n");
+  ASSERT_TRUE(WaitFor([&] {
+    return CountInLog(wald, "tls: not reloaded, the previous version stays in force") > errors;
+  })) << ReadText(wald.log_path());
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  EXPECT_TRUE(walctl_ok(new_certs.ca, new_certs.client_cert, new_certs.client_key)) << ReadText(wald.log_path());
+  EXPECT_TRUE(https_ok(new_certs.ca, new_certs.client_cert, new_certs.client_key));
+  EXPECT_EQ(wald.Stop(), 0);
+  const std::string log = ReadText(wald.log_path());
+  EXPECT_EQ(log.find("PRIVATE KEY"), std::string::npos);
+  // gRPC logs this when it is handed material it cannot use.
+  EXPECT_EQ(log.find("handshaker factory"), std::string::npos) << log;
 }
 
 // ---------------------------------------------------------------------------
