@@ -26,6 +26,7 @@ void ConfigWatcher::Start() {
       wakeup->changed = false;
       lock.unlock();
       PollOnce();
+      if (also_poll_) also_poll_();
       lock.lock();
       wakeup->condition.wait_for(lock, interval_, [&] { return wakeup->stopping || wakeup->changed; });
     }

@@ -17,6 +17,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -32,6 +33,10 @@ class ConfigWatcher {
  public:
   ConfigWatcher(engine::Engine* engine, control::NamespaceStore* store, std::chrono::milliseconds interval);
   ~ConfigWatcher();
+
+  // Runs `poll` after every pass too (e.g. the shard map kept in the same
+  // store). Call before Start().
+  void AlsoPoll(std::function<void()> poll) { also_poll_ = std::move(poll); }
 
   // Polls every interval (interval 0: never) until Stop().
   void Start();
@@ -51,6 +56,7 @@ class ConfigWatcher {
   engine::Engine* engine_;
   control::NamespaceStore* store_;
   const std::chrono::milliseconds interval_;
+  std::function<void()> also_poll_;
   std::map<std::string, std::string> seen_;  // namespace name -> its revision when last polled
   bool first_pass_ = true;
   bool store_reachable_ = true;

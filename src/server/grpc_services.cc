@@ -135,6 +135,22 @@ Status ApplyNamespace(engine::Engine& engine, const v1::ApplyNamespaceRequest& r
   return Status::Ok();
 }
 
+Status GetShardMap(const ShardMapControl* shard_maps, v1::ShardMapResponse* response) {
+  const ShardMapControl none;
+  ShardMapControl::View view = (shard_maps != nullptr ? shard_maps : &none)->Get();
+  response->set_map(view.text);
+  response->set_source(view.source);
+  response->set_shard(view.shard);
+  return Status::Ok();
+}
+
+Status ApplyShardMap(ShardMapControl* shard_maps, const v1::ApplyShardMapRequest& request,
+                     v1::ShardMapResponse* response) {
+  ShardMapControl none;
+  WAL_RETURN_IF_ERROR((shard_maps != nullptr ? shard_maps : &none)->Apply(request.map()));
+  return GetShardMap(shard_maps, response);
+}
+
 Status DeleteNamespace(engine::Engine& engine, const v1::DeleteNamespaceRequest& request) {
   return engine.DeleteNamespace(request.name(), request.purge_data());
 }
@@ -275,6 +291,19 @@ grpc::ServerUnaryReactor* AdminService::PurgeDeadLetters(grpc::CallbackServerCon
                                                          v1::PurgeDeadLettersResponse* response) {
   return Guarded(context, gate_, "PurgeDeadLetters", request->namespace_(), Scope::kAdmin,
                  [&] { return admin::PurgeDeadLetters(*engine_, *request, response); });
+}
+
+grpc::ServerUnaryReactor* AdminService::GetShardMap(grpc::CallbackServerContext* context,
+                                                    const v1::GetShardMapRequest*, v1::ShardMapResponse* response) {
+  return Guarded(context, gate_, "GetShardMap", "", Scope::kRead,
+                 [&] { return admin::GetShardMap(shard_maps_, response); });
+}
+
+grpc::ServerUnaryReactor* AdminService::ApplyShardMap(grpc::CallbackServerContext* context,
+                                                      const v1::ApplyShardMapRequest* request,
+                                                      v1::ShardMapResponse* response) {
+  return Guarded(context, gate_, "ApplyShardMap", "", Scope::kAdmin,
+                 [&] { return admin::ApplyShardMap(shard_maps_, *request, response); });
 }
 
 }  // namespace wal::server

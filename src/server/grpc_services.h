@@ -8,6 +8,7 @@
 #include "engine/engine.h"
 #include "server/metrics.h"
 #include "server/request_gate.h"
+#include "server/shard_map_control.h"
 #include "wal/v1/admin.grpc.pb.h"
 #include "wal/v1/wal.grpc.pb.h"
 
@@ -30,7 +31,9 @@ class WriteAheadLogService final : public v1::WriteAheadLog::CallbackService {
 
 class AdminService final : public v1::Admin::CallbackService {
  public:
-  explicit AdminService(engine::Engine* engine, RequestGate* gate = nullptr) : engine_(engine), gate_(gate) {}
+  // `shard_maps` (may be null: not sharded) outlives the service.
+  explicit AdminService(engine::Engine* engine, RequestGate* gate = nullptr, ShardMapControl* shard_maps = nullptr)
+      : engine_(engine), gate_(gate), shard_maps_(shard_maps) {}
 
   grpc::ServerUnaryReactor* ListNamespaces(grpc::CallbackServerContext* context, const v1::ListNamespacesRequest* request,
                                            v1::ListNamespacesResponse* response) override;
@@ -54,10 +57,16 @@ class AdminService final : public v1::Admin::CallbackService {
   grpc::ServerUnaryReactor* PurgeDeadLetters(grpc::CallbackServerContext* context,
                                              const v1::PurgeDeadLettersRequest* request,
                                              v1::PurgeDeadLettersResponse* response) override;
+  grpc::ServerUnaryReactor* GetShardMap(grpc::CallbackServerContext* context, const v1::GetShardMapRequest* request,
+                                        v1::ShardMapResponse* response) override;
+  grpc::ServerUnaryReactor* ApplyShardMap(grpc::CallbackServerContext* context,
+                                          const v1::ApplyShardMapRequest* request,
+                                          v1::ShardMapResponse* response) override;
 
  private:
   engine::Engine* engine_;
   RequestGate* gate_;
+  ShardMapControl* shard_maps_;
 };
 
 // The admin operations, shared by the gRPC and HTTP front ends so both answer
@@ -75,6 +84,10 @@ Status RedriveDeadLetters(engine::Engine& engine, const v1::RedriveDeadLettersRe
                           v1::RedriveDeadLettersResponse* response);
 Status PurgeDeadLetters(engine::Engine& engine, const v1::PurgeDeadLettersRequest& request,
                         v1::PurgeDeadLettersResponse* response);
+// `shard_maps` may be null (not sharded).
+Status GetShardMap(const ShardMapControl* shard_maps, v1::ShardMapResponse* response);
+Status ApplyShardMap(ShardMapControl* shard_maps, const v1::ApplyShardMapRequest& request,
+                     v1::ShardMapResponse* response);
 }  // namespace admin
 
 }  // namespace wal::server

@@ -90,6 +90,8 @@ RouteAccess AccessFor(const httplib::Request& request) {
   std::smatch match;
   if (path == "/v1/namespaces") {
     access = {true, "", Scope::kRead};
+  } else if (path == "/v1/shard-map") {
+    access = {true, "", request.method == "GET" || request.method == "HEAD" ? Scope::kRead : Scope::kAdmin};
   } else if (path == "/v1/status") {
     access = {true, request.get_param_value("namespace"), Scope::kRead};
   } else if (std::regex_match(path, match, kNamespaced)) {
@@ -236,6 +238,23 @@ void HttpGateway::RegisterRoutes() {
     Status status = admin::DeleteNamespace(*engine_, remove);
     if (!status.ok()) return SendError(response, status);
     SendMessage(response, v1::DeleteNamespaceResponse());
+  });
+
+  server.Get("/v1/shard-map", [this](const httplib::Request&, httplib::Response& response) {
+    v1::ShardMapResponse result;
+    Status status = admin::GetShardMap(options_.shard_maps, &result);
+    if (!status.ok()) return SendError(response, status);
+    SendMessage(response, result);
+  });
+
+  // The body is the shard map document itself (YAML or JSON), as in the file.
+  server.Put("/v1/shard-map", [this](const httplib::Request& request, httplib::Response& response) {
+    v1::ApplyShardMapRequest apply;
+    apply.set_map(request.body);
+    v1::ShardMapResponse result;
+    Status status = admin::ApplyShardMap(options_.shard_maps, apply, &result);
+    if (!status.ok()) return SendError(response, status);
+    SendMessage(response, result);
   });
 
   server.Get("/v1/status", [this](const httplib::Request& request, httplib::Response& response) {

@@ -26,6 +26,7 @@
 #include "engine/engine.h"
 #include "server/metrics.h"
 #include "server/request_gate.h"
+#include "server/shard_map_control.h"
 #include "server/tls.h"
 
 namespace httplib {
@@ -41,6 +42,7 @@ struct HttpGatewayOptions {
   const ServerTls* tls = nullptr;
   RequestGate* gate = nullptr;    // null: admit everything
   Metrics* metrics = nullptr;     // null: no /metrics and no write metrics
+  ShardMapControl* shard_maps = nullptr;  // null: not sharded (GET /v1/shard-map shows none)
 };
 
 class HttpGateway {

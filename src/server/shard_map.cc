@@ -69,6 +69,7 @@ Result<ShardMap> ShardMap::Parse(std::string_view text, config::Format format, s
     }
     map.shards_.emplace(name, std::move(shard));
   }
+  map.text_ = std::string(text);
   return map;
 }
 

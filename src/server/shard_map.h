@@ -50,9 +50,12 @@ class ShardMap {
   const Shard* ShardOf(const std::string& name) const;
   const Shard* Find(const std::string& shard) const;
   const std::map<std::string, Shard>& shards() const { return shards_; }
+  // The document it was parsed from (what GetShardMap shows).
+  const std::string& text() const { return text_; }
 
  private:
   std::map<std::string, Shard> shards_;
+  std::string text_;
   std::map<std::string, std::string> shard_of_namespace_;
 };
 

@@ -24,6 +24,7 @@
 #include "server/metrics.h"
 #include "server/request_gate.h"
 #include "server/shard_map.h"
+#include "server/shard_map_control.h"
 #include "server/tls.h"
 
 namespace {
@@ -138,9 +139,28 @@ int main(int argc, char** argv) {
   if (!created.ok()) return Fail("engine: " + created.status().ToString());
   std::unique_ptr<wal::engine::Engine> engine = std::move(created).value();
 
+  // Where the shard map comes from: a file (reloaded above), the config store
+  // (shard without shard_map; followed by the config watcher), or nowhere.
+  std::unique_ptr<wal::server::ShardMapControl> shard_maps = std::make_unique<wal::server::ShardMapControl>();
+  if (!server_config.shard_map.empty()) {
+    shard_maps = wal::server::ShardMapControl::ForFile(shard_map, server_config.shard, server_config.shard_map);
+  } else if (!server_config.shard.empty()) {
+    shard_map = std::make_shared<wal::server::Swappable<wal::server::ShardMap>>();
+    shard_maps = wal::server::ShardMapControl::ForStore(shard_map, server_config.shard, namespace_store->get());
+    wal::Status loaded = shard_maps->Refresh();
+    if (loaded.code() == wal::StatusCode::kNotFound) {
+      spdlog::warn("shard {}: no shard map is stored yet; every namespace is served here until one is applied "
+                   "(walctl shards apply)", server_config.shard);
+    } else if (loaded.code() == wal::StatusCode::kInvalidArgument) {
+      return Fail("shard map: " + loaded.message());
+    } else if (!loaded.ok()) {
+      spdlog::warn("shard map: {}; retried on every config-store poll", loaded.message());
+    }
+  }
+
   wal::server::RequestGate gate(engine.get(), authenticator, shard_map, server_config.shard);
   wal::server::WriteAheadLogService write_service(engine.get(), &gate, &metrics);
-  wal::server::AdminService admin_service(engine.get(), &gate);
+  wal::server::AdminService admin_service(engine.get(), &gate, shard_maps.get());
   wal::server::HealthService health_service;
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
@@ -158,6 +178,7 @@ int main(int argc, char** argv) {
   http_options.tls = server_tls.get();
   http_options.gate = &gate;
   http_options.metrics = &metrics;
+  http_options.shard_maps = shard_maps.get();
   wal::server::HttpGateway http(engine.get(), http_options);
   if (!server_config.http_listen.empty()) {  // an empty address turns HTTP off
     wal::Status http_started = http.Start(server_config.http_listen);
@@ -166,6 +187,7 @@ int main(int argc, char** argv) {
 
   // Changes other instances make to the shared namespace store become live here.
   wal::server::ConfigWatcher watcher(engine.get(), namespace_store->get(), server_config.config_store.poll_interval);
+  watcher.AlsoPoll([control = shard_maps.get()] { (void)control->Refresh(); });
   watcher.Start();
   for (wal::server::FileReloader* reloader : {shard_map_reloader.get(), tokens_reloader.get()}) {
     if (reloader != nullptr) reloader->Start();

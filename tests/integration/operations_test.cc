@@ -814,6 +814,70 @@ TEST(Operations, PostgresControlPlaneReachesEveryInstanceAndSurvivesAnOutage) {
                         std::chrono::seconds(15)));
 }
 
+TEST(Operations, ShardMapKeptInPostgresReachesEveryInstance) {
+  TempDir dir;
+  ScopedPostgres postgres(dir.path());
+  ASSERT_TRUE(postgres.Start());
+  const std::string store = "{type: postgres, dsn: \"" + postgres.Dsn() + "\", poll_interval: 30s}";
+  Wald a(dir.path() + "/a");
+  Wald b(dir.path() + "/b");
+  a.config_store = b.config_store = store;
+  a.extra_config = "shard: shard-a\n";
+  b.extra_config = "shard: shard-b\n";
+  a.Start();
+  b.Start();
+  EXPECT_NE(ReadText(a.log_path()).find("no shard map is stored yet"), std::string::npos);
+
+  // Before any map: every instance serves every namespace.
+  const std::string orders = dir.path() + "/orders.yaml";
+  WriteText(orders, std::string("name: orders\n") + kDelayed);
+  ASSERT_EQ(a.Walctl({"namespaces", "apply", orders}).exit_code, 0);
+  ASSERT_TRUE(WaitUntil([&] { return a.Walctl({"write", "orders", "x"}).exit_code == 0; }));
+  ASSERT_TRUE(WaitUntil([&] { return b.Walctl({"write", "orders", "x"}).exit_code == 0; }));
+
+  // A map that would leave out the instance taking it is refused, and nothing is stored.
+  const std::string map = dir.path() + "/shards.yaml";
+  WriteText(map, "shards:\n  shard-b: {addresses: ['" + b.grpc_address() + "'], namespaces: [orders]}\n");
+  auto refused = a.Walctl({"--json", "shards", "apply", map});
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_NE(refused.output.find("INVALID_ARGUMENT"), std::string::npos) << refused.output;
+  EXPECT_NE(refused.output.find("shard-a"), std::string::npos) << refused.output;
+  EXPECT_EQ(b.Walctl({"--json", "shards", "get"}).output.find("orders"), std::string::npos);
+
+  // orders moves to shard-b: applied on a, in force on a at once and on b
+  // within moments (NOTIFY; the poll interval is 30 s).
+  WriteText(map, "shards:\n"
+                 "  shard-a: {addresses: ['" + a.grpc_address() + "'], namespaces: [audit]}\n"
+                 "  shard-b: {addresses: ['" + b.grpc_address() + "'], http: ['" + b.http_address() +
+                     "'], namespaces: [orders]}\n");
+  auto applied = a.Walctl({"--json", "shards", "apply", map});
+  ASSERT_EQ(applied.exit_code, 0) << applied.output;
+  EXPECT_NE(applied.output.find("postgres"), std::string::npos) << applied.output;
+  auto misdirected = a.Walctl({"--json", "write", "orders", "to the wrong shard"});
+  EXPECT_EQ(misdirected.exit_code, 1);
+  EXPECT_NE(misdirected.output.find("FAILED_PRECONDITION"), std::string::npos) << misdirected.output;
+  EXPECT_NE(misdirected.output.find(b.grpc_address()), std::string::npos) << misdirected.output;
+  ASSERT_TRUE(WaitUntil([&] { return b.Walctl({"--json", "shards", "get"}).output.find("orders") != std::string::npos; },
+                        std::chrono::seconds(5)));
+  auto over_http = b.Http().Get("/v1/shard-map");
+  ASSERT_TRUE(over_http);
+  EXPECT_EQ(over_http->status, 200);
+  auto shown = nlohmann::json::parse(over_http->body);
+  EXPECT_EQ(shown["shard"], "shard-b");
+  EXPECT_NE(shown["source"].get<std::string>().find("postgres"), std::string::npos);
+  EXPECT_EQ(b.Http().Get("/v1/namespaces/audit")->status, 421);
+
+  // walctl --route asks any instance for the map and goes to the right shard.
+  auto routed = a.Walctl({"--route", "write", "orders", "routed"});
+  EXPECT_EQ(routed.exit_code, 0) << routed.output;
+
+  // A restarted instance takes the stored map at start.
+  EXPECT_EQ(a.Stop(), 0);
+  a.Start();
+  EXPECT_EQ(a.Walctl({"--json", "write", "orders", "x"}).exit_code, 1);
+  EXPECT_NE(ReadText(a.log_path()).find("shard map from postgres"), std::string::npos);
+}
+
 // ---------------------------------------------------------------------------
 
 TEST(Operations, MetricsAfterALoad) {
