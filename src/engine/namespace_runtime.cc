@@ -43,9 +43,23 @@ class RetireLatch {
     std::lock_guard lock(mutex_);
     if (--outstanding_ == 0) done_.notify_all();
   }
-  void Wait() {
+  // Waits for every retirement, but once `stopping` is set gives up after
+  // `grace`: a backend whose broker is gone may not answer for minutes, and
+  // shutdown must not wait for it. An abandoned retirement is safe: the entry
+  // was not retired, so it is handed out again (at least once), and its
+  // callback, which still holds this latch, runs when the backend closes.
+  void Wait(const std::atomic<bool>& stopping, std::chrono::milliseconds grace) {
     std::unique_lock lock(mutex_);
-    done_.wait(lock, [this] { return outstanding_ == 0; });
+    while (outstanding_ != 0) {
+      if (stopping.load()) {
+        if (!done_.wait_for(lock, grace, [this] { return outstanding_ == 0; })) {
+          spdlog::warn("shutting down with {} retirement(s) unanswered; those entries will be delivered again",
+                       outstanding_);
+        }
+        return;
+      }
+      done_.wait_for(lock, std::chrono::milliseconds(100), [this] { return outstanding_ == 0; });
+    }
   }
 
  private:
@@ -197,14 +211,15 @@ void NamespaceRuntime::WorkerLoop() {
 }
 
 void NamespaceRuntime::ProcessBatch(std::vector<queue::Delivery>& deliveries) {
-  RetireLatch latch;
-  auto retired = [this, &latch](const char* what, uint64_t id) {
-    return [this, &latch, what, id](const Status& status) {
+  // Shared: a retirement abandoned at shutdown still calls back into it later.
+  auto latch = std::make_shared<RetireLatch>();
+  auto retired = [this, latch](const char* what, uint64_t id) {
+    return [this, latch, what, id](const Status& status) {
       if (!status.ok()) {
         // The entry stays pending and is handed out again after a restart.
         spdlog::error("namespace {}: {} of entry {} failed: {}", name_, what, id, status.ToString());
       }
-      latch.Done();
+      latch->Done();
     };
   };
 
@@ -228,7 +243,7 @@ void NamespaceRuntime::ProcessBatch(std::vector<queue::Delivery>& deliveries) {
         const int64_t due_ms =
             NowMillisRoundedUp() + std::min<int64_t>(int64_t{10} << std::min<uint32_t>(record.set_deferrals(), 6), 500);
         *record.mutable_due_time() = TimeUtil::MillisecondsToTimestamp(due_ms);
-        latch.Add();
+        latch->Add();
         queue::QueueEntry later{record.SerializeAsString(), FromMillis(due_ms), delivery.entry.ordering_key};
         backend_->Reschedule(delivery, std::move(later), retired("deferral", delivery.id));
         continue;
@@ -246,7 +261,7 @@ void NamespaceRuntime::ProcessBatch(std::vector<queue::Delivery>& deliveries) {
       }
     }
 
-    latch.Add();
+    latch->Add();
     if (result.ok()) {
       counters_.delivered.fetch_add(1);
       backend_->Complete(delivery, retired("completion", delivery.id));
@@ -279,7 +294,7 @@ void NamespaceRuntime::ProcessBatch(std::vector<queue::Delivery>& deliveries) {
     queue::QueueEntry replacement{record.SerializeAsString(), FromMillis(due_ms), delivery.entry.ordering_key};
     backend_->Reschedule(delivery, std::move(replacement), retired("reschedule", delivery.id));
   }
-  latch.Wait();
+  latch->Wait(stopping_, std::chrono::seconds(5));
 }
 
 }  // namespace wal::engine

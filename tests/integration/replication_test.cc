@@ -182,6 +182,24 @@ class Wald {
     pid_ = -1;
   }
 
+  // SIGTERM, then waits up to `limit`; the exit code, or -1 if it was still
+  // running (it is then killed).
+  int Terminate(std::chrono::seconds limit) {
+    if (pid_ < 0) return -1;
+    ::kill(pid_, SIGTERM);
+    const auto deadline = Clock::now() + limit;
+    while (Clock::now() < deadline) {
+      int status = 0;
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      }
+      std::this_thread::sleep_for(milliseconds(50));
+    }
+    Kill();
+    return -1;
+  }
+
   std::string address() const { return "127.0.0.1:" + std::to_string(grpc_port_); }
   std::string Log() const {
     std::ifstream in(root_ + "/wald.log");
@@ -535,6 +553,39 @@ TEST_F(ReplicationTest, MutationSetsOnTheKafkaBackendApplyInOrderAcrossStores) {
       },
       milliseconds(40000)))
       << wald.Status("kvsets").ShortDebugString();
+}
+
+}  // namespace
+}  // namespace wal::testing
+
+namespace wal::testing {
+namespace {
+
+// Runs last: it kills the binary's broker. A wald whose broker is gone, with
+// retries and writes in flight, still stops promptly on SIGTERM (it used to
+// wait minutes on librdkafka's socket timeout and the group coordinator).
+TEST_F(ReplicationTest, ZzWaldStopsPromptlyOnSigtermWhenTheBrokerIsGone) {
+  HttpSink sink;
+  sink.AnswerWith([](const ReceivedRequest&) { return 503; });  // everything is retried
+  Wald wald(Root("wald"));
+  wald.WriteNamespace("events", "name: events\n" + KafkaBackend(topic_) +
+                                    "target: {type: http, url: \"" + sink.url() + "\", timeout: 2s}\n"
+                                    "backoff: {initial: 50ms, max: 200ms}\n"
+                                    "consumer: {concurrency: 2, poll_interval: 20ms}\n");
+  wald.Start();
+  for (int i = 0; i < 20; ++i) ASSERT_EQ(wald.Write("events", Opaque("e" + std::to_string(i))).durable(), v1::TRUE);
+  ASSERT_TRUE(sink.WaitFor([](const auto& received) { return received.size() >= 40; }, milliseconds(30000)));
+  ASSERT_EQ(Script("kafka.sh", "kill " + g_root + "/broker"), 0);
+  std::this_thread::sleep_for(milliseconds(3000));
+  const auto stopping_at = Clock::now();
+  const int exit_code = wald.Terminate(std::chrono::seconds(60));
+  const auto took = std::chrono::duration_cast<milliseconds>(Clock::now() - stopping_at);
+  std::cout << "SIGTERM with the broker gone: stopped in " << took.count() << " ms\n";
+  EXPECT_EQ(exit_code, 0) << wald.Log();
+  // Bounded by the close limits: 5 s for unanswered retirements, then 2 s each
+  // for the producer flush and the consumer's group leave (brokers down), well
+  // inside systemd's TimeoutStopSec=30 (measured here: about 13 s).
+  EXPECT_LT(took, milliseconds(20000));
 }
 
 }  // namespace

@@ -350,8 +350,12 @@ class KafkaBackend final : public Backend {
       producer_closed_ = true;
     }
     if (producer_ != nullptr) {
-      // Every outstanding produce reports (TRUE/FALSE/UNKNOWN) before Close returns.
-      const int flush_ms = static_cast<int>(settings_.message_timeout.count()) + 2000;
+      // Every outstanding produce reports (TRUE/FALSE/UNKNOWN) before Close
+      // returns: those the broker has not acknowledged within the bound are
+      // purged and answered UNKNOWN, so a broker outage cannot stall shutdown.
+      const int flush_ms = static_cast<int>(
+          brokers_down_.load() ? kCloseLimitBrokersDownMs
+                               : std::min<int64_t>(settings_.message_timeout.count() + 2000, kCloseLimitMs));
       if (rd_kafka_flush(producer_, flush_ms) != RD_KAFKA_RESP_ERR_NO_ERROR) {
         rd_kafka_purge(producer_, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
         (void)rd_kafka_flush(producer_, 1000);
@@ -456,12 +460,13 @@ class KafkaBackend final : public Backend {
       }
       return;
     }
+    if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN && rd_kafka_type(rk) == RD_KAFKA_PRODUCER) self->brokers_down_ = true;
     spdlog::warn("namespace {}: kafka {}: {}", self->settings_.name, rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(err)),
                  reason);
   }
 
   void ProducerLoop() {
-    int64_t next_topics = 0, next_stats = 0;
+    int64_t next_topics = 0, next_stats = 0, next_partitions = 0;
     while (!stop_producer_.load()) {
       rd_kafka_poll(producer_, 50);
       const int64_t now = NowMs();
@@ -469,12 +474,49 @@ class KafkaBackend final : public Backend {
         Status status = EnsureTopics(std::chrono::milliseconds(3000));
         if (!status.ok()) spdlog::debug("namespace {}: kafka topics: {}", settings_.name, status.ToString());
         next_topics = NowMs() + 2000;
+        next_partitions = NowMs() + kPartitionRecountMs;
+      }
+      // Watermark queries to a broker that is down wait socket.timeout.ms (60 s)
+      // whatever their own timeout says, which stalled Close; while every broker
+      // is down only a metadata request (which keeps to its timeout) probes for
+      // their return.
+      if (brokers_down_.load() && now >= next_stats && !closed_flag()) {
+        if (PartitionCount(producer_, settings_.topics[0], std::chrono::milliseconds(500)).ok()) brokers_down_ = false;
+        next_stats = NowMs() + 2000;
+        continue;
+      }
+      if (topics_ready_.load() && now >= next_partitions && !closed_flag()) {
+        RecountPartitions();
+        next_partitions = NowMs() + kPartitionRecountMs;
       }
       if (topics_ready_.load() && now >= next_stats && !closed_flag()) {
         RefreshStats();
         next_stats = NowMs() + 2000;
       }
     }
+  }
+
+  // Partitions added to a topic while we run (kafka-topics --alter) are used by
+  // the producer and the consumer group once librdkafka refreshes its metadata
+  // (topic.metadata.refresh.interval.ms); the backlog figures follow here.
+  static constexpr int64_t kPartitionRecountMs = 10'000;
+  void RecountPartitions() {
+    std::vector<std::string> topics = {settings_.topics[0], settings_.dlq_topic};
+    topics.insert(topics.end(), settings_.tier_topics.begin(), settings_.tier_topics.end());
+    std::map<std::string, int> counts;
+    for (const std::string& topic : topics) {
+      auto count = PartitionCount(producer_, topic, std::chrono::milliseconds(1000));
+      if (!count.ok()) return;
+      counts[topic] = *count;
+    }
+    std::lock_guard lock(stats_mu_);
+    for (const auto& [topic, count] : counts) {
+      const int before = partition_counts_[topic];
+      if (before != count) {
+        spdlog::info("namespace {}: topic {} now has {} partitions (was {})", settings_.name, topic, count, before);
+      }
+    }
+    partition_counts_ = std::move(counts);
   }
 
   bool closed_flag() {
@@ -556,15 +598,14 @@ class KafkaBackend final : public Backend {
     for (const std::string& topic : settings_.tier_topics) others.emplace_back(topic, partitions);
     others.emplace_back(settings_.dlq_topic, 1);
     WAL_RETURN_IF_ERROR(CreateTopics(others, timeout));
+    std::map<std::string, int> counts = {{settings_.topics[0], partitions}};
     for (const std::string& topic : settings_.tier_topics) {
-      WAL_ASSIGN_OR_RETURN(int count, PartitionCount(producer_, topic, timeout));
-      (void)count;
+      WAL_ASSIGN_OR_RETURN(counts[topic], PartitionCount(producer_, topic, timeout));
     }
-    WAL_ASSIGN_OR_RETURN(int dlq_partitions, PartitionCount(producer_, settings_.dlq_topic, timeout));
+    WAL_ASSIGN_OR_RETURN(counts[settings_.dlq_topic], PartitionCount(producer_, settings_.dlq_topic, timeout));
     {
       std::lock_guard lock(stats_mu_);
-      main_partitions_ = partitions;
-      dlq_partitions_ = dlq_partitions;
+      partition_counts_ = std::move(counts);
     }
     topics_ready_ = true;
     cv_.notify_all();
@@ -629,10 +670,40 @@ class KafkaBackend final : public Backend {
       if (commit) last_commit = now;
     }
     // Final commit of everything finished, then leave the group (revokes run).
-    if (subscribed) Commit(/*sync=*/true);
-    rd_kafka_consumer_close(consumer_);
-    rd_kafka_destroy(consumer_);
+    closing_ = true;
+    if (subscribed) Commit(/*sync=*/false);
+    CloseConsumerWithin(std::chrono::milliseconds(brokers_down_.load() ? kCloseLimitBrokersDownMs : kCloseLimitMs));
     consumer_ = nullptr;
+  }
+
+  // rd_kafka_consumer_close() waits for the group coordinator (up to
+  // session.timeout.ms and longer while a commit waits for one), so with the
+  // broker gone it stalled shutdown for minutes. Close in the background, serve
+  // its callbacks, and give up after `limit`: the broker then expires this
+  // member after session.timeout.ms, and whatever was not committed is handed
+  // out again (at least once, as after a crash).
+  static constexpr int64_t kCloseLimitMs = 10'000;
+  // With every broker unreachable nothing is going to be acknowledged: do not wait long.
+  static constexpr int64_t kCloseLimitBrokersDownMs = 2'000;
+  void CloseConsumerWithin(std::chrono::milliseconds limit) {
+    rd_kafka_queue_t* queue = rd_kafka_queue_new(consumer_);
+    bool closed = false;
+    if (rd_kafka_error_t* error = rd_kafka_consumer_close_queue(consumer_, queue)) {
+      spdlog::warn("namespace {}: kafka consumer close: {}", settings_.name, rd_kafka_error_string(error));
+      rd_kafka_error_destroy(error);
+    } else {
+      const int64_t deadline = NowMs() + limit.count();
+      while (!(closed = rd_kafka_consumer_closed(consumer_) != 0) && NowMs() < deadline) {
+        (void)rd_kafka_queue_poll_callback(queue, 100);
+      }
+    }
+    rd_kafka_queue_destroy(queue);
+    if (!closed) {
+      spdlog::warn("namespace {}: kafka consumer did not leave its group within {} ms (broker unreachable?); "
+                   "closing without it: unfinished entries are redelivered to the group",
+                   settings_.name, limit.count());
+    }
+    rd_kafka_destroy_flags(consumer_, closed ? 0 : RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
   }
 
   void HandleMessage(rd_kafka_message_t* m) {
@@ -828,7 +899,8 @@ class KafkaBackend final : public Backend {
         }
       }
       if (list->cnt > 0) {
-        rd_kafka_resp_err_t err = rd_kafka_commit(consumer_, list, 0);
+        // While closing, a synchronous commit could wait on a coordinator that is gone.
+        rd_kafka_resp_err_t err = rd_kafka_commit(consumer_, list, closing_ ? 1 : 0);
         if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
           spdlog::warn("namespace {}: kafka commit on revoke: {}", settings_.name, rd_kafka_err2str(err));
         }
@@ -1123,14 +1195,13 @@ class KafkaBackend final : public Backend {
   // ---- Stats --------------------------------------------------------------------
 
   void RefreshStats() {
-    int main_partitions = 0, dlq_partitions = 0;
+    std::map<std::string, int> counts;
     {
       std::lock_guard lock(stats_mu_);
-      main_partitions = main_partitions_;
-      dlq_partitions = dlq_partitions_;
+      counts = partition_counts_;
     }
-    auto sum = [&](const std::string& topic, int partitions, uint64_t* low_sum, uint64_t* high_sum) {
-      for (int p = 0; p < partitions; ++p) {
+    auto sum = [&](const std::string& topic, uint64_t* low_sum, uint64_t* high_sum) {
+      for (int p = 0; p < counts[topic]; ++p) {
         int64_t low = 0, high = 0;
         if (rd_kafka_query_watermark_offsets(producer_, topic.c_str(), p, &low, &high, 500) != RD_KAFKA_RESP_ERR_NO_ERROR) {
           return false;
@@ -1141,11 +1212,11 @@ class KafkaBackend final : public Backend {
       return true;
     };
     uint64_t first = 0, end = 0, tier_low = 0, tier_end = 0, dlq_low = 0, dlq_end = 0;
-    if (!sum(settings_.topics[0], main_partitions, &first, &end)) return;
+    if (!sum(settings_.topics[0], &first, &end)) return;
     for (const std::string& topic : settings_.tier_topics) {
-      if (!sum(topic, main_partitions, &tier_low, &tier_end)) return;
+      if (!sum(topic, &tier_low, &tier_end)) return;
     }
-    if (!sum(settings_.dlq_topic, dlq_partitions, &dlq_low, &dlq_end)) return;
+    if (!sum(settings_.dlq_topic, &dlq_low, &dlq_end)) return;
     size_t removed = 0;
     {
       std::lock_guard lock(dlq_mu_);
@@ -1173,6 +1244,7 @@ class KafkaBackend final : public Backend {
   std::atomic<bool> stop_producer_{false};
   std::atomic<bool> topics_ready_{false};
   std::atomic<bool> fatal_{false};
+  std::atomic<bool> brokers_down_{false};  // the producer reported _ALL_BROKERS_DOWN; cleared by a metadata probe
   std::string fatal_reason_;
 
   // Consumer state.
@@ -1183,6 +1255,7 @@ class KafkaBackend final : public Backend {
   rd_kafka_t* consumer_ = nullptr;
   std::thread consumer_thread_;
   std::atomic<bool> stop_consumer_{false};
+  std::atomic<bool> closing_{false};  // the consumer is leaving: no blocking commits
   std::atomic<bool> commit_soon_{false};
   std::map<TopicPartition, std::unique_ptr<PartitionState>> parts_;
   uint64_t next_generation_ = 1;
@@ -1194,8 +1267,7 @@ class KafkaBackend final : public Backend {
 
   mutable std::mutex stats_mu_;
   BackendStats stats_;
-  int main_partitions_ = 0;
-  int dlq_partitions_ = 0;
+  std::map<std::string, int> partition_counts_;  // topic -> partitions, as last counted
 };
 
 }  // namespace

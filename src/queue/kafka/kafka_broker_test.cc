@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <gtest/gtest.h>
+#include <librdkafka/rdkafka.h>
 
 #include <atomic>
 #include <chrono>
@@ -304,6 +305,77 @@ TEST_F(KafkaBrokerTest, PerKeyOrderWithConcurrentWorkers) {
     for (int i = 0; i < kPerKey; ++i) expected[i] = i;
     EXPECT_EQ(seen["key" + std::to_string(k)], expected) << "key" << k;
   }
+  ASSERT_TRUE(backend->Close().ok());
+}
+
+// What an operator does with `kafka-topics --alter --partitions`: grows a topic
+// in place. Returns the broker's error text, empty on success.
+std::string AddPartitions(const std::string& topic, int total) {
+  char error[512];
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  rd_kafka_conf_set(conf, "bootstrap.servers", Servers().c_str(), error, sizeof(error));
+  rd_kafka_t* admin = rd_kafka_new(RD_KAFKA_PRODUCER, conf, error, sizeof(error));
+  if (admin == nullptr) return error;
+  rd_kafka_NewPartitions_t* grow = rd_kafka_NewPartitions_new(topic.c_str(), total, error, sizeof(error));
+  rd_kafka_queue_t* queue = rd_kafka_queue_new(admin);
+  rd_kafka_CreatePartitions(admin, &grow, 1, nullptr, queue);
+  std::string outcome = "no answer";
+  if (rd_kafka_event_t* event = rd_kafka_queue_poll(queue, 15000)) {
+    outcome = rd_kafka_event_error(event) != RD_KAFKA_RESP_ERR_NO_ERROR ? rd_kafka_event_error_string(event) : "";
+    size_t count = 0;
+    const rd_kafka_topic_result_t** results =
+        rd_kafka_CreatePartitions_result_topics(rd_kafka_event_CreatePartitions_result(event), &count);
+    for (size_t i = 0; i < count && outcome.empty(); ++i) {
+      if (rd_kafka_topic_result_error(results[i]) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        outcome = rd_kafka_topic_result_error_string(results[i]);
+      }
+    }
+    rd_kafka_event_destroy(event);
+  }
+  rd_kafka_queue_destroy(queue);
+  rd_kafka_NewPartitions_destroy(grow);
+  rd_kafka_destroy(admin);
+  return outcome;
+}
+
+TEST_F(KafkaBrokerTest, PartitionsAddedWhileRunningAreWrittenAndConsumed) {
+  auto backend = Open(Config({{"wal.topic.partitions", "1"}, {"topic.metadata.refresh.interval.ms", "1000"}}));
+  ASSERT_TRUE(backend);
+  std::set<std::string> written;
+  for (int i = 0; i < 10; ++i) {
+    const std::string record = "before-" + std::to_string(i);
+    ASSERT_EQ(AppendSync(*backend, record, {}, "key-" + std::to_string(i)).durability, Durability::kTrue);
+    written.insert(record);
+  }
+  ASSERT_EQ(AddPartitions(topic_, 3), "");
+  std::this_thread::sleep_for(3s);  // three metadata refreshes
+
+  for (int i = 0; i < 60; ++i) {
+    const std::string record = "after-" + std::to_string(i);
+    ASSERT_EQ(AppendSync(*backend, record, {}, "key-" + std::to_string(i)).durability, Durability::kTrue);
+    written.insert(record);
+  }
+  // Every entry is delivered, including those on the new partitions (the group
+  // rebalanced to take them). Each is completed as it arrives: an entry waits
+  // while an earlier one with its key is in flight.
+  std::set<std::string> delivered, partitions;
+  const auto deadline = Clock::now() + 60s;
+  while (delivered.size() < written.size() && Clock::now() < deadline) {
+    auto polled = backend->Poll(written.size(), 100ms);
+    ASSERT_TRUE(polled.ok()) << polled.status().ToString();
+    for (auto& delivery : *polled) {
+      delivered.insert(delivery.entry.record);
+      const size_t slash = delivery.receipt.find('/', topic_.size());
+      partitions.insert(delivery.receipt.substr(slash + 1, delivery.receipt.find('/', slash + 1) - slash - 1));
+      EXPECT_TRUE(Sync([&](StatusCallback cb) { backend->Complete(delivery, cb); }).ok());
+    }
+  }
+  EXPECT_EQ(delivered, written);
+  EXPECT_EQ(partitions, (std::set<std::string>{"0", "1", "2"}));
+  // The backlog figures count the new partitions too (recounted every 10 s).
+  const auto stats_deadline = Clock::now() + 30s;
+  while (backend->Stats().log_end < written.size() && Clock::now() < stats_deadline) std::this_thread::sleep_for(200ms);
+  EXPECT_EQ(backend->Stats().log_end, written.size());
   ASSERT_TRUE(backend->Close().ok());
 }
 

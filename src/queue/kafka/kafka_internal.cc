@@ -154,6 +154,9 @@ Result<KafkaSettings> ResolveKafkaSettings(const config::NamespaceConfig& config
       {"acks", "all"},
       {"message.timeout.ms", "30000"},
       {"linger.ms", "5"},
+      // Partitions added to a topic are written to within this (librdkafka's
+      // default is 5 minutes).
+      {"topic.metadata.refresh.interval.ms", "30000"},
   };
   for (const auto& [k, v] : common) s.producer_properties[k] = v;
   for (const auto& [k, v] : producer_only) s.producer_properties[k] = v;
@@ -172,6 +175,8 @@ Result<KafkaSettings> ResolveKafkaSettings(const config::NamespaceConfig& config
       {"enable.auto.offset.store", "false"},
       {"auto.offset.reset", "earliest"},
       {"enable.partition.eof", "false"},
+      // The group leader notices added partitions and rebalances within this.
+      {"topic.metadata.refresh.interval.ms", "30000"},
   };
   for (const auto& [k, v] : common) s.consumer_properties[k] = v;
   for (const auto& [k, v] : consumer_only) s.consumer_properties[k] = v;
