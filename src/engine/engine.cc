@@ -480,7 +480,9 @@ Result<std::vector<v1::NamespaceStatus>> Engine::NamespaceStatuses(const std::st
     status.set_bytes(stats.bytes);
     status.set_writable(stats.writable);
     status.set_role(std::string(RoleName(options_.role)));
-    if (!stats.writable) {
+    if (!stats.error.empty()) {
+      status.set_error(stats.error);
+    } else if (!stats.writable) {
       status.set_error(runtime->policy().config->backend.type == config::BackendType::kLocal
                            ? "the log refused further writes after a failed fsync; restart to recover"
                            : "the backend is not accepting writes; the server log has its last error");

@@ -66,6 +66,7 @@ struct BackendStats {
   uint64_t segments = 0;
   uint64_t bytes = 0;
   bool writable = true;
+  std::string error;            // why it is not writable (or its dependency is unreachable), when known
 };
 
 // Turns a dead-lettered record into the entry to put back on the main queue

@@ -576,7 +576,12 @@ TEST_F(ReplicationTest, ZzWaldStopsPromptlyOnSigtermWhenTheBrokerIsGone) {
   for (int i = 0; i < 20; ++i) ASSERT_EQ(wald.Write("events", Opaque("e" + std::to_string(i))).durable(), v1::TRUE);
   ASSERT_TRUE(sink.WaitFor([](const auto& received) { return received.size() >= 40; }, milliseconds(30000)));
   ASSERT_EQ(Script("kafka.sh", "kill " + g_root + "/broker"), 0);
-  std::this_thread::sleep_for(milliseconds(3000));
+  // The status says what is wrong instead of a generic line.
+  EXPECT_TRUE(Eventually(
+      [&] { return wald.Status("events").error().find("every kafka broker") != std::string::npos; },
+      milliseconds(10000)))
+      << wald.Status("events").ShortDebugString();
+  std::this_thread::sleep_for(milliseconds(1000));
   const auto stopping_at = Clock::now();
   const int exit_code = wald.Terminate(std::chrono::seconds(60));
   const auto took = std::chrono::duration_cast<milliseconds>(Clock::now() - stopping_at);

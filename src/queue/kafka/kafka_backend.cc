@@ -335,6 +335,12 @@ class KafkaBackend final : public Backend {
     stats.pending_delayed = consumer_started_ ? tier_pending : tier_end_;
     stats.pending = (stats.log_end - (consumer_started_ ? stats.consumed : stats.first_id)) + stats.pending_delayed;
     stats.writable = !fatal_.load();
+    if (!stats.writable) {
+      stats.error = "kafka producer hit a fatal error (" + fatal_reason_ + "); reopen the namespace";
+    } else if (brokers_down_.load()) {
+      stats.error = "every kafka broker of " + settings_.bootstrap_servers + " is unreachable; writes wait, then "
+                    "answer UNKNOWN";
+    }
     return stats;
   }
 

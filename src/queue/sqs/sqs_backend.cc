@@ -342,7 +342,9 @@ class SqsBackend final : public Backend {
     auto* self = const_cast<SqsBackend*>(this);
     BackendStats stats = stats_;
     stats.writable = false;
+    stats.error.clear();
     auto url = self->MainUrl();
+    if (!url.ok()) stats.error = "sqs: " + url.status().message();
     if (url.ok()) {
       auto attributes = self->client_.GetQueueAttributes(
           *url, {"ApproximateNumberOfMessages", "ApproximateNumberOfMessagesDelayed",
@@ -355,6 +357,8 @@ class SqsBackend final : public Backend {
         stats.pending_delayed = delayed;
         stats.in_flight = hidden;
         stats.writable = true;
+      } else {
+        stats.error = "sqs: " + attributes.status().message();
       }
     }
     auto dlq = self->DlqUrl();
