@@ -77,6 +77,8 @@ class NamespaceRuntime {
 
   // Starts `concurrency` consumer workers (idempotent: a second call is ignored).
   void StartDelivery();
+  // Tells the workers to stop without waiting for them (StopDelivery joins).
+  void BeginStopDelivery() { stopping_ = true; }
   // Stops and joins the workers; entries they hold stay pending (at-least-once).
   void StopDelivery();
   Status Close();

@@ -215,6 +215,7 @@ int main(int argc, char** argv) {
   http.Stop();
   spdlog::debug("wald: HTTP stopped");
   watcher.Stop();
+  spdlog::debug("wald: config watcher stopped");
   for (wal::server::FileReloader* reloader : {shard_map_reloader.get(), tokens_reloader.get()}) {
     if (reloader != nullptr) reloader->Stop();
   }
