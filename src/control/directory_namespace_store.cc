@@ -1,7 +1,5 @@
 #include "control/directory_namespace_store.h"
 
-#include <sys/stat.h>
-
 namespace wal::control {
 namespace {
 
@@ -37,14 +35,12 @@ Result<std::map<std::string, std::string>> DirectoryNamespaceStore::Revisions() 
   std::map<std::string, std::string> revisions;
   for (const std::string& file_name : names.value()) {
     if (!IsConfigFileName(file_name)) continue;
-    const std::string path = directory_ + "/" + file_name;
-    struct stat info {};
-    if (::stat(path.c_str(), &info) != 0 || !S_ISREG(info.st_mode)) continue;
-    const int64_t mtime_ns = static_cast<int64_t>(info.st_mtim.tv_sec) * 1'000'000'000 + info.st_mtim.tv_nsec;
+    auto info = file_system_->Stat(directory_ + "/" + file_name);
+    if (!info.ok()) continue;  // gone since the listing
     // Two files for one name are refused by the loader; keeping the first
     // listed keeps the revision stable from poll to poll.
-    revisions.emplace(Stem(file_name), file_name + "|" + std::to_string(mtime_ns) + "|" +
-                                           std::to_string(info.st_size) + "|" + std::to_string(info.st_ino));
+    revisions.emplace(Stem(file_name), file_name + "|" + std::to_string(info->mtime_ns) + "|" +
+                                           std::to_string(info->size) + "|" + std::to_string(info->inode));
   }
   return revisions;
 }
