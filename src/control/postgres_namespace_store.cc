@@ -32,14 +32,20 @@ Status Unreachable(const pg::PgError& error) {
   return error.retryable ? Unavailable(error.message) : Internal(error.message);
 }
 
-// Pooled connections go stale when PostgreSQL restarts; the first statement on
-// one fails without a SQLSTATE. Every statement here is idempotent, so one
-// retry on a fresh connection hides that from the caller.
+// Pooled connections go stale when PostgreSQL restarts: the first statement on
+// one fails without a SQLSTATE. A failure to connect at all is not that, and
+// retrying it would only multiply the connect timeout.
+bool StaleConnection(const std::optional<pg::PgError>& error) {
+  return error && error->sqlstate.empty() && error->message.find(": connect: ") == std::string::npos;
+}
+
+// Every statement here is idempotent, so retrying on a fresh connection hides
+// stale ones from the caller.
 pg::PgResult ExecWithReconnect(pg::PgPool& pool, const std::string& sql, const std::vector<pg::PgParam>& params,
                                bool* retried = nullptr) {
   pg::PgResult result = pool.Exec(sql, params);
   // The pool keeps up to kPoolConnections idle connections, all possibly stale.
-  for (int attempt = 0; attempt < kPoolConnections && !result.ok() && result.error->sqlstate.empty(); ++attempt) {
+  for (int attempt = 0; attempt < kPoolConnections && StaleConnection(result.error); ++attempt) {
     if (retried != nullptr) *retried = true;
     result = pool.Exec(sql, params);
   }
@@ -139,7 +145,7 @@ Status PostgresNamespaceStore::EnsureSchema() {
   };
   auto error = pool_->Transaction(create);
   // Stale pooled connections (see ExecWithReconnect): retry on fresh ones.
-  for (int attempt = 0; attempt < kPoolConnections && error && error->sqlstate.empty(); ++attempt) {
+  for (int attempt = 0; attempt < kPoolConnections && StaleConnection(error); ++attempt) {
     error = pool_->Transaction(create);
   }
   if (error) return Unreachable(*error);
