@@ -14,6 +14,7 @@
 #include <set>
 #include <utility>
 
+#include "common/sql_identifier.h"
 #include "config/duration.h"
 #include "config/yaml_json.h"
 
@@ -731,17 +732,13 @@ bool IsTargetName(std::string_view name) {
   return std::all_of(name.begin() + 1, name.end(), [&](char c) { return lower_or_digit(c) || c == '_' || c == '-'; });
 }
 
-bool IsSqlIdentifier(std::string_view name) {
-  if (name.empty() || name.size() > 48) return false;
-  if (!(std::isalpha(static_cast<unsigned char>(name[0])) || name[0] == '_')) return false;
-  return std::all_of(name.begin(), name.end(),
-                     [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
-}
+// Config tables get suffixes appended ("_shard_map_changed", "_chunks").
+bool IsConfigTableName(std::string_view name) { return IsSqlIdentifier(name, 48); }
 
 Status ValidateDurableStorage(const DurableStorageConfig& storage) {
   if (storage.type == DurableStorageType::kPostgres) {
     if (storage.dsn.empty()) return FieldError("durable_storage.dsn", "required for durable_storage type 'postgres'");
-    if (!IsSqlIdentifier(storage.table)) {
+    if (!IsConfigTableName(storage.table)) {
       return FieldError("durable_storage.table", "must match [A-Za-z_][A-Za-z0-9_]{0,47}, got " + Quoted(storage.table));
     }
   } else if (!storage.dsn.empty()) {
@@ -1295,7 +1292,7 @@ Status ValidateServerConfig(const ServerConfig& config) {
   if (store.type != "postgres" && !store.dsn.empty()) {
     return FieldError("config_store.dsn", "is only used when config_store.type is postgres");
   }
-  if (!IsSqlIdentifier(store.table)) {
+  if (!IsConfigTableName(store.table)) {
     return FieldError("config_store.table", "must match [A-Za-z_][A-Za-z0-9_]{0,47}, got " + Quoted(store.table));
   }
   return CheckOneOf("log_level", config.log_level, kLogLevels);

@@ -9,17 +9,11 @@
 #include <algorithm>
 #include <cctype>
 
+#include "common/sql_identifier.h"
 #include "target/postgres/pg_client.h"
 
 namespace wal::control {
 namespace {
-
-bool IsTableName(std::string_view name) {
-  if (name.empty() || name.size() > 48) return false;
-  if (!(std::isalpha(static_cast<unsigned char>(name[0])) || name[0] == '_')) return false;
-  return std::all_of(name.begin(), name.end(),
-                     [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
-}
 
 std::string Lowercase(std::string text) {
   std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
@@ -27,6 +21,7 @@ std::string Lowercase(std::string text) {
 }
 
 constexpr int kPoolConnections = 2;
+constexpr size_t kMaxTableName = 48;  // leaves room for "_shard_map_changed" within PostgreSQL's 63
 
 Status Unreachable(const pg::PgError& error) {
   return error.retryable ? Unavailable(error.message) : Internal(error.message);
@@ -70,7 +65,7 @@ Result<std::unique_ptr<PostgresNamespaceStore>> PostgresNamespaceStore::Open(Fil
                                                                              PostgresStoreOptions options) {
   if (file_system == nullptr) return InvalidArgument("postgres config store: file_system is required");
   if (options.dsn.empty()) return InvalidArgument("config_store.dsn: is required for a postgres config store");
-  if (!IsTableName(options.table)) {
+  if (!IsSqlIdentifier(options.table, kMaxTableName)) {
     return InvalidArgument("config_store.table: must match [A-Za-z_][A-Za-z0-9_]{0,47}, got '" + options.table + "'");
   }
   if (!options.cache_dir.empty()) {

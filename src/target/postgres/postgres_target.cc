@@ -2,6 +2,7 @@
 
 #include <cctype>
 
+#include "common/sql_identifier.h"
 #include "target/mutation_util.h"
 #include "target/postgres/pg_client.h"
 #include "target/settings.h"
@@ -18,14 +19,7 @@ ApplyResult FromError(const pg::PgError& error, const std::string& what) {
 
 }  // namespace
 
-bool PostgresTarget::IsValidIdentifier(std::string_view name) {
-  if (name.empty() || name.size() > 63) return false;
-  if (!(std::isalpha(static_cast<unsigned char>(name[0])) || name[0] == '_')) return false;
-  for (char c : name) {
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_')) return false;
-  }
-  return true;
-}
+bool PostgresTarget::IsValidIdentifier(std::string_view name) { return IsSqlIdentifier(name, 63); }
 
 Result<std::unique_ptr<PostgresTarget>> PostgresTarget::Create(Options options) {
   if (options.dsn.empty()) return SettingError("dsn", "is required");

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <system_error>
 
+#include "common/sql_identifier.h"
 #include "target/mutation_util.h"
 #include "target/settings.h"
 
@@ -81,14 +82,7 @@ std::string ColumnBytes(sqlite3_stmt* statement, int column) {
 
 }  // namespace
 
-bool SqliteTarget::IsValidTableName(std::string_view name) {
-  if (name.empty() || name.size() > 64) return false;
-  if (!(std::isalpha(static_cast<unsigned char>(name[0])) || name[0] == '_')) return false;
-  for (char c : name) {
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_')) return false;
-  }
-  return true;
-}
+bool SqliteTarget::IsValidTableName(std::string_view name) { return IsSqlIdentifier(name, 64); }
 
 Result<std::unique_ptr<SqliteTarget>> SqliteTarget::Create(Options options) {
   if (options.path.empty()) return SettingError("path", "is required");
