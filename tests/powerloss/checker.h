@@ -17,10 +17,12 @@
 //     listed, byte for byte, and redriven or purged ones are not;
 //   * every mutation set whose Persist and marker were acknowledged by k and
 //     that was not finished by k still loads, byte for byte, with at least the
-//     progress and one of the states acknowledged; finished ones stay gone.
+//     progress and one of the states acknowledged; finished ones stay gone;
+//   * all of the above again after a second power cut during the recovery.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -36,11 +38,19 @@ struct Finding {
 
 struct CrashCheck {
   testing::CrashReport report;
+  // The second power cut, while the first reopen recovered, checked and
+  // closed, when one was asked for (and the first reopen found nothing).
+  std::optional<testing::CrashReport> recovery_crash;
   std::vector<Finding> findings;  // empty: every promise held
   std::string Describe(const History& history) const;
+  // Whether either crash report has `flag` set.
+  bool Any(bool testing::CrashReport::*flag) const;
 };
 
+// Checks one crash state of the run `history` recorded on `disk`. With
+// `crash_during_recovery`, then cuts the power again at a point of what the
+// reopen wrote, and checks the same promises after a second reopen.
 CrashCheck CheckCrashPoint(const testing::PowerLossFileSystem& disk, const History& history, uint64_t crash_point,
-                           uint64_t crash_seed, const testing::CrashOptions& options);
+                           uint64_t crash_seed, const testing::CrashOptions& options, bool crash_during_recovery);
 
 }  // namespace wal::powerloss
