@@ -6,7 +6,8 @@
 // (WritableFile::Append), truncate, preallocate, file sync, create, rename,
 // unlink, mkdir, rmdir and directory sync. WriteFileAtomically, RemoveAll and
 // CreateDirectories are composed from those primitives exactly as
-// posix_file_system.cc composes them from system calls. Crash point k is the
+// posix_file_system.cc composes them from system calls (so CreateDirectories,
+// like it, syncs no parent; keep the two in step). Crash point k is the
 // instant after operations [0, k) were issued and before operation k.
 //
 // What a power cut at crash point k may leave (the model):
@@ -26,12 +27,13 @@
 //       - "journaled" (ext4, xfs): metadata reaches the disk in order, and any
 //         Sync or SyncDirectory commits every metadata change issued before it;
 //         of the rest an in-order prefix survives;
-//       - "unordered" (the POSIX minimum, as ALICE assumes for btrfs): each
-//         survives or is lost on its own, so a later unlink may survive an
-//         earlier one. Unsynced mkdirs are kept unless the crash also loses
-//         directories (a quarter of unordered crashes when drawn at random),
-//         so that the missing fsync of CreateDirectories does not hide every
-//         other finding.
+//       - "unordered" (the POSIX minimum; ALICE found real file systems that
+//         reorder directory operations): each survives or is lost on its
+//         own, so a later unlink may survive an earlier one. Unsynced mkdirs
+//         are kept unless the crash also loses directories (a quarter of
+//         unordered crashes when drawn at random), so that the missing fsync
+//         of CreateDirectories does not hide every other finding.
+//     Drawn at random, 3 in 5 crashes are journaled.
 //     Renames are atomic: the target names the old file or the new one.
 //   * A file that is unlinked or renamed over keeps its data for as long as a
 //     surviving entry names it.
@@ -39,6 +41,9 @@
 // Determinism: CrashState(k, seed, ...) depends only on the operations
 // recorded before k, the seed and the options, so a failing (seed, k) replays
 // exactly when the workload issues the same operations.
+//
+// Ownership: CrashState returns a new, independent file system owned by the
+// caller; nothing it holds refers back to this one.
 //
 // Threading: every method is thread-safe; one mutex guards all state. The
 // returned WritableFile/RandomAccessFile objects follow the FileSystem
@@ -105,6 +110,7 @@ class PowerLossFileSystem final : public FileSystem {
  public:
   // An empty disk.
   PowerLossFileSystem();
+  // A disk holding `image`, all of it durable (what CrashState builds).
   explicit PowerLossFileSystem(power_loss::Image image);
   ~PowerLossFileSystem() override;
   PowerLossFileSystem(const PowerLossFileSystem&) = delete;
