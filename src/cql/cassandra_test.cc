@@ -50,7 +50,7 @@ QueryParameters With(std::vector<Value> values, Consistency consistency = Consis
   return parameters;
 }
 
-class CassandraTest : public ::testing::Test {
+class CqlCassandraTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     auto session = Session::Create(SessionFor(Superuser()));
@@ -91,7 +91,7 @@ class CassandraTest : public ::testing::Test {
   static inline Session* session_ = nullptr;
 };
 
-TEST_F(CassandraTest, OptionsReportTheServersProtocolVersionsAndCqlVersion) {
+TEST_F(CqlCassandraTest, OptionsReportTheServersProtocolVersionsAndCqlVersion) {
   auto connection = Connection::Open(Superuser());
   ASSERT_TRUE(connection.ok()) << connection.status().ToString();
   auto supported = (*connection)->Options();
@@ -103,7 +103,7 @@ TEST_F(CassandraTest, OptionsReportTheServersProtocolVersionsAndCqlVersion) {
   EXPECT_NE(std::find(versions.begin(), versions.end(), "4/v4"), versions.end());
 }
 
-TEST_F(CassandraTest, PreparedPutThenSelectRoundTripsEveryCommonType) {
+TEST_F(CqlCassandraTest, PreparedPutThenSelectRoundTripsEveryCommonType) {
   PreparedStatement put = MustPrepare(
       "INSERT INTO wal_cql_test.kv (k, c, v, n, i, flag, ts, id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
   EXPECT_EQ(put.metadata.bind_markers.size(), 8u);
@@ -138,7 +138,7 @@ TEST_F(CassandraTest, PreparedPutThenSelectRoundTripsEveryCommonType) {
   EXPECT_EQ(row.Text(3).status().code(), StatusCode::kInvalidArgument);  // bigint is not text
 }
 
-TEST_F(CassandraTest, CountersAndTimeuuids) {
+TEST_F(CqlCassandraTest, CountersAndTimeuuids) {
   for (int i = 0; i < 3; ++i) {
     ASSERT_TRUE(session_->Query("UPDATE wal_cql_test.hits SET count = count + 2 WHERE k = 'c'").ok());
   }
@@ -151,7 +151,7 @@ TEST_F(CassandraTest, CountersAndTimeuuids) {
   EXPECT_EQ(row.GetUuid(1).value()[6] >> 4, 1);  // a version-1 UUID
 }
 
-TEST_F(CassandraTest, BatchesOfPreparedIdsAndQueryStringsApplyEveryStatement) {
+TEST_F(CqlCassandraTest, BatchesOfPreparedIdsAndQueryStringsApplyEveryStatement) {
   PreparedStatement put = MustPrepare("INSERT INTO wal_cql_test.kv (k, c, v) VALUES (?, ?, ?)");
   BatchRequest unlogged;
   unlogged.type = BatchType::kUnlogged;  // one partition: the cheap kind
@@ -176,7 +176,7 @@ TEST_F(CassandraTest, BatchesOfPreparedIdsAndQueryStringsApplyEveryStatement) {
   EXPECT_EQ(ReadV("logged-b", "x"), std::optional<std::string>("2"));
 }
 
-TEST_F(CassandraTest, UsingTimestampMakesTheNewestWriteWinWhateverTheOrder) {
+TEST_F(CqlCassandraTest, UsingTimestampMakesTheNewestWriteWinWhateverTheOrder) {
   PreparedStatement put = MustPrepare("INSERT INTO wal_cql_test.kv (k, c, v) VALUES (?, ?, ?) USING TIMESTAMP ?");
   PreparedStatement remove = MustPrepare("DELETE FROM wal_cql_test.kv USING TIMESTAMP ? WHERE k = ? AND c = ?");
   ASSERT_TRUE(session_->Execute(put, With({Value::Text("lww"), Value::Text("a"), Value::Blob("new"),
@@ -202,7 +202,7 @@ TEST_F(CassandraTest, UsingTimestampMakesTheNewestWriteWinWhateverTheOrder) {
   EXPECT_EQ(ReadV("lww", "b"), std::optional<std::string>("v1"));
 }
 
-TEST_F(CassandraTest, UsingTtlExpiresTheRow) {
+TEST_F(CqlCassandraTest, UsingTtlExpiresTheRow) {
   PreparedStatement put = MustPrepare("INSERT INTO wal_cql_test.kv (k, c, v) VALUES (?, ?, ?) USING TTL ?");
   ASSERT_TRUE(session_->Execute(put, With({Value::Text("ttl"), Value::Text("short"), Value::Blob("x"),
                                            Value::Int(1)})).ok());
@@ -221,7 +221,7 @@ TEST_F(CassandraTest, UsingTtlExpiresTheRow) {
   EXPECT_EQ(ReadV("ttl", "long"), std::optional<std::string>("y"));
 }
 
-TEST_F(CassandraTest, AnUnknownKeyspaceOrTableIsPermanentWithTheServersMessage) {
+TEST_F(CqlCassandraTest, AnUnknownKeyspaceOrTableIsPermanentWithTheServersMessage) {
   Result<ResultMessage> keyspace = session_->Query("SELECT * FROM no_such_keyspace.t");
   EXPECT_EQ(keyspace.status().code(), StatusCode::kNotFound) << keyspace.status().ToString();
   EXPECT_FALSE(IsRetryable(keyspace.status()));
@@ -238,7 +238,7 @@ TEST_F(CassandraTest, AnUnknownKeyspaceOrTableIsPermanentWithTheServersMessage) 
   EXPECT_NE(syntax.status().message().find("Syntax_error"), std::string::npos) << syntax.status().ToString();
 }
 
-TEST_F(CassandraTest, PasswordAuthenticatorAcceptsGoodCredentialsOnlyAndRolesAreEnforced) {
+TEST_F(CqlCassandraTest, PasswordAuthenticatorAcceptsGoodCredentialsOnlyAndRolesAreEnforced) {
   ConnectionOptions bad = Superuser();
   bad.credentials = Credentials{"cassandra", "not-the-password"};
   Result<std::shared_ptr<Connection>> refused = Connection::Open(bad);
@@ -264,7 +264,7 @@ TEST_F(CassandraTest, PasswordAuthenticatorAcceptsGoodCredentialsOnlyAndRolesAre
   EXPECT_FALSE(IsRetryable(write.status()));
 }
 
-TEST_F(CassandraTest, TlsVerifiesTheNodesCertificate) {
+TEST_F(CqlCassandraTest, TlsVerifiesTheNodesCertificate) {
   ConnectionOptions tls = Superuser();
   tls.tls.enabled = true;
   tls.tls.ca_file = CassandraEnvironment::CertFile();
@@ -287,7 +287,7 @@ TEST_F(CassandraTest, TlsVerifiesTheNodesCertificate) {
             std::string::npos);
 }
 
-TEST_F(CassandraTest, ThousandsOfRequestsInFlightOnOneConnection) {
+TEST_F(CqlCassandraTest, ThousandsOfRequestsInFlightOnOneConnection) {
   auto connection = Connection::Open(Superuser());
   ASSERT_TRUE(connection.ok());
   Result<ResultMessage> prepared =
@@ -324,7 +324,7 @@ TEST_F(CassandraTest, ThousandsOfRequestsInFlightOnOneConnection) {
   EXPECT_EQ(RowView(count->rows, 0).BigInt(0).value(), kRequests);
 }
 
-TEST_F(CassandraTest, AnIndependentClientReadsBackWhatWeWrote) {
+TEST_F(CqlCassandraTest, AnIndependentClientReadsBackWhatWeWrote) {
   const std::string python = CassandraEnvironment::PythonWithDriver();
   ASSERT_FALSE(python.empty()) << "cassandra.sh pydriver could not make the venv (pip and PyPI needed)";
   PreparedStatement put = MustPrepare("INSERT INTO wal_cql_test.kv (k, c, v, n, flag) VALUES (?, ?, ?, ?, ?)");
@@ -352,7 +352,7 @@ TEST_F(CassandraTest, AnIndependentClientReadsBackWhatWeWrote) {
 // Last: kills the node. Writes in flight fail retryably; once the node is back
 // the same session reconnects (and re-prepares if it must) and every write that
 // was acknowledged is there.
-TEST_F(CassandraTest, NodeKilledMidLoadFailsRetryablyThenTheSessionReconnects) {
+TEST_F(CqlCassandraTest, NodeKilledMidLoadFailsRetryablyThenTheSessionReconnects) {
   PreparedStatement put = MustPrepare("INSERT INTO wal_cql_test.kv (k, c, n) VALUES ('crash', ?, ?)");
   std::mutex mu;
   std::set<int> acknowledged;

@@ -41,7 +41,7 @@ void Echo(FakeCqlServer::Peer& peer, const Frame& request) {
   peer.Reply(request.header.stream, Opcode::kResult, EchoBody(QueryText(request)));
 }
 
-TEST(ConnectionTest, HandshakeThenQueryGetsItsResult) {
+TEST(CqlConnectionTest, HandshakeThenQueryGetsItsResult) {
   FakeCqlServer server(Echo);
   auto connection = Connection::Open(Options(server));
   ASSERT_TRUE(connection.ok()) << connection.status().ToString();
@@ -53,7 +53,7 @@ TEST(ConnectionTest, HandshakeThenQueryGetsItsResult) {
   EXPECT_EQ(supported->at("CQL_VERSION"), std::vector<std::string>{"3.4.7"});
 }
 
-TEST(ConnectionTest, ResponsesInReverseOrderReachTheirOwnRequests) {
+TEST(CqlConnectionTest, ResponsesInReverseOrderReachTheirOwnRequests) {
   constexpr int kRequests = 64;
   std::mutex mu;
   std::vector<std::pair<int16_t, std::string>> held;
@@ -84,7 +84,7 @@ TEST(ConnectionTest, ResponsesInReverseOrderReachTheirOwnRequests) {
   EXPECT_EQ(server.connections_accepted(), 1);
 }
 
-TEST(ConnectionTest, ManyThreadsShareOneSocket) {
+TEST(CqlConnectionTest, ManyThreadsShareOneSocket) {
   FakeCqlServer server(Echo);
   auto connection = Connection::Open(Options(server));
   ASSERT_TRUE(connection.ok());
@@ -105,7 +105,7 @@ TEST(ConnectionTest, ManyThreadsShareOneSocket) {
   EXPECT_EQ(server.connections_accepted(), 1);
 }
 
-TEST(ConnectionTest, TimeoutFailsTheRequestAndItsLateAnswerIsNotMisdelivered) {
+TEST(CqlConnectionTest, TimeoutFailsTheRequestAndItsLateAnswerIsNotMisdelivered) {
   std::mutex mu;
   std::optional<int16_t> slow_stream;
   FakeCqlServer::Peer* slow_peer = nullptr;
@@ -145,7 +145,7 @@ TEST(ConnectionTest, TimeoutFailsTheRequestAndItsLateAnswerIsNotMisdelivered) {
   EXPECT_TRUE((*connection)->alive());
 }
 
-TEST(ConnectionTest, TimedOutRequestsHoldingHalfTheIdsResetTheConnection) {
+TEST(CqlConnectionTest, TimedOutRequestsHoldingHalfTheIdsResetTheConnection) {
   FakeCqlServer server([](FakeCqlServer::Peer& peer, const Frame& request) {
     FakeCqlServer::AnswerHandshake(peer, request);  // and never answers a query
   });
@@ -159,7 +159,7 @@ TEST(ConnectionTest, TimedOutRequestsHoldingHalfTheIdsResetTheConnection) {
   EXPECT_EQ((*connection)->Query("y", {}).status().code(), StatusCode::kUnavailable);
 }
 
-TEST(ConnectionTest, ResetByThePeerFailsOutstandingRequestsRetryably) {
+TEST(CqlConnectionTest, ResetByThePeerFailsOutstandingRequestsRetryably) {
   std::atomic<int> held{0};
   FakeCqlServer server([&](FakeCqlServer::Peer& peer, const Frame& request) {
     if (FakeCqlServer::AnswerHandshake(peer, request)) return;
@@ -184,7 +184,7 @@ TEST(ConnectionTest, ResetByThePeerFailsOutstandingRequestsRetryably) {
   EXPECT_TRUE(IsRetryable(after.status()));
 }
 
-TEST(ConnectionTest, NoFreeStreamIdIsResourceExhaustedOnTheCallingThread) {
+TEST(CqlConnectionTest, NoFreeStreamIdIsResourceExhaustedOnTheCallingThread) {
   FakeCqlServer server([](FakeCqlServer::Peer& peer, const Frame& request) {
     FakeCqlServer::AnswerHandshake(peer, request);
   });
@@ -210,7 +210,7 @@ TEST(ConnectionTest, NoFreeStreamIdIsResourceExhaustedOnTheCallingThread) {
   EXPECT_EQ(failed_by_timeout.load(), 2);
 }
 
-TEST(ConnectionTest, GarbageFromTheServerBreaksTheConnection) {
+TEST(CqlConnectionTest, GarbageFromTheServerBreaksTheConnection) {
   FakeCqlServer server([](FakeCqlServer::Peer& peer, const Frame& request) {
     if (FakeCqlServer::AnswerHandshake(peer, request)) return;
     peer.SendRaw("HTTP/1.1 400 Bad Request\r\n\r\n");
@@ -223,7 +223,7 @@ TEST(ConnectionTest, GarbageFromTheServerBreaksTheConnection) {
   EXPECT_FALSE((*connection)->alive());
 }
 
-TEST(ConnectionTest, AResponseOnAStreamWithoutARequestBreaksTheConnection) {
+TEST(CqlConnectionTest, AResponseOnAStreamWithoutARequestBreaksTheConnection) {
   FakeCqlServer server([](FakeCqlServer::Peer& peer, const Frame& request) {
     if (FakeCqlServer::AnswerHandshake(peer, request)) return;
     peer.Reply(static_cast<int16_t>(request.header.stream + 100), Opcode::kResult, testing::VoidResultBody());
@@ -233,7 +233,7 @@ TEST(ConnectionTest, AResponseOnAStreamWithoutARequestBreaksTheConnection) {
   EXPECT_EQ((*connection)->Query("q", {}).status().code(), StatusCode::kUnavailable);
 }
 
-TEST(ConnectionTest, ServerEventsOnStreamMinusOneAreIgnored) {
+TEST(CqlConnectionTest, ServerEventsOnStreamMinusOneAreIgnored) {
   FakeCqlServer server([](FakeCqlServer::Peer& peer, const Frame& request) {
     if (FakeCqlServer::AnswerHandshake(peer, request)) return;
     peer.Reply(-1, Opcode::kEvent, Str("SCHEMA_CHANGE") + Str("CREATED") + Str("KEYSPACE") + Str("ks"));
@@ -246,7 +246,7 @@ TEST(ConnectionTest, ServerEventsOnStreamMinusOneAreIgnored) {
   EXPECT_EQ(result->keyspace, "ok");
 }
 
-TEST(ConnectionTest, AnErrorResponseBecomesATypedStatus) {
+TEST(CqlConnectionTest, AnErrorResponseBecomesATypedStatus) {
   FakeCqlServer server([](FakeCqlServer::Peer& peer, const Frame& request) {
     if (FakeCqlServer::AnswerHandshake(peer, request)) return;
     peer.Reply(request.header.stream, Opcode::kError,
@@ -277,7 +277,7 @@ void PasswordServer(FakeCqlServer::Peer& peer, const Frame& request) {
   }
 }
 
-TEST(ConnectionTest, SaslPlainAuthenticationWithGoodBadAndMissingCredentials) {
+TEST(CqlConnectionTest, SaslPlainAuthenticationWithGoodBadAndMissingCredentials) {
   FakeCqlServer server(PasswordServer);
   ConnectionOptions options = Options(server);
   options.credentials = Credentials{"wal", "secret"};
@@ -297,7 +297,7 @@ TEST(ConnectionTest, SaslPlainAuthenticationWithGoodBadAndMissingCredentials) {
   EXPECT_NE(none.status().message().find("PasswordAuthenticator"), std::string::npos);
 }
 
-TEST(ConnectionTest, ConfiguredKeyspaceIsUsedAtConnect) {
+TEST(CqlConnectionTest, ConfiguredKeyspaceIsUsedAtConnect) {
   std::mutex mu;
   std::vector<std::string> queries;
   FakeCqlServer server([&](FakeCqlServer::Peer& peer, const Frame& request) {
@@ -315,7 +315,7 @@ TEST(ConnectionTest, ConfiguredKeyspaceIsUsedAtConnect) {
   EXPECT_EQ(Connection::Open(options).status().code(), StatusCode::kInvalidArgument);
 }
 
-TEST(ConnectionTest, ConnectToAPortNobodyListensOnIsUnavailable) {
+TEST(CqlConnectionTest, ConnectToAPortNobodyListensOnIsUnavailable) {
   int port;
   {
     FakeCqlServer server(Echo);
@@ -327,7 +327,7 @@ TEST(ConnectionTest, ConnectToAPortNobodyListensOnIsUnavailable) {
   EXPECT_EQ(connection.status().code(), StatusCode::kUnavailable) << connection.status().ToString();
 }
 
-TEST(ConnectionTest, ClosingFromACallbackDoesNotDeadlock) {
+TEST(CqlConnectionTest, ClosingFromACallbackDoesNotDeadlock) {
   FakeCqlServer server(Echo);
   auto connection = Connection::Open(Options(server));
   ASSERT_TRUE(connection.ok());

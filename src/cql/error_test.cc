@@ -16,7 +16,7 @@ ServerError Decode(const std::string& body) {
   return error.ok() ? *error : ServerError{};
 }
 
-TEST(ErrorTest, UnavailableCarriesConsistencyRequiredAndAlive) {
+TEST(CqlErrorTest, UnavailableCarriesConsistencyRequiredAndAlive) {
   ServerError e = Decode(Hex("00001000") + Str("Cannot achieve consistency") + Hex("0006 00000002 00000001"));
   EXPECT_EQ(e.code, ErrorCode::kUnavailable);
   EXPECT_EQ(e.message, "Cannot achieve consistency");
@@ -30,7 +30,7 @@ TEST(ErrorTest, UnavailableCarriesConsistencyRequiredAndAlive) {
   EXPECT_NE(status.message().find("LOCAL_QUORUM needs 2 replicas, 1 alive"), std::string::npos);
 }
 
-TEST(ErrorTest, WriteTimeoutCarriesTheWriteType) {
+TEST(CqlErrorTest, WriteTimeoutCarriesTheWriteType) {
   ServerError e = Decode(Hex("00001100") + Str("timed out") + Hex("0001 00000000 00000001") + Str("UNLOGGED_BATCH"));
   EXPECT_EQ(e.code, ErrorCode::kWriteTimeout);
   EXPECT_EQ(e.block_for, 1);
@@ -39,7 +39,7 @@ TEST(ErrorTest, WriteTimeoutCarriesTheWriteType) {
   EXPECT_TRUE(IsRetryable(e));
 }
 
-TEST(ErrorTest, ReadTimeoutAndReadFailure) {
+TEST(CqlErrorTest, ReadTimeoutAndReadFailure) {
   ServerError timeout = Decode(Hex("00001200") + Str("rt") + Hex("0004 00000001 00000002 00"));
   EXPECT_EQ(timeout.received, 1);
   EXPECT_FALSE(timeout.data_present);
@@ -50,7 +50,7 @@ TEST(ErrorTest, ReadTimeoutAndReadFailure) {
   EXPECT_TRUE(IsRetryable(ToStatus(failure)));
 }
 
-TEST(ErrorTest, WriteFailureAndFunctionFailure) {
+TEST(CqlErrorTest, WriteFailureAndFunctionFailure) {
   ServerError write = Decode(Hex("00001500") + Str("wf") + Hex("0001 00000000 00000001 00000001") + Str("SIMPLE"));
   EXPECT_EQ(write.write_type, "SIMPLE");
   EXPECT_TRUE(IsRetryable(write));
@@ -62,7 +62,7 @@ TEST(ErrorTest, WriteFailureAndFunctionFailure) {
   EXPECT_FALSE(IsRetryable(function));
 }
 
-TEST(ErrorTest, AlreadyExistsAndUnprepared) {
+TEST(CqlErrorTest, AlreadyExistsAndUnprepared) {
   ServerError exists = Decode(Hex("00002400") + Str("exists") + Str("ks") + Str(""));
   EXPECT_EQ(exists.keyspace, "ks");
   EXPECT_EQ(ToStatus(exists).code(), StatusCode::kAlreadyExists);
@@ -71,7 +71,7 @@ TEST(ErrorTest, AlreadyExistsAndUnprepared) {
   EXPECT_TRUE(IsRetryable(unprepared));
 }
 
-TEST(ErrorTest, CodesWithoutDetailsAndTheirClassification) {
+TEST(CqlErrorTest, CodesWithoutDetailsAndTheirClassification) {
   struct Case {
     const char* code_hex;
     ErrorCode code;
@@ -101,7 +101,7 @@ TEST(ErrorTest, CodesWithoutDetailsAndTheirClassification) {
   }
 }
 
-TEST(ErrorTest, AnUnknownKeyspaceOrTableIsNotFoundAndPermanent) {
+TEST(CqlErrorTest, AnUnknownKeyspaceOrTableIsNotFoundAndPermanent) {
   Status keyspace = ToStatus(Decode(Hex("00002200") + Str("Keyspace 'nope' does not exist")));
   EXPECT_EQ(keyspace.code(), StatusCode::kNotFound);
   EXPECT_FALSE(IsRetryable(keyspace));
@@ -109,21 +109,21 @@ TEST(ErrorTest, AnUnknownKeyspaceOrTableIsNotFoundAndPermanent) {
   EXPECT_EQ(ToStatus(Decode(Hex("00002200") + Str("unconfigured table t"))).code(), StatusCode::kNotFound);
 }
 
-TEST(ErrorTest, UnknownCodeKeepsCodeAndMessage) {
+TEST(CqlErrorTest, UnknownCodeKeepsCodeAndMessage) {
   ServerError e = Decode(Hex("00007777") + Str("future"));
   EXPECT_EQ(static_cast<int32_t>(e.code), 0x7777);
   EXPECT_EQ(ToStatus(e).code(), StatusCode::kInvalidArgument);
   EXPECT_NE(ToStatus(e).message().find("Error 0x7777"), std::string::npos);
 }
 
-TEST(ErrorTest, TruncatedErrorBodiesAreErrors) {
+TEST(CqlErrorTest, TruncatedErrorBodiesAreErrors) {
   EXPECT_FALSE(DecodeError(Hex("0000")).ok());
   EXPECT_FALSE(DecodeError(Hex("00001000") + Str("m") + Hex("0006 00000002")).ok());  // no <alive>
   EXPECT_FALSE(DecodeError(Hex("00002500") + Str("m") + Hex("0004 be")).ok());
   EXPECT_FALSE(DecodeError(Hex("00001100") + Str("m") + Hex("0001 00000000 00000001 0005") + "SIM").ok());
 }
 
-TEST(ErrorTest, ConnectionLevelStatusesAreRetryable) {
+TEST(CqlErrorTest, ConnectionLevelStatusesAreRetryable) {
   EXPECT_TRUE(IsRetryable(Unavailable("connection reset")));
   EXPECT_TRUE(IsRetryable(DeadlineExceeded("no response")));
   EXPECT_FALSE(IsRetryable(InvalidArgument("bad")));

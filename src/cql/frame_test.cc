@@ -9,7 +9,7 @@ namespace {
 
 using testing::Hex;
 
-TEST(FrameTest, EncodesARequestHeaderAsTheSpecLaysItOut) {
+TEST(CqlFrameTest, EncodesARequestHeaderAsTheSpecLaysItOut) {
   // version 0x04 (request v4), flags 0, stream 0x0001, opcode OPTIONS (0x05), length 0
   Result<std::string> frame = EncodeFrame(Direction::kRequest, 1, Opcode::kOptions, "");
   ASSERT_TRUE(frame.ok());
@@ -20,7 +20,7 @@ TEST(FrameTest, EncodesARequestHeaderAsTheSpecLaysItOut) {
   EXPECT_EQ(*frame, Hex("04 02 7fff 07 00000003") + "abc");
 }
 
-TEST(FrameTest, DecodesAResponseHeader) {
+TEST(CqlFrameTest, DecodesAResponseHeader) {
   // version 0x84 (response v4), warning flag, stream -1 (an event), opcode EVENT, length 0x0102
   Result<FrameHeader> header = DecodeHeader(Hex("84 08 ffff 0c 00000102"), Direction::kResponse);
   ASSERT_TRUE(header.ok()) << header.status().ToString();
@@ -31,7 +31,7 @@ TEST(FrameTest, DecodesAResponseHeader) {
   EXPECT_EQ(header->length, 0x102u);
 }
 
-TEST(FrameTest, RejectsWrongVersionDirectionCompressionAndOversizedBodies) {
+TEST(CqlFrameTest, RejectsWrongVersionDirectionCompressionAndOversizedBodies) {
   EXPECT_EQ(DecodeHeader(Hex("85 00 0000 02 00000000"), Direction::kResponse).status().code(),
             StatusCode::kCorruption);  // v5
   EXPECT_EQ(DecodeHeader(Hex("04 00 0000 02 00000000"), Direction::kResponse).status().code(),
@@ -43,7 +43,7 @@ TEST(FrameTest, RejectsWrongVersionDirectionCompressionAndOversizedBodies) {
   EXPECT_EQ(DecodeHeader(Hex("84 00 0000"), Direction::kResponse).status().code(), StatusCode::kCorruption);
 }
 
-TEST(FrameTest, ParserWaitsForWholeFramesAcrossArbitrarySplits) {
+TEST(CqlFrameTest, ParserWaitsForWholeFramesAcrossArbitrarySplits) {
   const std::string stream = Hex("84 00 0001 02 00000000") +             // READY on stream 1
                              Hex("84 00 0002 08 00000004 00000001");   // RESULT Void on stream 2
   for (size_t split = 0; split <= stream.size(); ++split) {
@@ -67,7 +67,7 @@ TEST(FrameTest, ParserWaitsForWholeFramesAcrossArbitrarySplits) {
   }
 }
 
-TEST(FrameTest, ParserErrorOnGarbageIsSticky) {
+TEST(CqlFrameTest, ParserErrorOnGarbageIsSticky) {
   FrameParser parser(Direction::kResponse);
   parser.Append("HTTP/1.1 400 Bad Request\r\n");
   EXPECT_FALSE(parser.Next().ok());
@@ -75,7 +75,7 @@ TEST(FrameTest, ParserErrorOnGarbageIsSticky) {
   EXPECT_FALSE(parser.Next().ok());
 }
 
-TEST(FrameTest, ParserHonoursItsBodyLimit) {
+TEST(CqlFrameTest, ParserHonoursItsBodyLimit) {
   FrameParser parser(Direction::kResponse, 16);
   parser.Append(Hex("84 00 0001 08 00000011"));  // 17 bytes promised
   Result<std::optional<Frame>> next = parser.Next();
@@ -83,7 +83,7 @@ TEST(FrameTest, ParserHonoursItsBodyLimit) {
   EXPECT_NE(next.status().message().find("exceeds the limit of 16"), std::string::npos);
 }
 
-TEST(FrameTest, ParsesRequestsForTheServerSide) {
+TEST(CqlFrameTest, ParsesRequestsForTheServerSide) {
   FrameParser parser(Direction::kRequest);
   parser.Append(Hex("04 00 0003 05 00000000"));
   Result<std::optional<Frame>> next = parser.Next();

@@ -9,14 +9,14 @@ namespace {
 
 using testing::Hex;
 
-TEST(RequestsTest, StartupIsAStringMapWithTheCqlVersion) {
+TEST(CqlRequestsTest, StartupIsAStringMapWithTheCqlVersion) {
   // [string map] n=1: [string] "CQL_VERSION" [string] "3.0.0"
   Result<std::string> body = EncodeDefaultStartup();
   ASSERT_TRUE(body.ok());
   EXPECT_EQ(*body, Hex("0001 000b") + "CQL_VERSION" + Hex("0005") + "3.0.0");
 }
 
-TEST(RequestsTest, AuthResponseCarriesTheSaslPlainToken) {
+TEST(CqlRequestsTest, AuthResponseCarriesTheSaslPlainToken) {
   // [bytes] "\0cassandra\0secret"
   Result<std::string> body = EncodeAuthResponse(PlainSaslToken("cassandra", "secret"));
   ASSERT_TRUE(body.ok());
@@ -25,7 +25,7 @@ TEST(RequestsTest, AuthResponseCarriesTheSaslPlainToken) {
   EXPECT_EQ(EncodeAuthResponse(std::nullopt).value(), Hex("ffffffff"));
 }
 
-TEST(RequestsTest, QueryWithoutValuesIsConsistencyAndZeroFlags) {
+TEST(CqlRequestsTest, QueryWithoutValuesIsConsistencyAndZeroFlags) {
   QueryParameters parameters;
   parameters.consistency = Consistency::kOne;
   // [long string] query, [consistency] ONE, [byte] flags 0
@@ -34,7 +34,7 @@ TEST(RequestsTest, QueryWithoutValuesIsConsistencyAndZeroFlags) {
   EXPECT_EQ(*body, Hex("00000008") + "SELECT 1" + Hex("0001 00"));
 }
 
-TEST(RequestsTest, QueryWithEveryFlagLaysThemOutInSpecOrder) {
+TEST(CqlRequestsTest, QueryWithEveryFlagLaysThemOutInSpecOrder) {
   QueryParameters p;
   p.consistency = Consistency::kLocalQuorum;
   p.values = {Value::Int(7), Value::Null(), Value::Unset()};
@@ -54,11 +54,11 @@ TEST(RequestsTest, QueryWithEveryFlagLaysThemOutInSpecOrder) {
                        Hex("0102030405060708"));                         // timestamp micros
 }
 
-TEST(RequestsTest, PrepareIsALongString) {
+TEST(CqlRequestsTest, PrepareIsALongString) {
   EXPECT_EQ(EncodePrepare("INSERT").value(), Hex("00000006") + "INSERT");
 }
 
-TEST(RequestsTest, ExecuteIsShortBytesIdThenQueryParameters) {
+TEST(CqlRequestsTest, ExecuteIsShortBytesIdThenQueryParameters) {
   QueryParameters p;
   p.consistency = Consistency::kQuorum;
   p.values = {Value::Text("k"), Value::BigInt(-1)};
@@ -69,7 +69,7 @@ TEST(RequestsTest, ExecuteIsShortBytesIdThenQueryParameters) {
   EXPECT_EQ(*body, Hex("0002 cafe 0004 03 0002 00000001") + "k" + Hex("00000008 ffffffffffffffff"));
 }
 
-TEST(RequestsTest, BatchMixesQueryStringsAndPreparedIds) {
+TEST(CqlRequestsTest, BatchMixesQueryStringsAndPreparedIds) {
   BatchRequest batch;
   batch.type = BatchType::kUnlogged;
   batch.statements.push_back({false, "INSERT a", {Value::Boolean(true)}});
@@ -84,18 +84,18 @@ TEST(RequestsTest, BatchMixesQueryStringsAndPreparedIds) {
                        Hex("0006 20 0000000000000005"));                     // LOCAL_QUORUM, timestamp flag, micros
 }
 
-TEST(RequestsTest, LoggedBatchWithSerialConsistency) {
+TEST(CqlRequestsTest, LoggedBatchWithSerialConsistency) {
   BatchRequest batch;
   batch.statements.push_back({false, "U", {}});
   batch.serial_consistency = Consistency::kSerial;
   EXPECT_EQ(EncodeBatch(batch).value(), Hex("00 0001 00 00000001") + "U" + Hex("0000 0006 10 0008"));
 }
 
-TEST(RequestsTest, RegisterIsAStringList) {
+TEST(CqlRequestsTest, RegisterIsAStringList) {
   EXPECT_EQ(EncodeRegister({"SCHEMA_CHANGE"}).value(), Hex("0001 000d") + "SCHEMA_CHANGE");
 }
 
-TEST(RequestsTest, RefusesWhatTheProtocolCannotCarry) {
+TEST(CqlRequestsTest, RefusesWhatTheProtocolCannotCarry) {
   QueryParameters negative;
   negative.default_timestamp = -1;
   EXPECT_EQ(EncodeQuery("Q", negative).status().code(), StatusCode::kInvalidArgument);

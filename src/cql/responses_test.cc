@@ -17,7 +17,7 @@ FrameHeader Header(Opcode opcode, uint8_t flags = 0) {
   return header;
 }
 
-TEST(ResponsesTest, EnvelopeStripsTracingIdWarningsAndCustomPayloadInOrder) {
+TEST(CqlResponsesTest, EnvelopeStripsTracingIdWarningsAndCustomPayloadInOrder) {
   const std::string body = Hex("00112233445566778899aabbccddeeff") +     // [uuid] tracing id
                            Hex("0001 0004") + "warn" +                   // [string list] warnings
                            Hex("0001 0001") + "k" + Hex("00000001") + "v" +  // [bytes map] payload
@@ -32,21 +32,21 @@ TEST(ResponsesTest, EnvelopeStripsTracingIdWarningsAndCustomPayloadInOrder) {
   EXPECT_EQ(envelope->message, Hex("00000001"));
 }
 
-TEST(ResponsesTest, EnvelopeWithoutFlagsIsTheWholeBody) {
+TEST(CqlResponsesTest, EnvelopeWithoutFlagsIsTheWholeBody) {
   Result<ResponseEnvelope> envelope = SplitResponseBody(Header(Opcode::kReady), "");
   ASSERT_TRUE(envelope.ok());
   EXPECT_TRUE(envelope->message.empty());
   EXPECT_FALSE(envelope->tracing_id.has_value());
 }
 
-TEST(ResponsesTest, TruncatedEnvelopeIsAnError) {
+TEST(CqlResponsesTest, TruncatedEnvelopeIsAnError) {
   EXPECT_EQ(SplitResponseBody(Header(Opcode::kResult, kFlagTracing), Hex("0011")).status().code(),
             StatusCode::kCorruption);
   EXPECT_EQ(SplitResponseBody(Header(Opcode::kResult, kFlagWarning), Hex("0002 0001") + "a").status().code(),
             StatusCode::kCorruption);
 }
 
-TEST(ResponsesTest, AuthenticateNamesTheAuthenticator) {
+TEST(CqlResponsesTest, AuthenticateNamesTheAuthenticator) {
   const std::string name = "org.apache.cassandra.auth.PasswordAuthenticator";
   Result<std::string> decoded = DecodeAuthenticate(Hex("002f") + name);
   ASSERT_TRUE(decoded.ok());
@@ -54,7 +54,7 @@ TEST(ResponsesTest, AuthenticateNamesTheAuthenticator) {
   EXPECT_FALSE(DecodeAuthenticate(Hex("0030") + name).ok());
 }
 
-TEST(ResponsesTest, SupportedIsAStringMultimap) {
+TEST(CqlResponsesTest, SupportedIsAStringMultimap) {
   const std::string body = Hex("0002") + Hex("000b") + "CQL_VERSION" + Hex("0001 0005") + "3.4.7" +
                            Hex("0011") + "PROTOCOL_VERSIONS" + Hex("0002 0004") + "4/v4" + Hex("0004") + "5/v5";
   auto supported = DecodeSupported(body);
@@ -63,7 +63,7 @@ TEST(ResponsesTest, SupportedIsAStringMultimap) {
   EXPECT_EQ(supported->at("PROTOCOL_VERSIONS"), (std::vector<std::string>{"4/v4", "5/v5"}));
 }
 
-TEST(ResponsesTest, AuthChallengeAndSuccessCarryBytesTokens) {
+TEST(CqlResponsesTest, AuthChallengeAndSuccessCarryBytesTokens) {
   auto token = DecodeAuthToken(Hex("00000002 abcd"));
   ASSERT_TRUE(token.ok());
   EXPECT_EQ(*token, std::optional<std::string>(Hex("abcd")));
@@ -73,7 +73,7 @@ TEST(ResponsesTest, AuthChallengeAndSuccessCarryBytesTokens) {
   EXPECT_FALSE(DecodeAuthToken(Hex("000000")).ok());
 }
 
-TEST(ResponsesTest, EventStartsWithItsType) {
+TEST(CqlResponsesTest, EventStartsWithItsType) {
   auto type = DecodeEventType(Hex("000d") + "SCHEMA_CHANGE" + Hex("0007") + "CREATED");
   ASSERT_TRUE(type.ok());
   EXPECT_EQ(*type, "SCHEMA_CHANGE");

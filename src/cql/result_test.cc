@@ -24,13 +24,13 @@ std::string GlobalRowsBody() {
          Hex("00000001") + "b" + Hex("ffffffff") + Hex("00000008 ffffffffffffffff");
 }
 
-TEST(ResultTest, VoidHasNothingMore) {
+TEST(CqlResultTest, VoidHasNothingMore) {
   Result<ResultMessage> result = DecodeResult(Hex("00000001"));
   ASSERT_TRUE(result.ok());
   EXPECT_EQ(result->kind, ResultKind::kVoid);
 }
 
-TEST(ResultTest, RowsWithAGlobalTableSpec) {
+TEST(CqlResultTest, RowsWithAGlobalTableSpec) {
   Result<ResultMessage> result = DecodeResult(GlobalRowsBody());
   ASSERT_TRUE(result.ok()) << result.status().ToString();
   const Rows& rows = result->rows;
@@ -54,7 +54,7 @@ TEST(ResultTest, RowsWithAGlobalTableSpec) {
   EXPECT_EQ(first.Int(5).status().code(), StatusCode::kInvalidArgument);
 }
 
-TEST(ResultTest, RowsWithPerColumnSpecsCommonTypesAndAPagingState) {
+TEST(CqlResultTest, RowsWithPerColumnSpecsCommonTypesAndAPagingState) {
   const std::string uuid = Hex("550e8400e29b41d4a716446655440000");
   const std::string body =
       Hex("00000002") + Hex("00000002 00000007") +  // flags Has_more_pages, 7 columns
@@ -83,7 +83,7 @@ TEST(ResultTest, RowsWithPerColumnSpecsCommonTypesAndAPagingState) {
   EXPECT_EQ(row.Text(6).value(), "hi");
 }
 
-TEST(ResultTest, CollectionTupleUdtAndCustomTypesDecode) {
+TEST(CqlResultTest, CollectionTupleUdtAndCustomTypesDecode) {
   const std::string body = Hex("00000002") + Hex("00000001 00000004") + Str("ks") + Str("t") +
                            Str("m") + Hex("0021 000d 0009") +                 // map<varchar, int>
                            Str("l") + Hex("0020 0022 0003") +                 // list<set<blob>>
@@ -107,7 +107,7 @@ TEST(ResultTest, CollectionTupleUdtAndCustomTypesDecode) {
   EXPECT_EQ(custom->rows.metadata.columns[0].type.custom_class, "org.example.T");
 }
 
-TEST(ResultTest, RowsWithoutMetadataKeepTheColumnCount) {
+TEST(CqlResultTest, RowsWithoutMetadataKeepTheColumnCount) {
   // flags No_metadata, 1 column, 1 row
   Result<ResultMessage> result = DecodeResult(Hex("00000002 00000004 00000001 00000001 00000001") + "z");
   ASSERT_TRUE(result.ok()) << result.status().ToString();
@@ -115,14 +115,14 @@ TEST(ResultTest, RowsWithoutMetadataKeepTheColumnCount) {
   EXPECT_EQ(RowView(result->rows, 0).Text(0).value(), "z");  // no specs: no type check
 }
 
-TEST(ResultTest, SetKeyspace) {
+TEST(CqlResultTest, SetKeyspace) {
   Result<ResultMessage> result = DecodeResult(Hex("00000003") + Str("wal"));
   ASSERT_TRUE(result.ok());
   EXPECT_EQ(result->kind, ResultKind::kSetKeyspace);
   EXPECT_EQ(result->keyspace, "wal");
 }
 
-TEST(ResultTest, PreparedWithBindMarkersPartitionKeyAndNoResultMetadata) {
+TEST(CqlResultTest, PreparedWithBindMarkersPartitionKeyAndNoResultMetadata) {
   const std::string body = Hex("00000004") + Hex("0004 0a0b0c0d") +   // kind, [short bytes] id
                            Hex("00000001 00000002 00000001 0000") +   // global, 2 markers, 1 pk at 0
                            Str("ks") + Str("t") + Str("k") + Hex("000d") + Str("v") + Hex("0003") +
@@ -137,7 +137,7 @@ TEST(ResultTest, PreparedWithBindMarkersPartitionKeyAndNoResultMetadata) {
   EXPECT_EQ(prepared.result_metadata.flags, kRowsFlagNoMetadata);
 }
 
-TEST(ResultTest, SchemaChangeForKeyspaceTableAndFunction) {
+TEST(CqlResultTest, SchemaChangeForKeyspaceTableAndFunction) {
   Result<ResultMessage> table = DecodeResult(Hex("00000005") + Str("CREATED") + Str("TABLE") + Str("ks") + Str("t"));
   ASSERT_TRUE(table.ok());
   EXPECT_EQ(table->schema_change.change_type, "CREATED");
@@ -152,7 +152,7 @@ TEST(ResultTest, SchemaChangeForKeyspaceTableAndFunction) {
   EXPECT_EQ(function->schema_change.argument_types, std::vector<std::string>{"int"});
 }
 
-TEST(ResultTest, EveryTruncationOfAValidBodyIsAnErrorNotACrash) {
+TEST(CqlResultTest, EveryTruncationOfAValidBodyIsAnErrorNotACrash) {
   const std::string body = GlobalRowsBody();
   for (size_t size = 0; size < body.size(); ++size) {
     Result<ResultMessage> result = DecodeResult(std::string_view(body).substr(0, size));
@@ -161,7 +161,7 @@ TEST(ResultTest, EveryTruncationOfAValidBodyIsAnErrorNotACrash) {
   }
 }
 
-TEST(ResultTest, MalformedBodiesAreErrors) {
+TEST(CqlResultTest, MalformedBodiesAreErrors) {
   EXPECT_FALSE(DecodeResult(Hex("00000009")).ok());                                        // unknown kind
   EXPECT_FALSE(DecodeResult(Hex("00000002 00000001 00000001") + Str("k") + Str("t") + Str("c") + Hex("0077") +
                             Hex("00000000")).ok());                                         // unknown type id
@@ -176,7 +176,7 @@ TEST(ResultTest, MalformedBodiesAreErrors) {
   EXPECT_NE(nested.status().message().find("nested deeper"), std::string::npos);
 }
 
-TEST(ResultTest, WrongSizedCellIsAnError) {
+TEST(CqlResultTest, WrongSizedCellIsAnError) {
   Rows rows;
   rows.metadata.column_count = 1;
   rows.rows.push_back({Cell(Hex("0001"))});

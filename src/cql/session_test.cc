@@ -99,7 +99,7 @@ int DeadPort() {
   return server.port();
 }
 
-TEST(SessionTest, SpreadsRequestsOverLiveNodesAndSkipsADeadOne) {
+TEST(CqlSessionTest, SpreadsRequestsOverLiveNodesAndSkipsADeadOne) {
   PreparingNode a, b;
   auto session = Session::Create(OptionsFor({a.port(), DeadPort(), b.port()}));
   ASSERT_TRUE(session.ok()) << session.status().ToString();
@@ -113,7 +113,7 @@ TEST(SessionTest, SpreadsRequestsOverLiveNodesAndSkipsADeadOne) {
   EXPECT_EQ((*session)->live_hosts(), 2u);
 }
 
-TEST(SessionTest, EveryNodeDownIsUnavailableNamingEachAndBacksOff) {
+TEST(CqlSessionTest, EveryNodeDownIsUnavailableNamingEachAndBacksOff) {
   auto session = Session::Create(OptionsFor({DeadPort(), DeadPort()}));
   ASSERT_TRUE(session.ok());
   Result<ResultMessage> first = (*session)->Query("SELECT");
@@ -124,7 +124,7 @@ TEST(SessionTest, EveryNodeDownIsUnavailableNamingEachAndBacksOff) {
   EXPECT_NE(second.status().message().find("next attempt in"), std::string::npos) << second.status().ToString();
 }
 
-TEST(SessionTest, ReconnectsAfterTheNodeDroppedItsConnections) {
+TEST(CqlSessionTest, ReconnectsAfterTheNodeDroppedItsConnections) {
   PreparingNode node;
   auto session = Session::Create(OptionsFor({node.port()}));
   ASSERT_TRUE(session.ok());
@@ -141,7 +141,7 @@ TEST(SessionTest, ReconnectsAfterTheNodeDroppedItsConnections) {
   EXPECT_EQ(node.server().connections_accepted(), 2);
 }
 
-TEST(SessionTest, UnpreparedIsRepreparedTransparentlyForExecute) {
+TEST(CqlSessionTest, UnpreparedIsRepreparedTransparentlyForExecute) {
   PreparingNode node;
   auto session = Session::Create(OptionsFor({node.port()}));
   ASSERT_TRUE(session.ok());
@@ -157,7 +157,7 @@ TEST(SessionTest, UnpreparedIsRepreparedTransparentlyForExecute) {
   EXPECT_EQ(node.prepares(), 2);
 }
 
-TEST(SessionTest, BatchesRepreparePreparedIdsFromTheSessionCache) {
+TEST(CqlSessionTest, BatchesRepreparePreparedIdsFromTheSessionCache) {
   PreparingNode node;
   auto session = Session::Create(OptionsFor({node.port()}));
   ASSERT_TRUE(session.ok());
@@ -172,7 +172,7 @@ TEST(SessionTest, BatchesRepreparePreparedIdsFromTheSessionCache) {
   EXPECT_EQ(node.prepares(), 2);
 }
 
-TEST(SessionTest, AnIdNeverPreparedByTheSessionStaysUnprepared) {
+TEST(CqlSessionTest, AnIdNeverPreparedByTheSessionStaysUnprepared) {
   PreparingNode node;
   auto session = Session::Create(OptionsFor({node.port()}));
   ASSERT_TRUE(session.ok());
@@ -184,7 +184,7 @@ TEST(SessionTest, AnIdNeverPreparedByTheSessionStaysUnprepared) {
   EXPECT_EQ(node.prepares(), 0);
 }
 
-TEST(SessionTest, BadCredentialsOnEveryNodeArePermanent) {
+TEST(CqlSessionTest, BadCredentialsOnEveryNodeArePermanent) {
   FakeCqlServer server([](FakeCqlServer::Peer& peer, const Frame& request) {
     if (request.header.opcode == Opcode::kStartup) {
       peer.Reply(request.header.stream, Opcode::kAuthenticate, Str("PasswordAuthenticator"));
@@ -202,7 +202,7 @@ TEST(SessionTest, BadCredentialsOnEveryNodeArePermanent) {
   EXPECT_EQ((*session)->Query("q").status().code(), StatusCode::kUnauthenticated);
 }
 
-TEST(SessionTest, AsyncExecuteRunsItsCallbackOnce) {
+TEST(CqlSessionTest, AsyncExecuteRunsItsCallbackOnce) {
   PreparingNode node;
   auto session = Session::Create(OptionsFor({node.port()}));
   ASSERT_TRUE(session.ok());
@@ -220,7 +220,7 @@ TEST(SessionTest, AsyncExecuteRunsItsCallbackOnce) {
   EXPECT_EQ(good.load(), 500);
 }
 
-TEST(SessionTest, ContactPointsAreCheckedAtCreate) {
+TEST(CqlSessionTest, ContactPointsAreCheckedAtCreate) {
   auto options = [](std::vector<std::string> points) {
     SessionOptions o;
     o.contact_points = std::move(points);

@@ -9,7 +9,7 @@ namespace {
 
 using testing::Hex;
 
-TEST(ValueTest, SerializesTheCommonTypesPerSpecSectionSix) {
+TEST(CqlValueTest, SerializesTheCommonTypesPerSpecSectionSix) {
   EXPECT_EQ(Value::BigInt(-2).bytes(), Hex("fffffffffffffffe"));    // 6.2 eight-byte two's complement
   EXPECT_EQ(Value::Int(258).bytes(), Hex("00000102"));              // 6.10
   EXPECT_EQ(Value::Boolean(true).bytes(), Hex("01"));               // 6.4
@@ -20,7 +20,7 @@ TEST(ValueTest, SerializesTheCommonTypesPerSpecSectionSix) {
   EXPECT_EQ(Value::FromUuid(uuid).bytes(), Hex("00112233445566778899aabbccddeeff"));  // 6.21
 }
 
-TEST(ValueTest, WritesNullAndNotSetAsNegativeLengths) {
+TEST(CqlValueTest, WritesNullAndNotSetAsNegativeLengths) {
   WireWriter writer;
   WriteValue(writer, Value::Null());
   WriteValue(writer, Value::Unset());
@@ -28,7 +28,7 @@ TEST(ValueTest, WritesNullAndNotSetAsNegativeLengths) {
   EXPECT_EQ(writer.data(), Hex("ffffffff fffffffe 00000000"));
 }
 
-TEST(ValueTest, DecodersCheckSizes) {
+TEST(CqlValueTest, DecodersCheckSizes) {
   EXPECT_EQ(DecodeBigInt(Hex("8000000000000000")).value(), INT64_MIN);
   EXPECT_EQ(DecodeInt(Hex("ffffffff")).value(), -1);
   EXPECT_TRUE(DecodeBoolean(Hex("02")).value());  // any non-zero byte is true
@@ -38,7 +38,7 @@ TEST(ValueTest, DecodersCheckSizes) {
   EXPECT_EQ(DecodeUuid(Hex("00")).status().code(), StatusCode::kInvalidArgument);
 }
 
-TEST(ValueTest, UuidTextRoundTripsAndRejectsMalformedText) {
+TEST(CqlValueTest, UuidTextRoundTripsAndRejectsMalformedText) {
   const std::string text = "550e8400-e29b-41d4-a716-446655440000";
   EXPECT_EQ(UuidToString(ParseUuid(text).value()), text);
   EXPECT_FALSE(ParseUuid("550e8400e29b41d4a716446655440000").ok());

@@ -9,7 +9,7 @@ namespace {
 
 using testing::Hex;
 
-TEST(WireTest, ReadsEveryNotationBigEndian) {
+TEST(CqlWireTest, ReadsEveryNotationBigEndian) {
   // [byte] 7f, [short] 0102, [int] -2, [long] 1, [string] "ab", [long string] "c",
   // [bytes] "d", [bytes] null, [short bytes] "ef", [inet] 127.0.0.1:9042
   const std::string input = Hex("7f 0102 fffffffe 0000000000000001") + Hex("0002") + "ab" + Hex("00000001") + "c" +
@@ -31,7 +31,7 @@ TEST(WireTest, ReadsEveryNotationBigEndian) {
   EXPECT_EQ(reader.remaining(), 0u);
 }
 
-TEST(WireTest, ReadsStringListMapMultimapAndBytesMap) {
+TEST(CqlWireTest, ReadsStringListMapMultimapAndBytesMap) {
   // [string list] ["x","yz"]
   const std::string list = Hex("0002 0001") + "x" + Hex("0002") + "yz";
   // [string map] {"k":"v"}
@@ -51,7 +51,7 @@ TEST(WireTest, ReadsStringListMapMultimapAndBytesMap) {
   EXPECT_TRUE(reader.ok());
 }
 
-TEST(WireTest, TruncatedInputIsAStickyErrorNamingTheOffset) {
+TEST(CqlWireTest, TruncatedInputIsAStickyErrorNamingTheOffset) {
   const std::string input = Hex("0005") + "ab";  // [string] of 5 with 2 bytes
   WireReader reader(input);
   EXPECT_EQ(reader.String(), "");
@@ -63,7 +63,7 @@ TEST(WireTest, TruncatedInputIsAStickyErrorNamingTheOffset) {
   EXPECT_NE(reader.status().message().find("offset 2"), std::string::npos);
 }
 
-TEST(WireTest, HostileCountsFailBeforeAnyLoop) {
+TEST(CqlWireTest, HostileCountsFailBeforeAnyLoop) {
   const std::string promise_many = Hex("ffff");  // 65535 strings promised, none present
   WireReader list(promise_many);
   EXPECT_TRUE(list.StringList().empty());
@@ -81,7 +81,7 @@ TEST(WireTest, HostileCountsFailBeforeAnyLoop) {
   EXPECT_FALSE(long_string.ok());
 }
 
-TEST(WireTest, WritesEveryNotationBigEndian) {
+TEST(CqlWireTest, WritesEveryNotationBigEndian) {
   WireWriter writer;
   writer.Byte(0x7f);
   writer.Short(0x0102);
@@ -100,7 +100,7 @@ TEST(WireTest, WritesEveryNotationBigEndian) {
                                Hex("0001 0001") + "k" + Hex("0001") + "v");
 }
 
-TEST(WireTest, WriterRefusesAStringOverTheShortLimit) {
+TEST(CqlWireTest, WriterRefusesAStringOverTheShortLimit) {
   WireWriter writer;
   writer.String(std::string(65536, 'a'));
   EXPECT_FALSE(writer.ok());
