@@ -107,6 +107,10 @@ Rows ReadRows(WireReader& reader) {
   const int32_t row_count = reader.Int();
   const int64_t columns = rows.metadata.column_count;
   if (!reader.ok()) return rows;
+  if (row_count < 0) {
+    reader.Fail("rows_count " + std::to_string(row_count) + " is negative");
+    return rows;
+  }
   if (row_count > 0 && columns == 0) {
     reader.Fail(std::to_string(row_count) + " rows without columns");
     return rows;

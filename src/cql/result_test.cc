@@ -166,6 +166,7 @@ TEST(CqlResultTest, MalformedBodiesAreErrors) {
   EXPECT_FALSE(DecodeResult(Hex("00000002 00000001 00000001") + Str("k") + Str("t") + Str("c") + Hex("0077") +
                             Hex("00000000")).ok());                                         // unknown type id
   EXPECT_FALSE(DecodeResult(Hex("00000002 00000004 00000000 7fffffff")).ok());              // rows, no columns
+  EXPECT_FALSE(DecodeResult(Hex("00000002 00000004 00000000 fffffff9")).ok());              // negative rows
   EXPECT_FALSE(DecodeResult(Hex("00000002 00000004 ffffffff 00000000")).ok());              // negative columns
   EXPECT_FALSE(DecodeResult(Hex("00000002 00000004 00010000 00010000")).ok());              // cells beyond input
   std::string deep = Hex("00000002 00000001 00000001") + Str("k") + Str("t") + Str("c");
