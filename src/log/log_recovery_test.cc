@@ -122,6 +122,156 @@ TEST_F(LogRecoveryTest, DamageFollowedByALaterGroupIsCorruption) {
   EXPECT_EQ(OpenOrDie()->Stats().next_id, 5u);
 }
 
+// A group whose last records never reached the disk (the file ends at a record
+// boundary inside the group) has no commit marker: it is cut whole.
+TEST_F(LogRecoveryTest, GroupWithoutItsLastRecordIsCutWhole) {
+  Layout layout = WriteLeadAndGroup(4, 50);
+  const std::string path = SegmentPath(0);
+  testing::WriteWholeFile(path, ReadWholeFile(path).substr(0, layout.group_start + 3 * layout.record_bytes));
+  RecoveryReport report;
+  auto log = Log::Open(DefaultFileSystem(), options_, &report);
+  ASSERT_TRUE(log.ok()) << log.status().ToString();
+  EXPECT_EQ(report.entries, 1u);
+  EXPECT_EQ(report.truncated_tail_bytes, 3 * layout.record_bytes);
+  EXPECT_EQ(FileSize(path), layout.group_start);
+}
+
+// A record with a valid checksum in the wrong place cannot come from a crash.
+TEST_F(LogRecoveryTest, ValidRecordOutOfPlaceIsCorruption) {
+  Layout layout = WriteLeadAndGroup(3, 50);
+  const std::string path = SegmentPath(0);
+  std::string contents = ReadWholeFile(path);
+  // Swap the group's first two records: both intact, neither where it belongs.
+  std::string first = contents.substr(layout.group_start, layout.record_bytes);
+  std::string second = contents.substr(layout.group_start + layout.record_bytes, layout.record_bytes);
+  contents.replace(layout.group_start, layout.record_bytes, second);
+  contents.replace(layout.group_start + layout.record_bytes, layout.record_bytes, first);
+  testing::WriteWholeFile(path, contents);
+  RecoveryReport report;
+  auto log = Log::Open(DefaultFileSystem(), options_, &report);
+  EXPECT_EQ(log.status().code(), StatusCode::kCorruption);
+  EXPECT_NE(report.corruption.find("expected id 1"), std::string::npos) << report.corruption;
+  EXPECT_NE(log.status().message().find("wald --repair"), std::string::npos) << log.status().ToString();
+}
+
+// A crash while a segment is being created can leave any prefix of its header;
+// with no record after it, that is a torn header, whatever its bytes.
+TEST_F(LogRecoveryTest, PartlyWrittenHeaderOfTheLastSegmentIsRewritten) {
+  options_.segment_bytes = 256;
+  {
+    auto log = OpenOrDie();
+    for (int i = 0; i < 20; ++i) ASSERT_EQ(AppendAndWait(log.get(), PayloadFor(i)).durability, Durability::kTrue);
+  }
+  auto names = SegmentNames();
+  ASSERT_GE(names.size(), 2u);
+  const uint64_t last_first = *ParseSegmentFileName(names.back());
+  const std::string header = EncodeSegmentHeader(last_first);
+  for (size_t cut : {size_t{0}, size_t{1}, size_t{13}, kSegmentHeaderSize - 1}) {
+    std::string torn = header.substr(0, cut) + std::string(kSegmentHeaderSize - cut, '\0');
+    testing::WriteWholeFile(JoinPath(directory_, names.back()), torn);
+    RecoveryReport report;
+    auto log = Log::Open(DefaultFileSystem(), options_, &report);
+    ASSERT_TRUE(log.ok()) << "cut " << cut << ": " << log.status().ToString();
+    EXPECT_EQ((*log)->Stats().next_id, last_first);
+    EXPECT_EQ(AppendAndWait(log->get(), "after").id, last_first);
+  }
+}
+
+// Repair may drop ids; it then says so in the header of the segment after the
+// gap, and recovery accepts exactly that gap.
+TEST_F(LogRecoveryTest, GapDeclaredInTheSegmentHeaderIsAccepted) {
+  {
+    auto log = OpenOrDie();
+    for (int i = 0; i < 3; ++i) ASSERT_EQ(AppendAndWait(log.get(), PayloadFor(i)).durability, Durability::kTrue);
+  }
+  std::string segment = EncodeSegmentHeader(10, 3);
+  AppendRecord(10, 0, 1, "ten", &segment);
+  testing::WriteWholeFile(SegmentPath(10), segment);
+  RecoveryReport report;
+  auto log = Log::Open(DefaultFileSystem(), options_, &report);
+  ASSERT_TRUE(log.ok()) << log.status().ToString();
+  auto entries = ReadAll(log->get());
+  ASSERT_EQ(entries.size(), 4u);
+  EXPECT_EQ(entries[3].id, 10u);
+  EXPECT_EQ(entries[3].payload, "ten");
+  EXPECT_EQ(ReadAll(log->get(), 5).front().id, 10u);  // a read from inside the gap starts after it
+  EXPECT_EQ(AppendAndWait(log->get(), "eleven").id, 11u);
+  ASSERT_TRUE((*log)->Close().ok());
+  log->reset();
+
+  // A header that declares a different gap start is corruption.
+  std::string wrong = EncodeSegmentHeader(10, 2);
+  AppendRecord(10, 0, 1, "ten", &wrong);
+  testing::WriteWholeFile(SegmentPath(10), wrong);
+  EXPECT_EQ(Log::Open(DefaultFileSystem(), options_, nullptr).status().code(), StatusCode::kCorruption);
+}
+
+// Logs written in format version 1 (no group framing) still open, keep their
+// torn-tail rule, and new records go to a version 2 segment.
+TEST_F(LogRecoveryTest, VersionOneLogOpensAndContinuesInVersionTwo) {
+  ASSERT_TRUE(DefaultFileSystem()->CreateDirectories(directory_).ok());
+  std::string first = EncodeSegmentHeaderV1(0);
+  for (uint64_t id = 0; id < 5; ++id) AppendRecordV1(id, PayloadFor(id), &first);
+  testing::WriteWholeFile(SegmentPath(0), first);
+  std::string second = EncodeSegmentHeaderV1(5);
+  for (uint64_t id = 5; id < 8; ++id) AppendRecordV1(id, PayloadFor(id), &second);
+  const uint64_t whole = second.size();
+  second += "torn";  // a torn tail, version 1 rule: keep whole records before it
+  testing::WriteWholeFile(SegmentPath(5), second);
+  testing::WriteWholeFile(JoinPath(directory_, std::string(kCheckpointFileName)), EncodeCheckpoint(2));
+
+  RecoveryReport report;
+  auto log = Log::Open(DefaultFileSystem(), options_, &report);
+  ASSERT_TRUE(log.ok()) << log.status().ToString();
+  EXPECT_EQ(report.entries, 8u);
+  EXPECT_EQ(report.truncated_tail_bytes, 4u);
+  EXPECT_EQ(FileSize(SegmentPath(5)), whole);
+  EXPECT_EQ((*log)->Stats().consumed_id, 2u);
+  auto entries = ReadAll(log->get());
+  ASSERT_EQ(entries.size(), 8u);
+  for (uint64_t id = 0; id < 8; ++id) EXPECT_EQ(entries[id].payload, PayloadFor(id));
+  EXPECT_EQ(SegmentNames().size(), 3u) << "a version 2 segment is started for new records";
+  EXPECT_EQ(AppendAndWait(log->get(), PayloadFor(8)).id, 8u);
+  auto header = DecodeSegmentHeader(ReadWholeFile(SegmentPath(8)));
+  ASSERT_TRUE(header.ok());
+  EXPECT_EQ(header->version, kFormatVersion);
+  ASSERT_TRUE((*log)->CommitConsumed(8).ok());  // retention deletes the old segments like any other
+  EXPECT_EQ(SegmentNames().size(), 1u);
+  ASSERT_TRUE((*log)->Close().ok());
+  log->reset();
+  auto reopened = Log::Open(DefaultFileSystem(), options_, nullptr);
+  ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+  EXPECT_EQ((*reopened)->Stats().next_id, 9u);
+}
+
+TEST_F(LogRecoveryTest, VersionOneMidLogDamageIsStillCorruption) {
+  ASSERT_TRUE(DefaultFileSystem()->CreateDirectories(directory_).ok());
+  std::string segment = EncodeSegmentHeaderV1(0);
+  std::vector<size_t> starts;
+  for (uint64_t id = 0; id < 4; ++id) {
+    starts.push_back(segment.size());
+    AppendRecordV1(id, PayloadFor(id), &segment);
+  }
+  segment[starts[1] + kRecordHeaderSizeV1] ^= 0x20;
+  testing::WriteWholeFile(SegmentPath(0), segment);
+  RecoveryReport report;
+  EXPECT_EQ(Log::Open(DefaultFileSystem(), options_, &report).status().code(), StatusCode::kCorruption);
+  EXPECT_NE(report.corruption.find("offset " + std::to_string(starts[1])), std::string::npos) << report.corruption;
+}
+
+// An empty version 1 last segment is rewritten in place as version 2.
+TEST_F(LogRecoveryTest, EmptyVersionOneSegmentIsRewritten) {
+  ASSERT_TRUE(DefaultFileSystem()->CreateDirectories(directory_).ok());
+  testing::WriteWholeFile(SegmentPath(0), EncodeSegmentHeaderV1(0));
+  auto log = OpenOrDie(DefaultFileSystem());
+  ASSERT_NE(log, nullptr);
+  EXPECT_EQ(AppendAndWait(log.get(), "first").id, 0u);
+  EXPECT_EQ(SegmentNames().size(), 1u);
+  auto header = DecodeSegmentHeader(ReadWholeFile(SegmentPath(0)));
+  ASSERT_TRUE(header.ok());
+  EXPECT_EQ(header->version, kFormatVersion);
+}
+
 // Recovery trusts only the on-disk format: a lower max_record_bytes at reopen
 // applies to new appends, never to records already stored.
 TEST_F(LogRecoveryTest, RecoveryIgnoresTheConfiguredRecordLimit) {
