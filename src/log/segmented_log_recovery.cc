@@ -1,6 +1,5 @@
 // SegmentedLog: recovery at Open and the creation of new segments.
-#include <algorithm>
-
+#include "log/directory_scan.h"
 #include "log/segmented_log.h"
 
 namespace wal::log::internal {
@@ -11,50 +10,28 @@ Status SegmentedLog::Recover(RecoveryReport* report) {
   *report = RecoveryReport{};
 
   WAL_RETURN_IF_ERROR(file_system_->CreateDirectories(options_.directory));
-  WAL_ASSIGN_OR_RETURN(std::vector<std::string> names, file_system_->ListDirectory(options_.directory));
-  std::vector<uint64_t> first_ids;
-  for (const std::string& name : names) {
-    if (auto first_id = ParseSegmentFileName(name)) first_ids.push_back(*first_id);
+  Result<DirectoryScan> scanned = ScanLogDirectory(file_system_, options_.directory);
+  if (!scanned.ok()) {
+    if (scanned.status().code() != StatusCode::kCorruption) return scanned.status();
+    report->corruption = scanned.status().message();
+    return Status(StatusCode::kCorruption, scanned.status().message() +
+                                               "; the files are left as found (`wald --repair` can cut the damage "
+                                               "out, see docs/operations.md)");
   }
-  std::sort(first_ids.begin(), first_ids.end());
-
-  auto fail_corrupt = [&](const Status& status) {
-    report->corruption = status.message();
-    return Status(status.code(), status.message() +
-                                     "; the files are left as found (`wald --repair` can cut the damage out, "
-                                     "see docs/operations.md)");
-  };
-
-  uint64_t expected_first_id = first_ids.empty() ? 0 : first_ids.front();
-  for (size_t i = 0; i < first_ids.size(); ++i) {
-    const uint64_t first_id = first_ids[i];
-    const std::string path = SegmentPath(first_id);
-    const bool is_last = i + 1 == first_ids.size();
-    Result<SegmentScan> scanned = ScanSegment(file_system_, path, first_id, is_last);
-    if (!scanned.ok()) {
-      if (scanned.status().code() == StatusCode::kCorruption) return fail_corrupt(scanned.status());
-      return scanned.status();
-    }
-    SegmentScan& scan = scanned.value();
-    // Ids are contiguous across segments, except where repair dropped some and
-    // said so in the header of the segment after the gap.
-    if (first_id != expected_first_id && scan.gap_start_id != expected_first_id) {
-      return fail_corrupt(Corruption(path + " at offset 0: segment starts at id " + std::to_string(first_id) +
-                                     " but the previous segment ends at id " + std::to_string(expected_first_id)));
-    }
-
+  std::vector<ScannedSegment>& scanned_segments = scanned->segments;
+  for (size_t i = 0; i < scanned_segments.size(); ++i) {
+    SegmentScan& scan = scanned_segments[i].scan;
     auto segment = std::make_shared<Segment>();
-    segment->first_id = first_id;
-    segment->path = path;
+    segment->first_id = scanned_segments[i].first_id;
+    segment->path = scanned_segments[i].path;
     segment->version = scan.torn_header ? kFormatVersion : scan.version;
     segment->header_bytes = scan.torn_header ? kSegmentHeaderSize : scan.header_bytes;
     segment->end_id = scan.end_id;
     segment->durable_bytes = scan.torn_header ? kSegmentHeaderSize : scan.valid_bytes;
     segment->index = std::move(scan.index);
-    if (is_last) WAL_RETURN_IF_ERROR(OpenActiveSegment(segment, scan, report));
-    WAL_ASSIGN_OR_RETURN(segment->reader, file_system_->OpenRandomAccess(path));
+    if (i + 1 == scanned_segments.size()) WAL_RETURN_IF_ERROR(OpenActiveSegment(segment, scan, report));
+    WAL_ASSIGN_OR_RETURN(segment->reader, file_system_->OpenRandomAccess(segment->path));
     record_bytes_ += segment->durable_bytes - segment->header_bytes;
-    expected_first_id = segment->end_id;
     segments_.push_back(std::move(segment));
   }
 
@@ -67,14 +44,7 @@ Status SegmentedLog::Recover(RecoveryReport* report) {
   }
   durable_end_id_ = segments_.back()->end_id;
   next_id_ = durable_end_id_;
-
-  const std::string checkpoint_path = JoinPath(options_.directory, kCheckpointFileName);
-  if (file_system_->Exists(checkpoint_path)) {
-    WAL_ASSIGN_OR_RETURN(std::string contents, file_system_->ReadFile(checkpoint_path));
-    Result<uint64_t> consumed = DecodeCheckpoint(contents);
-    if (!consumed.ok()) return fail_corrupt(consumed.status().WithContext(checkpoint_path));
-    consumed_id_ = consumed.value();
-  }
+  consumed_id_ = scanned->consumed_id.value_or(0);
   (void)reserve_.Restore();  // a full disk at open is not an error: data waits for room
 
   report->segments = segments_.size();
