@@ -129,7 +129,7 @@ class Log {
   // its last, unsynced group), fails with kCorruption on damage anywhere else
   // (log/repair.h can cut such damage out, offline), and reads the consumer
   // checkpoint. Segments of format version 1 are read; new records always go to a
-  // version 2 segment. `file_system` must outlive the Log. `report` may be null.
+  // version 2 segment (the first write after Open starts one if needed). `file_system` must outlive the Log. `report` may be null.
   static Result<std::unique_ptr<Log>> Open(FileSystem* file_system, const LogOptions& options,
                                            RecoveryReport* report);
 

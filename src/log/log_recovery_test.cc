@@ -230,8 +230,9 @@ TEST_F(LogRecoveryTest, VersionOneLogOpensAndContinuesInVersionTwo) {
   auto entries = ReadAll(log->get());
   ASSERT_EQ(entries.size(), 8u);
   for (uint64_t id = 0; id < 8; ++id) EXPECT_EQ(entries[id].payload, PayloadFor(id));
-  EXPECT_EQ(SegmentNames().size(), 3u) << "a version 2 segment is started for new records";
+  EXPECT_EQ(SegmentNames().size(), 2u) << "Open itself writes nothing new";
   EXPECT_EQ(AppendAndWait(log->get(), PayloadFor(8)).id, 8u);
+  EXPECT_EQ(SegmentNames().size(), 3u) << "a version 2 segment is started for new records";
   auto header = DecodeSegmentHeader(ReadWholeFile(SegmentPath(8)));
   ASSERT_TRUE(header.ok());
   EXPECT_EQ(header->version, kFormatVersion);
@@ -242,6 +243,20 @@ TEST_F(LogRecoveryTest, VersionOneLogOpensAndContinuesInVersionTwo) {
   auto reopened = Log::Open(DefaultFileSystem(), options_, nullptr);
   ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
   EXPECT_EQ((*reopened)->Stats().next_id, 9u);
+}
+
+TEST_F(LogRecoveryTest, VersionOneLogOpensOnAFullDisk) {
+  ASSERT_TRUE(DefaultFileSystem()->CreateDirectories(directory_).ok());
+  std::string segment = EncodeSegmentHeaderV1(0);
+  for (uint64_t id = 0; id < 3; ++id) AppendRecordV1(id, PayloadFor(id), &segment);
+  testing::WriteWholeFile(SegmentPath(0), segment);
+  fs_.SetNoSpace(true);
+  auto log = Log::Open(&fs_, options_, nullptr);
+  ASSERT_TRUE(log.ok()) << log.status().ToString();
+  EXPECT_EQ(ReadAll(log->get()).size(), 3u);
+  EXPECT_EQ(AppendAndWait(log->get(), "no room").status.code(), StatusCode::kNoSpace);
+  fs_.SetNoSpace(false);
+  EXPECT_EQ(AppendAndWait(log->get(), PayloadFor(3)).id, 3u);
 }
 
 TEST_F(LogRecoveryTest, VersionOneMidLogDamageIsStillCorruption) {

@@ -188,6 +188,12 @@ TEST(SpaceReserveTest, ReleaseAndRestore) {
   EXPECT_TRUE(reserve.Restore());  // idempotent
   EXPECT_TRUE(reserve.Release());
 
+  // A reserve that cannot be made for another reason than ENOSPC holds nothing
+  // and never blocks data.
+  SpaceReserve impossible(&fs, JoinPath(path + "_missing_directory", "space.reserve"), 1 << 16);
+  EXPECT_TRUE(impossible.Restore());
+  EXPECT_TRUE(impossible.held());
+
   SpaceReserve disabled(&fs, path, 0);
   EXPECT_TRUE(disabled.held());
   EXPECT_TRUE(disabled.Restore());

@@ -132,7 +132,9 @@ void SegmentedLog::CommitBatch(std::vector<PendingAppend>& batch) {
 
 GroupOutcome SegmentedLog::WriteGroup(const std::vector<PendingAppend>& batch) {
   const uint64_t first_id = next_id_;
-  if (active_file_->Size() >= options_.segment_bytes) {
+  // A segment of an older format (left by recovery) is closed on the first write:
+  // records are only ever appended in the current format.
+  if (active_file_->Size() >= options_.segment_bytes || active_segment_->version != kFormatVersion) {
     Status rolled = StartNewSegment(first_id);
     if (!rolled.ok()) return {Durability::kFalse, 0, rolled.WithContext("cannot start a new segment")};
   }

@@ -35,13 +35,10 @@ Status SegmentedLog::Recover(RecoveryReport* report) {
     segments_.push_back(std::move(segment));
   }
 
-  if (segments_.empty()) {
-    WAL_RETURN_IF_ERROR(StartNewSegment(0));
-  } else if (active_segment_->version != kFormatVersion) {
-    // Records are only ever appended in the current format: a last segment of
-    // an older version is closed (it was synced above) and a new one started.
-    WAL_RETURN_IF_ERROR(StartNewSegment(active_segment_->end_id));
-  }
+  // A non-empty last segment of an older version stays active until the first
+  // write, which closes it and starts a current one (so Open itself needs no
+  // space on a full disk).
+  if (segments_.empty()) WAL_RETURN_IF_ERROR(StartNewSegment(0));
   durable_end_id_ = segments_.back()->end_id;
   next_id_ = durable_end_id_;
   consumed_id_ = scanned->consumed_id.value_or(0);

@@ -18,14 +18,16 @@ bool SpaceReserve::Restore() {
   std::lock_guard lock(mutex_);
   if (bytes_ == 0 || held_) return true;
   auto file = file_system_->OpenAppendable(path_);
-  if (!file.ok()) return false;
-  Status reserved = (*file)->Preallocate(bytes_);
-  (void)(*file)->Close();
-  if (!reserved.ok()) {
+  Status reserved = file.ok() ? (*file)->Preallocate(bytes_) : file.status();
+  if (file.ok()) (void)(*file)->Close();
+  if (reserved.code() == StatusCode::kNoSpace) {
     // A partial allocation would hold space nobody can use: give it back.
     (void)file_system_->RemoveFile(path_);
     return false;
   }
+  // Any other failure means this file system cannot hold a reserve at all: count
+  // it as held (holding nothing), so data is never refused for a reserve that
+  // cannot exist.
   held_ = true;
   return true;
 }

@@ -9,9 +9,10 @@
 // blocks back to the file system for the write that needs them; Restore()
 // preallocates it again once retention has freed space.
 //
-// On a file system without fallocate (FileSystem::Preallocate is a no-op there)
-// the reserve holds nothing: Release() then frees nothing and the control write
-// fails with kNoSpace like any other.
+// On a file system without fallocate (FileSystem::Preallocate is a no-op there),
+// or where the reserve file cannot be made for a reason other than ENOSPC, the
+// reserve holds nothing: Release() then frees nothing and the control write fails
+// with kNoSpace like any other; data is never refused on its account.
 //
 // Threading: all methods are thread-safe. Failure: Restore() reports whether the
 // space is held; a failure to make the file is not an error of the log.
@@ -41,7 +42,8 @@ class SpaceReserve {
   // already released, or the reserve is disabled.
   bool Release();
 
-  // Takes the reserved space (again). Returns whether it is now held.
+  // Takes the reserved space (again). Returns false only when there is no room
+  // for it (ENOSPC); true when it is held (or cannot exist here, see above).
   bool Restore();
 
   bool held() const;
