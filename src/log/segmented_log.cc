@@ -188,6 +188,9 @@ GroupOutcome SegmentedLog::WriteGroup(const std::vector<PendingAppend>& batch) {
 }
 
 GroupOutcome SegmentedLog::RollBack(uint64_t size, const Status& write_error, uint64_t first_id) {
+  // A write that failed before any byte reached the file (ENOSPC, say) leaves
+  // nothing to cut; skipping the cut spares a disk-full storm one fsync per group.
+  if (active_file_->Size() == size) return {Durability::kFalse, 0, write_error};
   // Cut back to the last synced size so the partial write can never surface;
   // the ids of this group are not consumed and the log keeps serving. The cut
   // must be durable before anyone hears "not written": otherwise a power loss
