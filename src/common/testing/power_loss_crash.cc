@@ -126,14 +126,9 @@ void Builder::Replay(const Image& base, const std::vector<Op>& journal, uint64_t
 std::vector<bool> Builder::ChooseDirectoryChanges() {
   DirectoryLoss mode = options_.directories;
   if (mode == DirectoryLoss::kRandom) mode = Uniform(4) < 3 ? DirectoryLoss::kJournaled : DirectoryLoss::kUnordered;
-  bool lose_directories = false;
-  if (mode == DirectoryLoss::kUnordered) {
-    lose_directories = options_.lose_unsynced_directories < 0 ? Uniform(3) == 0 : options_.lose_unsynced_directories > 0;
-  }
   report_->directory_mode = mode == DirectoryLoss::kKeepAll    ? "keep-all"
                             : mode == DirectoryLoss::kJournaled ? "journaled"
                                                                 : "unordered";
-  if (lose_directories) report_->directory_mode += " (may lose directories)";
 
   std::vector<bool> keep(changes_.size(), true);
   std::vector<size_t> unsynced;
@@ -141,9 +136,6 @@ std::vector<bool> Builder::ChooseDirectoryChanges() {
     if (!changes_[i].durable) unsynced.push_back(i);
   }
   report_->unsynced_directory_ops = unsynced.size();
-  for (size_t i : unsynced) {
-    if (changes_[i].op->type == OpType::kMkdir) ++report_->unsynced_mkdirs;
-  }
   if (mode == DirectoryLoss::kJournaled) {
     std::vector<size_t> open;
     for (size_t i : unsynced) {
@@ -152,10 +144,7 @@ std::vector<bool> Builder::ChooseDirectoryChanges() {
     const uint64_t survivors = Uniform(open.size());
     for (size_t j = survivors; j < open.size(); ++j) keep[open[j]] = false;
   } else if (mode == DirectoryLoss::kUnordered) {
-    for (size_t i : unsynced) {
-      const bool is_mkdir = changes_[i].op->type == OpType::kMkdir;
-      keep[i] = (is_mkdir && !lose_directories) || Coin();
-    }
+    for (size_t i : unsynced) keep[i] = Coin();
   }
   bool lost_before = false;
   for (size_t i : unsynced) {

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <thread>
 
+#include "common/create_directories.h"
+
 namespace wal::testing {
 
 using power_loss::Op;
@@ -20,6 +22,7 @@ std::string NormalisePath(const std::string& path) {
     normal.push_back(c);
   }
   while (normal.size() > 1 && normal.back() == '/') normal.pop_back();
+  if (normal == ".") normal.clear();  // the working directory, as ParentOf names it
   return normal;
 }
 
@@ -200,7 +203,7 @@ void PowerLossFileSystem::MaybeHoldSync(std::unique_lock<std::mutex>& lock) {
 void PowerLossFileSystem::RecordLocked(Op op) { journal_.push_back(std::move(op)); }
 
 bool PowerLossFileSystem::DirectoryExistsLocked(const std::string& path) const {
-  return path.empty() || path == "/" || directories_.count(path) != 0;
+  return path.empty() || path == "/" || path == "." || directories_.count(path) != 0;
 }
 
 Status PowerLossFileSystem::CheckParentLocked(const std::string& path) const {
@@ -335,21 +338,31 @@ Result<std::vector<std::string>> PowerLossFileSystem::ListDirectory(const std::s
   return std::vector<std::string>(names.begin(), names.end());
 }
 
-// Like std::filesystem::create_directories in posix_file_system.cc: makes each
-// missing component and syncs nothing. Keep the two in step.
+// The same steps as posix_file_system.cc (common/create_directories.h): each
+// new directory is made, then its parent is synced.
 Status PowerLossFileSystem::CreateDirectories(const std::string& directory) {
-  const std::string normal = power_loss::NormalisePath(directory);
+  class Steps final : public DirectorySteps {
+   public:
+    explicit Steps(PowerLossFileSystem* fs) : fs_(fs) {}
+    Result<bool> MakeDirectory(const std::string& path) override {
+      const std::string normal = power_loss::NormalisePath(path);
+      if (fs_->DirectoryExistsLocked(normal)) return false;
+      if (fs_->files_.count(normal) != 0) return IOError("mkdir " + normal + ": a file is there");
+      WAL_RETURN_IF_ERROR(fs_->CheckParentLocked(normal));
+      fs_->directories_.insert(normal);
+      fs_->RecordLocked(Op{OpType::kMkdir, 0, normal, "", 0, 0, ""});
+      return true;
+    }
+    Status SyncDirectory(const std::string& path) override {
+      return fs_->SyncDirectoryLocked(power_loss::NormalisePath(path));
+    }
+
+   private:
+    PowerLossFileSystem* const fs_;
+  };
   std::lock_guard lock(mutex_);
-  std::vector<std::string> missing;
-  for (std::string path = normal; !DirectoryExistsLocked(path); path = power_loss::ParentOf(path)) {
-    if (files_.count(path) != 0) return IOError("mkdir " + normal + ": " + path + " is a file");
-    missing.push_back(path);
-  }
-  for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
-    directories_.insert(*it);
-    RecordLocked(Op{OpType::kMkdir, 0, *it, "", 0, 0, ""});
-  }
-  return Status::Ok();
+  Steps steps(this);
+  return CreateDirectoriesDurably(directory, steps);
 }
 
 Status PowerLossFileSystem::RemoveFile(const std::string& path) {

@@ -6,9 +6,10 @@
 // (WritableFile::Append), truncate, preallocate, file sync, create, rename,
 // unlink, mkdir, rmdir and directory sync. WriteFileAtomically, RemoveAll and
 // CreateDirectories are composed from those primitives exactly as
-// posix_file_system.cc composes them from system calls (so CreateDirectories,
-// like it, syncs no parent; keep the two in step). Crash point k is the
-// instant after operations [0, k) were issued and before operation k.
+// posix_file_system.cc composes them from system calls (CreateDirectories
+// through the same CreateDirectoriesDurably: mkdir, then fsync the parent).
+// Crash point k is the instant after operations [0, k) were issued and before
+// operation k.
 //
 // What a power cut at crash point k may leave (the model):
 //   * File data. Everything a successful WritableFile::Sync() covered survives,
@@ -29,11 +30,9 @@
 //         of the rest an in-order prefix survives;
 //       - "unordered" (the POSIX minimum; ALICE found real file systems that
 //         reorder directory operations): each survives or is lost on its
-//         own, so a later unlink may survive an earlier one. Unsynced mkdirs
-//         are kept unless the crash also loses directories (a quarter of
-//         unordered crashes when drawn at random), so that the missing fsync
-//         of CreateDirectories does not hide every other finding.
-//     Drawn at random, 3 in 5 crashes are journaled.
+//         own, so a later unlink may survive an earlier one.
+//     Drawn at random, 3 in 5 crashes are journaled. A directory that is lost
+//     takes everything in it along.
 //     Renames are atomic: the target names the old file or the new one.
 //   * A file that is unlinked or renamed over keeps its data for as long as a
 //     surviving entry names it.
@@ -83,9 +82,6 @@ enum class DirectoryLoss { kRandom, kKeepAll, kJournaled, kUnordered };
 struct CrashOptions {
   DataLoss data = DataLoss::kRandom;
   DirectoryLoss directories = DirectoryLoss::kRandom;
-  // Unordered mode only: may unsynced mkdirs be lost? -1 draws it from the seed
-  // (true for about a quarter of crashes), 0 keeps them, 1 lets each be lost.
-  int lose_unsynced_directories = -1;
 };
 
 // What one crash state did, for classifying and replaying a failure.
@@ -95,7 +91,6 @@ struct CrashReport {
   std::string directory_mode;            // "keep-all" | "journaled" | "unordered"
   uint64_t unsynced_files = 0;           // files with data written since their last sync
   uint64_t unsynced_directory_ops = 0;   // directory changes not yet durable
-  uint64_t unsynced_mkdirs = 0;          // ... of which mkdirs
   uint64_t lost_directory_ops = 0;       // ... of which this crash lost
   bool lost_data = false;                // some unsynced file data did not survive
   bool zero_hole = false;                // a file has unwritten sectors before data that survived

@@ -92,7 +92,7 @@ TEST(PowerLossFileSystemTest, BehavesAsAFileSystemWhileRunning) {
 TEST(PowerLossFileSystemTest, RecordsEveryChangeAsACrashPoint) {
   PowerLossFileSystem fs;
   EXPECT_EQ(fs.operation_count(), 0u);
-  ASSERT_TRUE(fs.CreateDirectories("/d").ok());           // mkdir
+  ASSERT_TRUE(fs.CreateDirectories("/d").ok());           // mkdir, syncdir of the parent
   auto file = OpenOrDie(fs, "/d/f");                      // create
   ASSERT_TRUE(file->Preallocate(1 << 20).ok());           // preallocate
   ASSERT_TRUE(file->Append("abc").ok());                  // write
@@ -102,15 +102,16 @@ TEST(PowerLossFileSystemTest, RecordsEveryChangeAsACrashPoint) {
   ASSERT_TRUE(fs.SyncDirectory("/d").ok());               // syncdir
   ASSERT_TRUE(fs.RemoveFile("/d/g").ok());                // unlink
   ASSERT_TRUE(fs.RemoveAll("/d").ok());                   // rmdir
-  EXPECT_EQ(fs.operation_count(), 10u);
-  EXPECT_EQ(fs.sync_count(), 2u);
-  EXPECT_EQ(fs.DescribeOperation(3), "#3 write /d/f @0 +3 bytes");
-  EXPECT_EQ(fs.DescribeOperation(6), "#6 rename /d/f -> /d/g");
-  EXPECT_EQ(fs.DescribeOperation(10), "#10 (end of the workload)");
+  EXPECT_EQ(fs.operation_count(), 11u);
+  EXPECT_EQ(fs.sync_count(), 3u);
+  EXPECT_EQ(fs.DescribeOperation(1), "#1 syncdir /");
+  EXPECT_EQ(fs.DescribeOperation(4), "#4 write /d/f @0 +3 bytes");
+  EXPECT_EQ(fs.DescribeOperation(7), "#7 rename /d/f -> /d/g");
+  EXPECT_EQ(fs.DescribeOperation(11), "#11 (end of the workload)");
   // Reads are not crash points.
   (void)fs.ReadFile("/d/g");
   (void)fs.ListDirectory("/");
-  EXPECT_EQ(fs.operation_count(), 10u);
+  EXPECT_EQ(fs.operation_count(), 11u);
 }
 
 TEST(PowerLossFileSystemTest, ASyncedWriteSurvivesEveryLaterCrashPoint) {
@@ -325,35 +326,58 @@ TEST(PowerLossFileSystemTest, JournaledDirectoryChangesSurviveInOrderAndUnordere
   EXPECT_TRUE(reported);
 }
 
-TEST(PowerLossFileSystemTest, ALostDirectoryTakesItsFilesAlong) {
+TEST(PowerLossFileSystemTest, ADirectoryCanBeLostUntilCreateDirectoriesHasSyncedItsParent) {
   PowerLossFileSystem fs;
   MakeDurableDirectory(fs, "/data");
-  ASSERT_TRUE(fs.CreateDirectories("/data/ns/log").ok());  // parents are not synced
-  auto file = OpenOrDie(fs, "/data/ns/log/seg");
-  ASSERT_TRUE(file->Append("record").ok());
-  ASSERT_TRUE(file->Sync().ok());
-  ASSERT_TRUE(fs.SyncDirectory("/data/ns/log").ok());
+  const uint64_t before = fs.operation_count();
+  ASSERT_TRUE(fs.CreateDirectories("/data/ns/log").ok());
+  ASSERT_EQ(fs.operation_count(), before + 4);
+  EXPECT_EQ(fs.DescribeOperation(before + 1), "#" + std::to_string(before + 1) + " syncdir /data");
+  EXPECT_EQ(fs.DescribeOperation(before + 3), "#" + std::to_string(before + 3) + " syncdir /data/ns");
   bool lost = false, kept = false;
   for (int seed = 0; seed < kSeeds; ++seed) {
     CrashOptions options;
     options.directories = DirectoryLoss::kUnordered;
-    options.lose_unsynced_directories = 1;
     CrashReport report;
-    auto crashed = fs.CrashState(fs.operation_count(), seed, options, &report);
-    if (!crashed->Exists("/data/ns/log")) {
+    // Before the parent of log/ is synced: log/ may go; ns/ was synced.
+    auto crashed = fs.CrashState(before + 3, seed, options, &report);
+    EXPECT_TRUE(crashed->Exists("/data/ns"));
+    if (crashed->Exists("/data/ns/log")) {
+      kept = true;
+    } else {
       lost = true;
       EXPECT_TRUE(report.lost_directory) << report.Summary();
-      EXPECT_FALSE(crashed->Exists("/data/ns/log/seg"));
-    } else {
-      kept = true;
-      EXPECT_EQ(ContentsOf(*crashed, "/data/ns/log/seg"), "record");
     }
-    // Unless asked, unordered crashes keep unsynced mkdirs.
-    options.lose_unsynced_directories = 0;
-    EXPECT_EQ(ContentsOf(*fs.CrashState(fs.operation_count(), seed, options, nullptr), "/data/ns/log/seg"), "record");
+    EXPECT_TRUE(fs.CrashState(fs.operation_count(), seed, options, nullptr)->Exists("/data/ns/log"));
   }
   EXPECT_TRUE(lost);
   EXPECT_TRUE(kept);
+}
+
+TEST(PowerLossFileSystemTest, ALostDirectoryTakesItsFilesAlong) {
+  PowerLossFileSystem fs;
+  MakeDurableDirectory(fs, "/data/ns/log");
+  auto file = OpenOrDie(fs, "/data/ns/log/seg");
+  ASSERT_TRUE(file->Append("record").ok());
+  ASSERT_TRUE(file->Sync().ok());
+  ASSERT_TRUE(fs.SyncDirectory("/data/ns/log").ok());
+  ASSERT_TRUE(fs.RemoveAll("/data/ns").ok());  // unlink seg, rmdir log, rmdir ns: none synced
+  std::set<std::string> outcomes;
+  for (int seed = 0; seed < kSeeds; ++seed) {
+    CrashOptions options;
+    options.directories = DirectoryLoss::kUnordered;
+    CrashReport report;
+    auto crashed = fs.CrashState(fs.operation_count(), seed, options, &report);
+    const bool has_ns = crashed->Exists("/data/ns"), has_log = crashed->Exists("/data/ns/log");
+    const bool has_seg = crashed->Exists("/data/ns/log/seg");
+    EXPECT_TRUE(has_ns || (!has_log && !has_seg)) << report.Summary();
+    EXPECT_TRUE(has_log || !has_seg) << report.Summary();
+    if (has_seg) {
+      EXPECT_EQ(ContentsOf(*crashed, "/data/ns/log/seg"), "record");
+    }
+    outcomes.insert(std::string(has_ns ? "n" : "-") + (has_log ? "l" : "-") + (has_seg ? "s" : "-"));
+  }
+  EXPECT_EQ(outcomes, (std::set<std::string>{"nls", "nl-", "n--", "---"}));
 }
 
 TEST(PowerLossFileSystemTest, ACrashStateIsDeterministicInTheSeed) {
