@@ -1,9 +1,10 @@
-#include "sets/postgres_set_store.h"
+#include "sets/postgres/postgres_set_store.h"
 
 #include <spdlog/spdlog.h>
 
 #include <cstdlib>
 
+#include "sets/postgres/postgres_config.h"
 #include "target/postgres/pg_client.h"
 
 namespace wal::sets {
@@ -235,6 +236,19 @@ Status PostgresSetStore::Close() {
   }
   workers_.clear();
   return Status::Ok();
+}
+
+SetStoreModule PostgresSetStore::Module() {
+  return SetStoreModuleOf<PostgresSetStoreConfig>(
+      [](const config::DurableStorageConfig& config, const SetStoreContext& context) -> Result<std::unique_ptr<SetStore>> {
+        const auto& settings = config.settings.Get<PostgresSetStoreConfig>();
+        Options options;
+        options.dsn = settings.dsn;
+        options.table = settings.table;
+        options.namespace_name = context.namespace_name;
+        WAL_ASSIGN_OR_RETURN(auto store, Open(options));
+        return std::unique_ptr<SetStore>(std::move(store));
+      });
 }
 
 }  // namespace wal::sets

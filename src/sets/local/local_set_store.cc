@@ -1,4 +1,6 @@
-#include "sets/local_set_store.h"
+#include "sets/local/local_set_store.h"
+
+#include "sets/local/local_config.h"
 
 #include <spdlog/spdlog.h>
 
@@ -318,6 +320,17 @@ Status LocalSetStore::Close() {
   // Close runs the callbacks of queued appends, which take mutex_.
   if (log) return log->Close();
   return Status::Ok();
+}
+
+SetStoreModule LocalSetStore::Module() {
+  return SetStoreModuleOf<LocalSetStoreConfig>(
+      [](const config::DurableStorageConfig& config, const SetStoreContext& context) -> Result<std::unique_ptr<SetStore>> {
+        Options options;
+        options.directory = JoinPath(context.data_dir, "sets");
+        options.max_chunk_bytes = config.chunk_bytes;
+        WAL_ASSIGN_OR_RETURN(auto store, Open(context.file_system, options));
+        return std::unique_ptr<SetStore>(std::move(store));
+      });
 }
 
 }  // namespace wal::sets

@@ -35,6 +35,9 @@ class LocalSetStore final : public SetStore {
   // Opens (and recovers) the log when `directory` exists; otherwise it is
   // created on the first Persist.
   static Result<std::unique_ptr<LocalSetStore>> Open(FileSystem* file_system, Options options);
+  // The module: type `local` (no settings of its own), in <data_dir>/sets with
+  // chunks of durable_storage.chunk_bytes. Registered in src/modules/.
+  static SetStoreModule Module();
   ~LocalSetStore() override;
 
   std::string_view type() const override { return "local"; }

@@ -41,6 +41,9 @@ class PostgresSetStore final : public SetStore {
   };
 
   static Result<std::unique_ptr<PostgresSetStore>> Open(Options options);
+  // The module: type `postgres`, PostgresSetStoreConfig (dsn, table), rows
+  // keyed by namespace. Registered in src/modules/.
+  static SetStoreModule Module();
   ~PostgresSetStore() override;
 
   std::string_view type() const override { return "postgres"; }

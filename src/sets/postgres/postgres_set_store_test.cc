@@ -9,7 +9,7 @@
 #include <random>
 
 #include "common/testing/postgres_environment.h"
-#include "sets/postgres_set_store.h"
+#include "sets/postgres/postgres_set_store.h"
 #include "target/postgres/pg_client.h"
 #include "target/postgres/postgres_target.h"
 
