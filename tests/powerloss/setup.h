@@ -12,7 +12,8 @@
 #include "common/status.h"
 #include "config/config.h"
 #include "queue/local/local_backend.h"
-#include "sets/local_set_store.h"
+#include "queue/local/local_config.h"
+#include "sets/local/local_set_store.h"
 
 namespace wal::powerloss {
 
@@ -26,8 +27,9 @@ inline config::NamespaceConfig NamespaceConfig() {
   config.name = "ns";
   // Small segments so that retention, copy-forward and segment roll-over all
   // happen within a few dozen records.
-  config.backend.local.segment_bytes = 1024;
-  config.backend.local.preallocate = true;
+  auto& local = config.backend.settings.Mutable<queue::local::LocalBackendConfig>();
+  local.segment_bytes = 1024;
+  local.preallocate = true;
   return config;
 }
 
