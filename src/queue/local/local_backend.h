@@ -9,7 +9,8 @@
 // the log end, and for the main log a (due, id) min-heap of pending entries
 // with lazy deletion: 16 bytes per pending entry plus one bit per id in the
 // window. Records are read back from the log when handed out. The recovery and
-// copy-forward rules are in docs/log-format.md ("Queue envelope").
+// copy-forward rules are in docs/log-format.md ("Queue envelope"). The
+// implementation is split by concern; local_backend_impl.h lists the pieces.
 #pragma once
 
 #include <chrono>
