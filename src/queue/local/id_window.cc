@@ -18,14 +18,18 @@ void IdWindow::Extend(uint64_t new_end) {
   end_ = new_end;
 }
 
-void IdWindow::SetPending(uint64_t id) {
+bool IdWindow::SetPending(uint64_t id) {
+  if (id < low_ || id >= end_) return false;
   auto [word, bit] = Position(id);
   words_[word] &= ~(uint64_t{1} << bit);
+  return true;
 }
 
-void IdWindow::SetDone(uint64_t id) {
+bool IdWindow::SetDone(uint64_t id) {
+  if (id < low_ || id >= end_) return false;
   auto [word, bit] = Position(id);
   words_[word] |= uint64_t{1} << bit;
+  return true;
 }
 
 bool IdWindow::Advance() {

@@ -8,7 +8,9 @@
 // the distance between the oldest pending id and the log end.
 //
 // Bounds: IsPending answers false outside [low, end). SetPending and SetDone
-// need an id in [low, end).
+// change only ids in [low, end) and return false, changing nothing, for any
+// other id, so a wrong id can never write outside the bitmap (the caller
+// reports it).
 //
 // Threading: none; the owner serialises access (the local backend's mutex).
 #pragma once
@@ -38,8 +40,8 @@ class IdWindow {
     auto [word, bit] = Position(id);
     return ((words_[word] >> bit) & 1) == 0;
   }
-  void SetPending(uint64_t id);
-  void SetDone(uint64_t id);
+  bool SetPending(uint64_t id);
+  bool SetDone(uint64_t id);
 
   // Moves `low` over the contiguous done prefix. Returns whether it moved.
   bool Advance();

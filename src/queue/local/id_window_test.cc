@@ -49,6 +49,22 @@ TEST(IdWindowTest, IsPendingIsFalseOutsideTheWindow) {
   EXPECT_TRUE(window.IsPending(100));
 }
 
+TEST(IdWindowTest, SetOutsideTheWindowChangesNothing) {
+  IdWindow window;
+  window.Reset(1000);
+  window.Extend(1010);
+  // Below the watermark and past the end: refused, never written.
+  EXPECT_FALSE(window.SetPending(5));
+  EXPECT_FALSE(window.SetPending(1010));
+  EXPECT_FALSE(window.SetDone(999));
+  EXPECT_FALSE(window.SetPending(UINT64_MAX));
+  EXPECT_TRUE(Pending(window).empty());
+  EXPECT_TRUE(window.SetPending(1009));
+  EXPECT_TRUE(window.SetDone(1009));
+  window.Advance();
+  EXPECT_EQ(window.low(), 1010u);
+}
+
 TEST(IdWindowTest, ExtendNeverShrinks) {
   IdWindow window;
   window.Reset(0);
@@ -84,7 +100,7 @@ TEST(IdWindowTest, MatchesASetModelOverALongRandomLife) {
       window.Extend(new_end);
       for (uint64_t id = end; id < new_end; ++id) {
         if (random() % 3 == 0) {
-          window.SetPending(id);
+          ASSERT_TRUE(window.SetPending(id));
           model.insert(id);
         }
       }
@@ -92,7 +108,7 @@ TEST(IdWindowTest, MatchesASetModelOverALongRandomLife) {
     } else if (!model.empty()) {
       // Retire mostly the oldest, so the watermark keeps moving.
       auto it = random() % 4 == 0 ? std::next(model.begin(), static_cast<long>(random() % model.size())) : model.begin();
-      window.SetDone(*it);
+      ASSERT_TRUE(window.SetDone(*it));
       model.erase(it);
     }
     window.Advance();

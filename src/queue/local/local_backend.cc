@@ -58,6 +58,19 @@ LocalBackendStats LocalBackendImpl::LocalStats() const {
   return stats;
 }
 
+void LocalBackendImpl::ReportProblemLocked(const std::string& problem) {
+  spdlog::error("namespace {}: {}", name_, problem);
+  if (problems_.find(problem) != std::string::npos) return;
+  if (!problems_.empty()) problems_ += "; ";
+  problems_ += problem;
+}
+
+void LocalBackendImpl::ReportOutsideWindowLocked(std::string_view which, uint64_t id, const IdWindow& window) {
+  ReportProblemLocked(std::string(which) + " entry " + std::to_string(id) + " is outside the in-memory window [" +
+                      std::to_string(window.low()) + ", " + std::to_string(window.end()) +
+                      "); it is stored but not delivered until a restart");
+}
+
 LocalBackendImpl::Hold LocalBackendImpl::CheckHeldLocked(uint64_t id, Status* why) const {
   if (closing_) {
     *why = FailedPrecondition("backend is closed");
@@ -309,6 +322,7 @@ BackendStats LocalBackendImpl::Stats() const {
   const int64_t now_ms = NowMs();
   std::lock_guard lock(mutex_);
   stats.writable = !log_stats.poisoned && !closing_;
+  stats.error = problems_;
   stats.consumed = main_window_.low();
   stats.pending = pending_;
   stats.in_flight = in_flight_.size();

@@ -117,6 +117,9 @@ class LocalBackendImpl final : public LocalBackend {
 
   // recovery.cc. Runs once, before StartThreads.
   Status Recover();
+  // Where recovery starts scanning one log: its checkpoint, unless that is
+  // past the log end (reported, and then the first stored id).
+  uint64_t ScanStart(const log::LogStats& stats, std::string_view which);
   void StartThreads() {
     retire_thread_ = std::thread([this] { RetireLoop(); });
     maintenance_thread_ = std::thread([this] { MaintenanceLoop(); });
@@ -149,6 +152,11 @@ class LocalBackendImpl final : public LocalBackend {
   enum class Hold { kHeld, kDone, kRefused };
 
   // All *Locked methods need mutex_.
+
+  // Something is wrong that the operator must hear about, though the backend
+  // keeps serving: logged as an error and shown in Stats().error until Close.
+  void ReportProblemLocked(const std::string& problem);
+
   void PushHeapLocked(HeapItem item) {
     heap_.push_back(item);
     std::push_heap(heap_.begin(), heap_.end(), HeapAfter{});
@@ -159,7 +167,7 @@ class LocalBackendImpl final : public LocalBackend {
     if (result.durability == Durability::kFalse) return;
     main_window_.Extend(result.id + 1);
     if (result.durability == Durability::kTrue && pending_due) {
-      main_window_.SetPending(result.id);
+      if (!main_window_.SetPending(result.id)) return ReportOutsideWindowLocked("log", result.id, main_window_);
       ++pending_;
       PushHeapLocked({*pending_due, result.id});
       poll_cv_.notify_all();
@@ -169,10 +177,13 @@ class LocalBackendImpl final : public LocalBackend {
     if (result.durability == Durability::kFalse) return;
     dlq_window_.Extend(result.id + 1);
     if (result.durability == Durability::kTrue && entry) {
-      dlq_window_.SetPending(result.id);
+      if (!dlq_window_.SetPending(result.id)) return ReportOutsideWindowLocked("dead-letter log", result.id, dlq_window_);
       ++dlq_live_;
     }
   }
+  // A durable id the window cannot hold: the in-memory index and the log
+  // disagree. The entry is safe in the log (a restart delivers it).
+  void ReportOutsideWindowLocked(std::string_view which, uint64_t id, const IdWindow& window);
   // Marks a main-log entry done (the caller advances the watermark).
   void RetireLocked(uint64_t id) {
     in_flight_.erase(id);
@@ -238,6 +249,7 @@ class LocalBackendImpl final : public LocalBackend {
   std::condition_variable retire_cv_;
   bool retire_stop_ = false;
   LocalBackendStats local_stats_;
+  std::string problems_;  // ReportProblemLocked, "; "-separated
 
   std::mutex maintenance_mutex_;  // serialises maintenance passes; guards the three below
   uint64_t main_checkpointed_ = 0;

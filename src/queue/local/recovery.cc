@@ -33,6 +33,24 @@ Status ScanLog(log::Log* log, uint64_t from, Fn&& fn) {
 
 }  // namespace
 
+uint64_t LocalBackendImpl::ScanStart(const log::LogStats& stats, std::string_view which) {
+  if (stats.consumed_id <= stats.next_id) return stats.consumed_id;
+  // Ids at or past the end were never written, so they cannot have been
+  // consumed: the end moved back under the checkpoint (a lost tail, a restored
+  // backup). Trusting it would count every new entry below it as consumed, and
+  // it would never be delivered. The checkpoint is only a shortcut, though:
+  // every entry's retirement is itself in the log (a RETIRE, or a replacement
+  // that supersedes it) and follows the entry, so scanning every stored record
+  // from the first one rebuilds exactly what is still pending. Nothing is
+  // skipped; entries retired in segments already deleted are not stored any
+  // more, so nothing comes back either.
+  ReportProblemLocked(std::string(which) + " consumer checkpoint " + std::to_string(stats.consumed_id) +
+                      " is past the log end " + std::to_string(stats.next_id) +
+                      "; ignored it and rescanned every stored record from id " + std::to_string(stats.first_id) +
+                      " (consumed segments are not deleted until the log end passes the checkpoint)");
+  return stats.first_id;
+}
+
 Status LocalBackendImpl::Recover() {
   const auto started = std::chrono::steady_clock::now();
 
@@ -41,10 +59,13 @@ Status LocalBackendImpl::Recover() {
   std::vector<uint64_t> dead_lettered_sources;
   const log::LogStats dlq_stats = dlq_log_->Stats();
   const log::LogStats main_stats = main_log_->Stats();
+  // The log ignores a checkpoint below the one it holds, so these stay as read.
   main_checkpointed_ = main_stats.consumed_id;
   dlq_checkpointed_ = dlq_stats.consumed_id;
-  dlq_window_.Reset(dlq_stats.consumed_id);
-  Status scanned = ScanLog(dlq_log_.get(), dlq_stats.consumed_id, [&](uint64_t id, const Envelope& envelope) {
+  const uint64_t dlq_start = ScanStart(dlq_stats, "dead-letter log");
+  const uint64_t main_start = ScanStart(main_stats, "log");
+  dlq_window_.Reset(dlq_start);
+  Status scanned = ScanLog(dlq_log_.get(), dlq_start, [&](uint64_t id, const Envelope& envelope) {
     dlq_window_.Extend(id + 1);
     if (envelope.kind == EnvelopeKind::kEntry) {
       dlq_window_.SetPending(id);
@@ -58,12 +79,12 @@ Status LocalBackendImpl::Recover() {
   dlq_window_.Extend(dlq_log_->Stats().next_id);
   dlq_window_.Advance();
 
-  main_window_.Reset(main_stats.consumed_id);
+  main_window_.Reset(main_start);
   std::vector<HeapItem> items;
   auto compact = [&] {
     std::erase_if(items, [&](const HeapItem& item) { return !main_window_.IsPending(item.id); });
   };
-  scanned = ScanLog(main_log_.get(), main_stats.consumed_id, [&](uint64_t id, const Envelope& envelope) {
+  scanned = ScanLog(main_log_.get(), main_start, [&](uint64_t id, const Envelope& envelope) {
     main_window_.Extend(id + 1);
     if (envelope.kind == EnvelopeKind::kEntry) {
       main_window_.SetPending(id);
