@@ -71,6 +71,13 @@ void LocalBackendImpl::ReportOutsideWindowLocked(std::string_view which, uint64_
                       "); it is stored but not delivered until a restart");
 }
 
+Status LocalBackendImpl::CheckAppendSize(size_t bytes, std::string_view what) const {
+  if (bytes <= settings_.max_append_bytes) return Status::Ok();
+  return InvalidArgument(std::string(what) + " of " + std::to_string(bytes) + " bytes (with its envelope) is over " +
+                         std::to_string(settings_.max_append_bytes) +
+                         ", the namespace's max_payload_bytes plus 64 KiB of room; it can never be stored");
+}
+
 LocalBackendImpl::Hold LocalBackendImpl::CheckHeldLocked(uint64_t id, Status* why) const {
   if (closing_) {
     *why = FailedPrecondition("backend is closed");
@@ -104,6 +111,10 @@ void LocalBackendImpl::Append(QueueEntry entry, AppendCallback callback) {
   std::string payload = EncodeEntry(due_ms, std::nullopt, std::nullopt, entry.ordering_key, entry.record);
   entry.record.clear();
   entry.record.shrink_to_fit();
+  if (Status too_large = CheckAppendSize(payload.size(), "entry"); !too_large.ok()) {
+    if (callback) callback(AppendOutcome{Durability::kFalse, 0, too_large});
+    return;
+  }
   main_log_->Append(std::move(payload),
                     [this, due_ms, callback = std::move(callback)](const log::AppendResult& result) {
                       {
@@ -224,6 +235,14 @@ void LocalBackendImpl::Reschedule(const Delivery& delivery, QueueEntry replaceme
   const uint64_t original = delivery.id;
   const int64_t due_ms = DueMs(replacement.due);
   std::string payload = EncodeEntry(due_ms, original, std::nullopt, replacement.ordering_key, replacement.record);
+  if (Status too_large = CheckAppendSize(payload.size(), "replacement"); !too_large.ok()) {
+    {
+      std::lock_guard lock(mutex_);
+      ReleaseHoldLocked(original);
+    }
+    if (callback) callback(too_large);
+    return;
+  }
   main_log_->Append(std::move(payload),
                     [this, original, due_ms, callback = std::move(callback)](const log::AppendResult& result) {
                       const Status status = FailureStatus(result, "appending the replacement");
@@ -258,6 +277,14 @@ void LocalBackendImpl::DeadLetter(const Delivery& delivery, std::string dead_rec
   std::string payload = EncodeEntry(DueMs(delivery.entry.due), std::nullopt, original, key, dead_record);
   dead_record.clear();
   dead_record.shrink_to_fit();
+  if (Status too_large = CheckAppendSize(payload.size(), "dead letter"); !too_large.ok()) {
+    {
+      std::lock_guard lock(mutex_);
+      ReleaseHoldLocked(original);
+    }
+    if (callback) callback(too_large);
+    return;
+  }
   dlq_log_->Append(std::move(payload), [this, original, callback = std::move(callback)](
                                            const log::AppendResult& result) mutable {
     const Status status = FailureStatus(result, "appending to the dead-letter log");
@@ -374,45 +401,66 @@ Status LocalBackendImpl::Close() {
 
 namespace {
 
-Result<std::unique_ptr<log::Log>> OpenLog(const BackendContext& context, const config::NamespaceConfig& config,
+// Everything the backend reads from the namespace config.
+LocalSettings SettingsFromConfig(const config::NamespaceConfig& config) {
+  LocalSettings settings;
+  settings.segment_bytes = config.backend.local.segment_bytes;
+  settings.preallocate = config.backend.local.preallocate;
+  // A record holds the payload plus its envelope and the engine's record
+  // fields; leave room for them.
+  settings.max_append_bytes = config.max_payload_bytes + (64u << 10);
+  return settings;
+}
+
+Result<std::unique_ptr<log::Log>> OpenLog(FileSystem* file_system, const std::string& directory,
+                                          const LocalSettings& settings, const std::string& name,
                                           const std::string& subdirectory) {
   log::LogOptions options;
-  options.directory = JoinPath(context.data_dir, subdirectory);
-  options.segment_bytes = config.backend.local.segment_bytes;
-  options.preallocate = config.backend.local.preallocate;
-  // A record holds the payload plus its envelope; leave room for the envelope.
-  options.max_record_bytes = config.max_payload_bytes + (64u << 10);
-  WAL_RETURN_IF_ERROR(context.file_system->CreateDirectories(options.directory));
+  options.directory = directory;
+  options.segment_bytes = settings.segment_bytes;
+  options.preallocate = settings.preallocate;
+  options.max_record_bytes = kLogRecordFormatLimit;
+  WAL_RETURN_IF_ERROR(file_system->CreateDirectories(options.directory));
   log::RecoveryReport report;
-  auto opened = log::Log::Open(context.file_system, options, &report);
-  if (!opened.ok()) return opened.status().WithContext("namespace " + config.name + " " + subdirectory);
+  auto opened = log::Log::Open(file_system, options, &report);
+  if (!opened.ok()) return opened.status().WithContext("namespace " + name + " " + subdirectory);
   if (report.truncated_tail_bytes > 0) {
-    spdlog::warn("namespace {}: {} recovery cut a torn tail of {} bytes (unacknowledged writes)", config.name,
-                 subdirectory, report.truncated_tail_bytes);
+    spdlog::warn("namespace {}: {} recovery cut a torn tail of {} bytes (unacknowledged writes)", name, subdirectory,
+                 report.truncated_tail_bytes);
   }
   return opened;
 }
 
 }  // namespace
 
-Result<std::unique_ptr<LocalBackend>> OpenLocalBackend(const BackendContext& context,
-                                                       const config::NamespaceConfig& config,
-                                                       const LocalBackendOptions& options) {
-  if (context.file_system == nullptr) return InvalidArgument("BackendContext.file_system is null");
-  WAL_ASSIGN_OR_RETURN(std::unique_ptr<log::Log> main_log, OpenLog(context, config, "log"));
-  WAL_ASSIGN_OR_RETURN(std::unique_ptr<log::Log> dlq_log, OpenLog(context, config, "dlq"));
-  auto backend = std::make_unique<LocalBackendImpl>(config.name, std::move(main_log), std::move(dlq_log), options);
+Result<std::unique_ptr<LocalBackend>> StartLocalBackend(std::string name, std::unique_ptr<log::Log> main_log,
+                                                        std::unique_ptr<log::Log> dlq_log,
+                                                        const LocalBackendOptions& options,
+                                                        const LocalSettings& settings) {
+  auto backend = std::make_unique<LocalBackendImpl>(name, std::move(main_log), std::move(dlq_log), options, settings);
   Status recovered = backend->Recover();
   if (!recovered.ok()) {
     (void)backend->Close();
-    return recovered.WithContext("namespace " + config.name);
+    return recovered.WithContext("namespace " + name);
   }
   backend->StartThreads();
   const BackendStats stats = backend->Stats();
   spdlog::info("namespace {}: embedded log open: {} segments, {} pending ({} delayed), {} dead letters, recovery {} ms",
-               config.name, stats.segments, stats.pending, stats.pending_delayed, stats.dead_letters,
+               name, stats.segments, stats.pending, stats.pending_delayed, stats.dead_letters,
                backend->LocalStats().recovery_millis);
   return std::unique_ptr<LocalBackend>(std::move(backend));
+}
+
+Result<std::unique_ptr<LocalBackend>> OpenLocalBackend(const BackendContext& context,
+                                                       const config::NamespaceConfig& config,
+                                                       const LocalBackendOptions& options) {
+  if (context.file_system == nullptr) return InvalidArgument("BackendContext.file_system is null");
+  const LocalSettings settings = SettingsFromConfig(config);
+  WAL_ASSIGN_OR_RETURN(std::unique_ptr<log::Log> main_log,
+                       OpenLog(context.file_system, JoinPath(context.data_dir, "log"), settings, config.name, "log"));
+  WAL_ASSIGN_OR_RETURN(std::unique_ptr<log::Log> dlq_log,
+                       OpenLog(context.file_system, JoinPath(context.data_dir, "dlq"), settings, config.name, "dlq"));
+  return StartLocalBackend(config.name, std::move(main_log), std::move(dlq_log), options, settings);
 }
 
 Result<std::unique_ptr<Backend>> OpenLocalBackend(const BackendContext& context, const config::NamespaceConfig& config) {

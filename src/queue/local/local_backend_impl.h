@@ -99,6 +99,24 @@ class AppendTracker {
   Status first_error_;
 };
 
+// What the backend takes from the namespace config, read in one place
+// (SettingsFromConfig in local_backend.cc).
+struct LocalSettings {
+  uint64_t segment_bytes = 64ull << 20;
+  bool preallocate = true;
+  // The largest envelope Append, Reschedule and DeadLetter may write (and
+  // redrive, which appends). New appends only: recovery, reads and copy-forward
+  // never apply it, so a record acknowledged under a larger limit stays the
+  // log's after the limit is lowered.
+  uint64_t max_append_bytes = (4ull << 20) + (64u << 10);
+};
+
+// The record size the logs are opened with: the record format's own bound (a
+// u32 length). Recovery trusts only the on-disk format; a config-derived bound
+// here would cut an acknowledged record as a torn tail, or fail a healthy log
+// with kCorruption, once the config's limit is lowered.
+inline constexpr uint64_t kLogRecordFormatLimit = UINT32_MAX;
+
 struct RetireRequest {
   uint64_t id = 0;
   StatusCallback done;  // runs after the RETIRE resolved, outside the backend mutex
@@ -107,11 +125,12 @@ struct RetireRequest {
 class LocalBackendImpl final : public LocalBackend {
  public:
   LocalBackendImpl(std::string name, std::unique_ptr<log::Log> main_log, std::unique_ptr<log::Log> dlq_log,
-                   LocalBackendOptions options)
+                   LocalBackendOptions options, LocalSettings settings)
       : name_(std::move(name)),
         main_log_(std::move(main_log)),
         dlq_log_(std::move(dlq_log)),
-        options_(options) {}
+        options_(options),
+        settings_(settings) {}
 
   ~LocalBackendImpl() override { (void)Close(); }
 
@@ -211,6 +230,9 @@ class LocalBackendImpl final : public LocalBackend {
     }
   }
   Hold CheckHeldLocked(uint64_t id, Status* why) const;
+  // INVALID_ARGUMENT when a new envelope of `bytes` is over the append limit:
+  // it could never be stored, so retrying is pointless.
+  Status CheckAppendSize(size_t bytes, std::string_view what) const;
   bool IsLiveDeadLetterLocked(uint64_t id) const { return dlq_window_.IsPending(id) && dlq_hidden_.count(id) == 0; }
 
   void EnqueueRetire(uint64_t id, StatusCallback done) {
@@ -231,6 +253,7 @@ class LocalBackendImpl final : public LocalBackend {
   const std::unique_ptr<log::Log> main_log_;
   const std::unique_ptr<log::Log> dlq_log_;
   const LocalBackendOptions options_;
+  const LocalSettings settings_;
 
   mutable std::mutex mutex_;  // guards everything below up to the threads
   std::condition_variable poll_cv_;
@@ -266,5 +289,13 @@ class LocalBackendImpl final : public LocalBackend {
   std::thread retire_thread_;
   std::thread maintenance_thread_;
 };
+
+// Recovers and starts a backend over two logs the caller opened (with
+// kLogRecordFormatLimit). OpenLocalBackend uses it; tests hand in decorated
+// logs to inject faults.
+Result<std::unique_ptr<LocalBackend>> StartLocalBackend(std::string name, std::unique_ptr<log::Log> main_log,
+                                                        std::unique_ptr<log::Log> dlq_log,
+                                                        const LocalBackendOptions& options,
+                                                        const LocalSettings& settings);
 
 }  // namespace wal::queue::local
