@@ -59,7 +59,7 @@ std::vector<uint64_t> LocalBackendImpl::SelectDeadLetters(const std::vector<uint
 Status LocalBackendImpl::RetireInDlq(const std::vector<uint64_t>& ids) {
   std::promise<log::AppendResult> done;
   auto future = done.get_future();
-  dlq_log_->Append(EncodeRetire(ids), [&](const log::AppendResult& result) {
+  AppendControl(*dlq_log_, EncodeRetire(ids), [&](const log::AppendResult& result) {
     {
       std::lock_guard lock(mutex_);
       NoteDlqAppendLocked(result, /*entry=*/false);

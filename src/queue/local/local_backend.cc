@@ -71,6 +71,28 @@ void LocalBackendImpl::ReportOutsideWindowLocked(std::string_view which, uint64_
                       "); it is stored but not delivered until a restart");
 }
 
+void LocalBackendImpl::ReleaseHoldLocked(uint64_t id) {
+  auto it = in_flight_.find(id);
+  if (it == in_flight_.end()) return;
+  const int64_t due_ms = it->second;
+  in_flight_.erase(it);
+  if (!main_window_.IsPending(id)) return;
+  ++local_stats_.released_after_failure;
+  // The heap item carries the hold-back; the entry's stored due time, which
+  // Poll hands out, does not change.
+  const int64_t held_until = NowMs() + ReleaseBackoffLocked(id).count();
+  PushHeapLocked({std::max(due_ms, held_until), id});
+  poll_cv_.notify_all();
+}
+
+milliseconds LocalBackendImpl::ReleaseBackoffLocked(uint64_t id) {
+  const uint32_t failures = ++release_failures_[id];
+  const milliseconds cap = std::max(options_.release_backoff_max, milliseconds(1));
+  milliseconds backoff = std::max(options_.release_backoff_initial, milliseconds(1));
+  for (uint32_t i = 1; i < failures && backoff < cap; ++i) backoff *= 2;
+  return std::min(backoff, cap);
+}
+
 Status LocalBackendImpl::CheckAppendSize(size_t bytes, std::string_view what) const {
   if (bytes <= settings_.max_append_bytes) return Status::Ok();
   return InvalidArgument(std::string(what) + " of " + std::to_string(bytes) + " bytes (with its envelope) is over " +
@@ -207,7 +229,7 @@ void LocalBackendImpl::Complete(const Delivery& delivery, StatusCallback callbac
     std::lock_guard lock(mutex_);
     hold = CheckHeldLocked(delivery.id, &why);
     if (hold == Hold::kHeld) {
-      retire_queue_.push_back(RetireRequest{delivery.id, std::move(callback)});
+      retire_queue_.push_back(RetireRequest{delivery.id, std::move(callback), std::nullopt});
       retire_cv_.notify_one();
       return;
     }
@@ -243,21 +265,21 @@ void LocalBackendImpl::Reschedule(const Delivery& delivery, QueueEntry replaceme
     if (callback) callback(too_large);
     return;
   }
-  main_log_->Append(std::move(payload),
-                    [this, original, due_ms, callback = std::move(callback)](const log::AppendResult& result) {
-                      const Status status = FailureStatus(result, "appending the replacement");
-                      {
-                        std::lock_guard lock(mutex_);
-                        NoteMainAppendLocked(result, due_ms);
-                        if (status.ok()) {
-                          RetireLocked(original);
-                          main_window_.Advance();
-                        } else {
-                          ReleaseHoldLocked(original);
-                        }
-                      }
-                      if (callback) callback(status);
-                    });
+  AppendControl(*main_log_, std::move(payload),
+                [this, original, due_ms, callback = std::move(callback)](const log::AppendResult& result) {
+                  const Status status = FailureStatus(result, "appending the replacement");
+                  {
+                    std::lock_guard lock(mutex_);
+                    NoteMainAppendLocked(result, due_ms);
+                    if (status.ok()) {
+                      RetireLocked(original);
+                      main_window_.Advance();
+                    } else {
+                      ReleaseHoldLocked(original);
+                    }
+                  }
+                  if (callback) callback(status);
+                });
 }
 
 void LocalBackendImpl::DeadLetter(const Delivery& delivery, std::string dead_record, StatusCallback callback) {
@@ -306,14 +328,9 @@ void LocalBackendImpl::DeadLetter(const Delivery& delivery, std::string dead_rec
       if (callback) callback(Internal("test hook: stopped between the DLQ append and the main RETIRE"));
       return;
     }
-    const uint64_t dlq_id = result.id;
-    EnqueueRetire(original, [this, dlq_id, callback = std::move(callback)](const Status& retired) {
-      {
-        std::lock_guard lock(mutex_);
-        dlq_hidden_.erase(dlq_id);
-      }
-      if (callback) callback(retired);
-    });
+    // The DLQ entry is listed once the original's RETIRE is durable; the retire
+    // loop retries that RETIRE rather than ever handing the original out again.
+    EnqueueRetire(RetireRequest{original, std::move(callback), result.id});
   });
 }
 

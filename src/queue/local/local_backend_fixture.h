@@ -15,7 +15,10 @@
 #include <string>
 #include <vector>
 
+#include "log/log.h"
+#include "queue/local/faulty_log.h"
 #include "queue/local/local_backend.h"
+#include "queue/local/local_backend_impl.h"
 
 namespace wal::queue::local {
 
@@ -40,10 +43,34 @@ class LocalBackendFixture : public ::testing::Test {
 
   void Open() {
     backend_.reset();
-    BackendContext context{DefaultFileSystem(), data_dir_, ""};
+    main_faults_ = dlq_faults_ = nullptr;
+    BackendContext context{file_system_, data_dir_, ""};
     auto opened = OpenLocalBackend(context, config_, options_);
     ASSERT_TRUE(opened.ok()) << opened.status().ToString();
     backend_ = std::move(opened).value();
+  }
+  // Like Open, over logs wrapped in FaultyLog (main_faults_, dlq_faults_; they
+  // live as long as the backend).
+  void OpenWithFaultyLogs() {
+    backend_.reset();
+    auto open_log = [&](const std::string& sub) -> std::unique_ptr<FaultyLog> {
+      log::LogOptions options;
+      options.directory = JoinPath(data_dir_, sub);
+      options.segment_bytes = config_.backend.local.segment_bytes;
+      options.preallocate = false;
+      options.max_record_bytes = kLogRecordFormatLimit;
+      auto opened = log::Log::Open(file_system_, options, nullptr);
+      EXPECT_TRUE(opened.ok()) << opened.status().ToString();
+      return opened.ok() ? std::make_unique<FaultyLog>(std::move(opened).value()) : nullptr;
+    };
+    auto main_log = open_log("log");
+    auto dlq_log = open_log("dlq");
+    ASSERT_TRUE(main_log && dlq_log);
+    main_faults_ = main_log.get();
+    dlq_faults_ = dlq_log.get();
+    auto started = StartLocalBackend(config_.name, std::move(main_log), std::move(dlq_log), options_, LocalSettings{});
+    ASSERT_TRUE(started.ok()) << started.status().ToString();
+    backend_ = std::move(started).value();
   }
   void Reopen() {
     ASSERT_TRUE(backend_->Close().ok());
@@ -124,6 +151,9 @@ class LocalBackendFixture : public ::testing::Test {
   }
 
   std::string data_dir_;
+  FileSystem* file_system_ = DefaultFileSystem();
+  FaultyLog* main_faults_ = nullptr;
+  FaultyLog* dlq_faults_ = nullptr;
   config::NamespaceConfig config_;
   LocalBackendOptions options_;
   std::unique_ptr<LocalBackend> backend_;

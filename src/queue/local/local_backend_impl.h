@@ -120,6 +120,15 @@ inline constexpr uint64_t kLogRecordFormatLimit = UINT32_MAX;
 struct RetireRequest {
   uint64_t id = 0;
   StatusCallback done;  // runs after the RETIRE resolved, outside the backend mutex
+  // Set when `id` was dead-lettered as this DLQ id: the DLQ entry is listed
+  // once the RETIRE is durable, and a failed RETIRE is retried, never
+  // released (the entry must not be dead-lettered twice).
+  std::optional<uint64_t> dead_letter_id;
+};
+
+struct RetireRetry {
+  RetireRequest request;  // without `done`: the caller was answered at the first failure
+  std::chrono::steady_clock::time_point not_before;
 };
 
 class LocalBackendImpl final : public LocalBackend {
@@ -206,6 +215,7 @@ class LocalBackendImpl final : public LocalBackend {
   // Marks a main-log entry done (the caller advances the watermark).
   void RetireLocked(uint64_t id) {
     in_flight_.erase(id);
+    release_failures_.erase(id);
     if (main_window_.IsPending(id)) {
       main_window_.SetDone(id);
       --pending_;
@@ -218,28 +228,32 @@ class LocalBackendImpl final : public LocalBackend {
     }
   }
   // The process stops holding `id` without retiring it (its retirement failed):
-  // it becomes pollable again, so it is not lost until a restart.
-  void ReleaseHoldLocked(uint64_t id) {
-    auto it = in_flight_.find(id);
-    if (it == in_flight_.end()) return;
-    const int64_t due_ms = it->second;
-    in_flight_.erase(it);
-    if (main_window_.IsPending(id)) {
-      PushHeapLocked({due_ms, id});
-      poll_cv_.notify_all();
-    }
-  }
+  // it becomes pollable again after a backoff (ReleaseBackoffLocked), so it is
+  // neither lost until a restart nor handed out in a hot loop.
+  void ReleaseHoldLocked(uint64_t id);
+  // The next hold-back for `id`, growing with its consecutive failures.
+  std::chrono::milliseconds ReleaseBackoffLocked(uint64_t id);
   Hold CheckHeldLocked(uint64_t id, Status* why) const;
   // INVALID_ARGUMENT when a new envelope of `bytes` is over the append limit:
   // it could never be stored, so retrying is pointless.
   Status CheckAppendSize(size_t bytes, std::string_view what) const;
   bool IsLiveDeadLetterLocked(uint64_t id) const { return dlq_window_.IsPending(id) && dlq_hidden_.count(id) == 0; }
 
-  void EnqueueRetire(uint64_t id, StatusCallback done) {
+  void EnqueueRetire(RetireRequest request) {
     std::lock_guard lock(mutex_);
-    retire_queue_.push_back(RetireRequest{id, std::move(done)});
+    retire_queue_.push_back(std::move(request));
     retire_cv_.notify_one();
   }
+  // Appends a record that reclaims space: a RETIRE, or a replacement that
+  // retires its original. On a full disk these must still be written, or the
+  // backend could never free space again; this is the one call that switches
+  // them to the log's space reserve for control records.
+  static void AppendControl(log::Log& log, std::string payload, log::AppendCallback callback) {
+    log.Append(std::move(payload), std::move(callback));
+  }
+  // The retire loop's wait: the next batch (due retries included), or empty
+  // when stopping. Needs `lock` on mutex_.
+  std::vector<RetireRequest> NextRetireBatchLocked(std::unique_lock<std::mutex>& lock);
   void RetireLoop();                   // retire_loop.cc
   void MaintenanceLoop();              // maintenance.cc, and the four below
   Status Checkpoint();
@@ -261,6 +275,9 @@ class LocalBackendImpl final : public LocalBackend {
   uint64_t pending_ = 0;                             // pending entries of the main log (incl. in flight)
   std::vector<HeapItem> heap_;                       // pending, not held; stale items are skipped lazily
   std::unordered_map<uint64_t, int64_t> in_flight_;  // held by Poll -> due
+  // Consecutive failed retirements of an entry still pending (the backoff's
+  // exponent); erased when it is retired.
+  std::unordered_map<uint64_t, uint32_t> release_failures_;
   // Entries being copied forward -> due, once Poll popped their heap item (it
   // is pushed back if the copy fails); nullopt while the item is still queued.
   std::unordered_map<uint64_t, std::optional<int64_t>> copying_;
@@ -269,6 +286,7 @@ class LocalBackendImpl final : public LocalBackend {
   std::unordered_set<uint64_t> dlq_hidden_;  // DLQ entries whose original is not retired yet
   bool closing_ = false;
   std::vector<RetireRequest> retire_queue_;
+  std::vector<RetireRetry> retire_retries_;  // failed RETIREs of dead-lettered entries
   std::condition_variable retire_cv_;
   bool retire_stop_ = false;
   LocalBackendStats local_stats_;

@@ -58,15 +58,19 @@ Status LocalBackendImpl::Checkpoint() {
     main_low = main_window_.low();
     dlq_low = dlq_window_.low();
   }
-  Status status;
+  // The two logs are checkpointed independently: one failing must not stop the
+  // other from reclaiming its space.
+  Status main_status;
   if (main_low > main_checkpointed_) {
-    status = main_log_->CommitConsumed(main_low);
-    if (status.ok()) main_checkpointed_ = main_low;
+    main_status = main_log_->CommitConsumed(main_low);
+    if (main_status.ok()) main_checkpointed_ = main_low;
   }
-  if (status.ok() && dlq_low > dlq_checkpointed_) {
-    status = dlq_log_->CommitConsumed(dlq_low);
-    if (status.ok()) dlq_checkpointed_ = dlq_low;
+  Status dlq_status;
+  if (dlq_low > dlq_checkpointed_) {
+    dlq_status = dlq_log_->CommitConsumed(dlq_low);
+    if (dlq_status.ok()) dlq_checkpointed_ = dlq_low;
   }
+  const Status status = !main_status.ok() ? main_status.WithContext("log") : dlq_status.WithContext("dead-letter log");
   if (!status.ok() && status.ToString() != last_checkpoint_error_) {
     spdlog::warn("namespace {}: checkpoint failed: {}", name_, status.ToString());
   }

@@ -121,7 +121,7 @@ Status LocalBackendImpl::Recover() {
   if (!orphans.empty()) {
     std::promise<log::AppendResult> done;
     auto future = done.get_future();
-    main_log_->Append(EncodeRetire(orphans), [&](const log::AppendResult& result) {
+    AppendControl(*main_log_, EncodeRetire(orphans), [&](const log::AppendResult& result) {
       {
         std::lock_guard lock(mutex_);
         NoteMainAppendLocked(result, std::nullopt);
