@@ -143,6 +143,18 @@ std::string OrderingKey(const v1::Payload& payload) {
 
 }  // namespace
 
+WriteOutcome AnswerFromAppend(const queue::AppendOutcome& outcome) {
+  WriteOutcome result;
+  if (outcome.durability == Durability::kFalse && outcome.status.code() == StatusCode::kInvalidArgument) {
+    result.rejection = outcome.status;
+    return result;
+  }
+  result.response.set_durable(ToProto(outcome.durability));
+  if (outcome.durability != Durability::kFalse) result.response.set_id(outcome.id);
+  if (!outcome.status.ok()) result.response.set_message(outcome.status.ToString());
+  return result;
+}
+
 Result<Role> ParseRole(std::string_view text) {
   if (text == "producer") return Role::kProducer;
   if (text == "consumer") return Role::kConsumer;
@@ -329,11 +341,7 @@ void Engine::WriteToLog(const v1::WriteToLogRequest& request, WriteCallback done
   // The runtime is captured so a concurrent delete cannot close the backend under
   // an append that is still in flight.
   runtime->backend().Append(std::move(entry), [runtime, done = std::move(done)](const queue::AppendOutcome& outcome) {
-    WriteOutcome result;
-    result.response.set_durable(ToProto(outcome.durability));
-    if (outcome.durability != Durability::kFalse) result.response.set_id(outcome.id);
-    if (!outcome.status.ok()) result.response.set_message(outcome.status.ToString());
-    done(std::move(result));
+    done(AnswerFromAppend(outcome));
   });
 }
 

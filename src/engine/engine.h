@@ -53,6 +53,13 @@ struct WriteOutcome {
 
 using WriteCallback = std::function<void(WriteOutcome)>;
 
+// The answer to a write whose entry the backend answered with `outcome`. A
+// kFalse with INVALID_ARGUMENT means the entry can never be stored as it is
+// (too large for the backend): that is a rejection, since FALSE would tell the
+// client a retry is safe and could succeed. Anything else is the backend's
+// durability, with its id and message.
+WriteOutcome AnswerFromAppend(const queue::AppendOutcome& outcome);
+
 class Engine {
  public:
   // Loads every namespace in the store, opens its backend and, for consumer

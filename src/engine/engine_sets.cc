@@ -11,15 +11,6 @@
 namespace wal::engine {
 namespace {
 
-v1::Durable ToDurable(Durability durability) {
-  switch (durability) {
-    case Durability::kTrue: return v1::TRUE;
-    case Durability::kFalse: return v1::FALSE;
-    case Durability::kUnknown: return v1::UNKNOWN;
-  }
-  return v1::UNKNOWN;
-}
-
 // The first mutation's item, as for single mutations: where a backend
 // partitions (Kafka), markers whose sets start with the same item share a partition.
 std::string MarkerOrderingKey(const v1::LogRecord& marker) {
@@ -98,14 +89,10 @@ void Engine::WriteMutationSet(std::shared_ptr<NamespaceRuntime> runtime, v1::Log
     auto stored = std::make_shared<v1::LogRecord>(std::move(marker).value());
     queue::QueueEntry entry{stored->SerializeAsString(), due, std::move(ordering_key)};
     runtime->backend().Append(std::move(entry), [runtime, manager, stored, done](const queue::AppendOutcome& outcome) {
-      WriteOutcome result;
-      result.response.set_durable(ToDurable(outcome.durability));
-      if (outcome.durability != Durability::kFalse) result.response.set_id(outcome.id);
-      if (!outcome.status.ok()) result.response.set_message(outcome.status.ToString());
       // Not enqueued: the stored set is dropped. (kUnknown keeps it; a restart
       // on the embedded log finds out whether the marker exists.)
       if (outcome.durability == Durability::kFalse) manager->Abandon(*stored);
-      done(std::move(result));
+      done(AnswerFromAppend(outcome));
     });
   });
 }

@@ -81,7 +81,9 @@ class Backend {
 
   // Makes `entry` durable. `callback` runs exactly once: kTrue only when the
   // entry survives kill -9 of this process (and power loss on the embedded log),
-  // kFalse when it was not stored, kUnknown when that cannot be known. It runs on
+  // kFalse when it was not stored, kUnknown when that cannot be known. kFalse
+  // with an INVALID_ARGUMENT status means it can never be stored as it is (too
+  // large): the engine answers that as a rejection. It runs on
   // a backend-owned thread, or inline when the backend refuses at once; it must
   // not block. Thread-safe.
   virtual void Append(QueueEntry entry, AppendCallback callback) = 0;
