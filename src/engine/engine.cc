@@ -193,26 +193,17 @@ Result<std::shared_ptr<NamespaceRuntime>> Engine::OpenRuntime(const config::Name
 void Engine::RebuildIdempotencyKeys(NamespaceRuntime& runtime) const {
   // Keys of entries still stored in the log come back; the window is measured
   // from each entry's accepted time.
-  const auto now = std::chrono::system_clock::now();
-  const auto window = std::chrono::seconds(runtime.policy().config->idempotency_window_seconds);
-  queue::BackendStats stats = runtime.backend().Stats();
-  uint64_t next = stats.first_id;
-  size_t remembered = 0;
-  while (next < stats.log_end) {
-    auto entries = runtime.backend().Read(next, 4096);
-    if (!entries.ok() || entries->empty()) break;
-    for (const auto& entry : *entries) {
-      next = entry.id + 1;
-      v1::LogRecord record;
-      if (!record.ParseFromString(entry.record) || record.idempotency_key().empty()) continue;
-      auto accepted = std::chrono::system_clock::time_point(
-          std::chrono::milliseconds(TimeUtil::TimestampToMilliseconds(record.accepted_time())));
-      if (accepted + window <= now) continue;
-      runtime.idempotency().Remember(record.idempotency_key(), entry.id, accepted);
-      ++remembered;
-    }
+  const RestoreReport report = RestoreIdempotencyKeys(runtime.backend(), runtime.idempotency(),
+                                                      std::chrono::system_clock::now());
+  if (!report.status.ok()) {
+    // Not fatal (a remote backend may be unreachable at start), but the window
+    // is not whole: a client retrying an older write may store it twice.
+    spdlog::error("namespace {}: idempotency keys restored only partly ({} keys), a read failed: {}; "
+                  "a retried write whose key was not restored is stored again",
+                  runtime.name(), report.restored, report.status.ToString());
+  } else if (report.restored > 0) {
+    spdlog::info("namespace {}: {} idempotency keys restored", runtime.name(), report.restored);
   }
-  if (remembered > 0) spdlog::info("namespace {}: {} idempotency keys restored", runtime.name(), remembered);
 }
 
 Result<std::unique_ptr<Engine>> Engine::Create(const EngineOptions& options) {
@@ -562,7 +553,8 @@ Result<uint64_t> Engine::RedriveDeadLetters(const std::string& name, const std::
 Result<uint64_t> Engine::PurgeDeadLetters(const std::string& name, const std::vector<uint64_t>& ids) {
   auto runtime = Find(name);
   if (!runtime) return NotFound("namespace " + name + " does not exist");
-  std::vector<v1::LogRecord> purged_sets = DeadSetMarkers(*runtime, ids);  // [mutation sets]
+  // Found before the purge: a set whose marker is purged must go with it.
+  WAL_ASSIGN_OR_RETURN(std::vector<v1::LogRecord> purged_sets, DeadSetMarkers(*runtime, ids));
   auto purged = runtime->backend().PurgeDeadLetters(ids);
   // [mutation sets] the stored sets go with their dead markers.
   if (purged.ok() && !purged_sets.empty()) runtime->mutation_sets()->Forget(purged_sets);

@@ -130,7 +130,7 @@ class Engine {
   void WriteMutationSet(std::shared_ptr<NamespaceRuntime> runtime, v1::LogRecord record, queue::TimePoint due,
                         WriteCallback done);
   // The set markers among the dead letters `ids` (all when empty).
-  std::vector<v1::LogRecord> DeadSetMarkers(NamespaceRuntime& runtime, const std::vector<uint64_t>& ids) const;
+  Result<std::vector<v1::LogRecord>> DeadSetMarkers(NamespaceRuntime& runtime, const std::vector<uint64_t>& ids) const;
   // --- end mutation sets ---
 
   EngineOptions options_;

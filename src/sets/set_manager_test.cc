@@ -177,7 +177,7 @@ TEST_F(SetManagerTest, ARetryResumesAtTheFirstMutationNotApplied) {
   auto stored = manager_->store().Load(marker.set_ref().set_id());
   ASSERT_TRUE(stored.ok());
   EXPECT_EQ(stored->applied_through, 1u);
-  manager_->Recover({marker}, {}, /*complete=*/true);
+  ASSERT_TRUE(manager_->Recover({marker}, {}, /*complete=*/true).ok());
   EXPECT_TRUE(manager_->key_order().Holds(marker.set_ref().set_id()));
 
   cache_target_->fail_sequences.clear();
@@ -225,7 +225,7 @@ TEST_F(SetManagerTest, RecoveryDropsSetsNoMarkerNames) {
   auto kept = Persist({Put(1, "a", "1")});
   auto orphan = Persist({Put(1, "b", "2")});
   Open();
-  manager_->Recover({kept}, {}, /*complete=*/true);
+  ASSERT_TRUE(manager_->Recover({kept}, {}, /*complete=*/true).ok());
   EXPECT_TRUE(manager_->store().Load(kept.set_ref().set_id()).ok());
   EXPECT_EQ(manager_->store().Load(orphan.set_ref().set_id()).status().code(), StatusCode::kNotFound);
   Open();
