@@ -501,14 +501,17 @@ Result<std::vector<v1::NamespaceStatus>> Engine::NamespaceStatuses(const std::st
 
 namespace {
 
-Result<std::vector<Engine::RecordAt>> ParseRecords(const std::string& name, std::vector<queue::StoredEntry> entries) {
+// Parses each stored record; one that is not a LogRecord is shown with its
+// bytes rather than failing the whole page.
+std::vector<Engine::RecordAt> ParseRecords(std::vector<queue::StoredEntry> entries) {
   std::vector<Engine::RecordAt> records;
   records.reserve(entries.size());
-  for (const auto& entry : entries) {
+  for (auto& entry : entries) {
     Engine::RecordAt& at = records.emplace_back();
     at.id = entry.id;
     if (!at.record.ParseFromString(entry.record)) {
-      return Corruption("namespace " + name + ": entry " + std::to_string(entry.id) + " is not a valid record");
+      at.record.Clear();
+      at.unparsed = std::move(entry.record);
     }
   }
   return records;
@@ -519,16 +522,16 @@ Result<std::vector<Engine::RecordAt>> ParseRecords(const std::string& name, std:
 Result<std::vector<Engine::RecordAt>> Engine::ReadLog(const std::string& name, uint64_t from_id, size_t limit) const {
   auto runtime = Find(name);
   if (!runtime) return NotFound("namespace " + name + " does not exist");
-  WAL_ASSIGN_OR_RETURN(auto entries, runtime->backend().Read(from_id, limit));
-  return ParseRecords(name, std::move(entries));
+  WAL_ASSIGN_OR_RETURN(auto entries, runtime->backend().ReadBounded(from_id, limit, kAdminPageBytes));
+  return ParseRecords(std::move(entries));
 }
 
 Result<std::vector<Engine::RecordAt>> Engine::ListDeadLetters(const std::string& name, uint64_t from_id,
                                                                size_t limit) const {
   auto runtime = Find(name);
   if (!runtime) return NotFound("namespace " + name + " does not exist");
-  WAL_ASSIGN_OR_RETURN(auto entries, runtime->backend().ListDeadLetters(from_id, limit));
-  return ParseRecords(name, std::move(entries));
+  WAL_ASSIGN_OR_RETURN(auto entries, runtime->backend().ListDeadLettersBounded(from_id, limit, kAdminPageBytes));
+  return ParseRecords(std::move(entries));
 }
 
 Result<uint64_t> Engine::RedriveDeadLetters(const std::string& name, const std::vector<uint64_t>& ids) {

@@ -95,9 +95,16 @@ class Engine {
   struct RecordAt {
     uint64_t id;
     v1::LogRecord record;
+    // The stored bytes when they are not a valid LogRecord (`record` is then
+    // empty): a corrupt entry, or a message written by a foreign producer.
+    std::string unparsed;
   };
+  // Pages of stored entries (admin reads): at most `limit` entries, and
+  // stopping before the entry that would take the page over kAdminPageBytes of
+  // stored records (the first entry is always included). Continue from the
+  // last id + 1; an empty page is the end.
+  static constexpr uint64_t kAdminPageBytes = 1ull << 20;
   Result<std::vector<RecordAt>> ReadLog(const std::string& name, uint64_t from_id, size_t limit) const;
-
   Result<std::vector<RecordAt>> ListDeadLetters(const std::string& name, uint64_t from_id, size_t limit) const;
   // Puts dead letters back (all when `ids` is empty) with attempts and errors
   // reset, due now. Returns how many.

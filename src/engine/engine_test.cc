@@ -7,6 +7,9 @@
 
 #include <fstream>
 #include <future>
+#include <thread>
+
+#include "queue/local/local_backend.h"
 
 namespace wal::engine {
 namespace {
@@ -100,6 +103,78 @@ TEST_F(EngineTest, ASetMarkerThatCanNeverFitIsRejectedAsInvalidArgument) {
     mutation->set_sequence(static_cast<uint64_t>(i));
   }
   ExpectRejectedAndNothingWritten(request);
+}
+
+// 10,000 entries of 4 MiB could be asked for in one call; a page now stops at
+// kAdminPageBytes of records, and paging from the last id + 1 reads the rest.
+TEST_F(EngineTest, ReadLogPagesStopAtTheByteCapAndContinue) {
+  Open("name: ns\n");
+  constexpr size_t kEntryBytes = 300 << 10;
+  for (int i = 0; i < 10; ++i) {
+    v1::WriteToLogRequest request;
+    request.set_namespace_("ns");
+    request.mutable_payload()->set_opaque(std::string(kEntryBytes, static_cast<char>('a' + i)));
+    WriteOutcome outcome = Write(request);
+    ASSERT_EQ(outcome.response.durable(), v1::TRUE) << outcome.rejection.ToString() << outcome.response.message();
+  }
+  auto first = engine_->ReadLog("ns", 0, 10000);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_EQ(first->size(), 3u) << "three 300 KiB records fit in 1 MiB, four do not";
+  std::vector<uint64_t> ids;
+  uint64_t next = 0;
+  for (int pages = 0; pages < 20; ++pages) {
+    auto page = engine_->ReadLog("ns", next, 10000);
+    ASSERT_TRUE(page.ok());
+    if (page->empty()) break;
+    for (const auto& at : *page) ids.push_back(at.id);
+    next = page->back().id + 1;
+  }
+  EXPECT_EQ(ids.size(), 10u);
+  // One entry over the cap still comes back alone, so paging always advances.
+  auto one = engine_->ReadLog("ns", ids[0], 1);
+  ASSERT_TRUE(one.ok());
+  EXPECT_EQ(one->size(), 1u);
+}
+
+// A stored record that is not a LogRecord goes to the DLQ with its own bytes,
+// not as an empty record, and the admin reads show them as `unparsed`.
+TEST_F(EngineTest, AnUnparsableRecordIsDeadLetteredWithItsBytes) {
+  const std::string garbage(300 << 10, '\xff');
+  {
+    config::NamespaceConfig config;
+    config.name = "ns";
+    const std::string data = JoinPath(JoinPath(JoinPath(dir_, "data"), "namespaces"), "ns");
+    ASSERT_TRUE(DefaultFileSystem()->CreateDirectories(data).ok());
+    auto backend = queue::local::OpenLocalBackend(queue::BackendContext{DefaultFileSystem(), data, ""}, config);
+    ASSERT_TRUE(backend.ok()) << backend.status().ToString();
+    for (int i = 0; i < 5; ++i) {
+      std::promise<queue::AppendOutcome> appended;
+      (*backend)->Append(queue::QueueEntry{garbage, {}, ""},
+                         [&](const queue::AppendOutcome& outcome) { appended.set_value(outcome); });
+      ASSERT_EQ(appended.get_future().get().durability, Durability::kTrue);
+    }
+    ASSERT_TRUE((*backend)->Close().ok());
+  }
+  Open("name: ns\ntarget: " + SqliteTarget() + "\n", Role::kBoth);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto statuses = engine_->NamespaceStatuses("ns");
+    ASSERT_TRUE(statuses.ok());
+    if (statuses->front().dead_letters() == 5 && statuses->front().pending() == 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  std::vector<Engine::RecordAt> dead;
+  uint64_t next = 0;
+  for (int pages = 0; pages < 10; ++pages) {
+    auto page = engine_->ListDeadLetters("ns", next, 10000);
+    ASSERT_TRUE(page.ok()) << page.status().ToString();
+    if (page->empty()) break;
+    EXPECT_LE(page->size(), 3u) << "a DLQ page stops at the byte cap too";
+    for (auto& at : *page) dead.push_back(std::move(at));
+    next = dead.back().id + 1;
+  }
+  ASSERT_EQ(dead.size(), 5u);
+  for (const auto& at : dead) EXPECT_EQ(at.unparsed, garbage) << "dead letter " << at.id;
 }
 
 }  // namespace

@@ -130,11 +130,39 @@ class Backend {
   // Reads stored records with id >= from_id, for inspection (walctl log read).
   virtual Result<std::vector<StoredEntry>> Read(uint64_t from_id, size_t limit) = 0;
 
+  // Read and ListDeadLetters that also stop before the record that would take
+  // the page's total record bytes over `max_bytes`; the first record is always
+  // returned, so paging from the last id + 1 always advances. The defaults read
+  // `limit` entries and trim, bounding the answer but not the memory used on
+  // the way; a backend that can stop early overrides them.
+  virtual Result<std::vector<StoredEntry>> ReadBounded(uint64_t from_id, size_t limit, uint64_t max_bytes) {
+    WAL_ASSIGN_OR_RETURN(std::vector<StoredEntry> entries, Read(from_id, limit));
+    return TrimToBytes(std::move(entries), max_bytes);
+  }
+  virtual Result<std::vector<StoredEntry>> ListDeadLettersBounded(uint64_t from_id, size_t limit, uint64_t max_bytes) {
+    WAL_ASSIGN_OR_RETURN(std::vector<StoredEntry> entries, ListDeadLetters(from_id, limit));
+    return TrimToBytes(std::move(entries), max_bytes);
+  }
+
   virtual BackendStats Stats() const = 0;
 
   // Finishes in-flight appends and retirements (their callbacks run), then
   // releases resources. Entries handed out and not retired stay pending.
   virtual Status Close() = 0;
+
+ protected:
+  // The longest prefix of `entries` within `max_bytes` of records, at least one.
+  static std::vector<StoredEntry> TrimToBytes(std::vector<StoredEntry> entries, uint64_t max_bytes) {
+    uint64_t bytes = 0;
+    for (size_t i = 0; i < entries.size(); ++i) {
+      bytes += entries[i].record.size();
+      if (i > 0 && bytes > max_bytes) {
+        entries.resize(i);
+        break;
+      }
+    }
+    return entries;
+  }
 };
 
 struct BackendContext {

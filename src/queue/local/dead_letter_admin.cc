@@ -11,15 +11,22 @@
 namespace wal::queue::local {
 
 Result<std::vector<StoredEntry>> LocalBackendImpl::ListDeadLetters(uint64_t from_id, size_t limit) {
+  return ListDeadLettersBounded(from_id, limit, UINT64_MAX);
+}
+
+Result<std::vector<StoredEntry>> LocalBackendImpl::ListDeadLettersBounded(uint64_t from_id, size_t limit,
+                                                                          uint64_t max_bytes) {
   std::vector<StoredEntry> listed;
   if (limit == 0) return listed;
+  uint64_t bytes = 0;
   uint64_t next;
   {
     std::lock_guard lock(mutex_);
     next = std::max(from_id, dlq_window_.low());
   }
+  const size_t batch_bytes = static_cast<size_t>(std::min<uint64_t>(kScanBatchBytes, std::max<uint64_t>(max_bytes, 1)));
   for (;;) {
-    WAL_ASSIGN_OR_RETURN(std::vector<log::LogEntry> entries, dlq_log_->Read(next, kScanBatchEntries, kScanBatchBytes));
+    WAL_ASSIGN_OR_RETURN(std::vector<log::LogEntry> entries, dlq_log_->Read(next, kScanBatchEntries, batch_bytes));
     if (entries.empty()) return listed;
     std::vector<std::pair<uint64_t, std::string_view>> records;
     for (const log::LogEntry& entry : entries) {
@@ -31,6 +38,8 @@ Result<std::vector<StoredEntry>> LocalBackendImpl::ListDeadLetters(uint64_t from
       std::lock_guard lock(mutex_);
       for (const auto& [id, record] : records) {
         if (!IsLiveDeadLetterLocked(id)) continue;
+        if (!listed.empty() && bytes + record.size() > max_bytes) return listed;
+        bytes += record.size();
         listed.push_back(StoredEntry{id, std::string(record)});
         if (listed.size() >= limit) return listed;
       }

@@ -338,16 +338,26 @@ void LocalBackendImpl::DeadLetter(const Delivery& delivery, std::string dead_rec
 // Inspection
 
 Result<std::vector<StoredEntry>> LocalBackendImpl::Read(uint64_t from_id, size_t limit) {
+  return ReadBounded(from_id, limit, UINT64_MAX);
+}
+
+Result<std::vector<StoredEntry>> LocalBackendImpl::ReadBounded(uint64_t from_id, size_t limit, uint64_t max_bytes) {
   std::vector<StoredEntry> stored;
+  uint64_t bytes = 0;
   uint64_t next = from_id;
   while (stored.size() < limit) {
     const size_t want = std::clamp<size_t>(limit - stored.size(), 256, kScanBatchEntries);
-    WAL_ASSIGN_OR_RETURN(std::vector<log::LogEntry> entries, main_log_->Read(next, want, 16u << 20));
+    // The log's own byte bound keeps each batch near max_bytes (it returns at
+    // least one entry), so a capped page never reads far past its cap.
+    const size_t batch_bytes = static_cast<size_t>(std::min<uint64_t>(16u << 20, std::max<uint64_t>(max_bytes, 1)));
+    WAL_ASSIGN_OR_RETURN(std::vector<log::LogEntry> entries, main_log_->Read(next, want, batch_bytes));
     if (entries.empty()) break;
     for (log::LogEntry& entry : entries) {
       Envelope envelope;
       WAL_RETURN_IF_ERROR(DecodeEnvelope(entry.id, entry.payload, &envelope));
       if (envelope.kind != EnvelopeKind::kEntry) continue;
+      if (!stored.empty() && bytes + envelope.record.size() > max_bytes) return stored;
+      bytes += envelope.record.size();
       stored.push_back(StoredEntry{entry.id, std::string(envelope.record)});
       if (stored.size() >= limit) break;
     }

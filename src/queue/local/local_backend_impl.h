@@ -164,11 +164,13 @@ class LocalBackendImpl final : public LocalBackend {
 
   // ---- DLQ (dead_letter_admin.cc) ----
   Result<std::vector<StoredEntry>> ListDeadLetters(uint64_t from_id, size_t limit) override;
+  Result<std::vector<StoredEntry>> ListDeadLettersBounded(uint64_t from_id, size_t limit, uint64_t max_bytes) override;
   Result<uint64_t> RedriveDeadLetters(const std::vector<uint64_t>& ids, const RedriveTransform& transform) override;
   Result<uint64_t> PurgeDeadLetters(const std::vector<uint64_t>& ids) override;
 
   // ---- Inspection ----
   Result<std::vector<StoredEntry>> Read(uint64_t from_id, size_t limit) override;
+  Result<std::vector<StoredEntry>> ReadBounded(uint64_t from_id, size_t limit, uint64_t max_bytes) override;
   BackendStats Stats() const override;
   Status Close() override;
 
