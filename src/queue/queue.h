@@ -66,7 +66,10 @@ struct BackendStats {
   uint64_t segments = 0;
   uint64_t bytes = 0;
   bool writable = true;
-  std::string error;            // why it is not writable (or its dependency is unreachable), when known
+  // Why it is not writable (or its dependency is unreachable), when known; or
+  // a problem the backend found and serves around (e.g. a bad checkpoint at
+  // open), which the operator must hear about.
+  std::string error;
 };
 
 // Turns a dead-lettered record into the entry to put back on the main queue

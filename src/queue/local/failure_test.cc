@@ -57,6 +57,7 @@ TEST_F(LocalFailureTest, FailedCompleteOnAFullDiskBacksOffInsteadOfLoopingHot) {
   const int deliveries = DeliveriesWhileFailing(1000ms, complete);
   EXPECT_GE(deliveries, 2) << "a released entry is handed out again";
   EXPECT_LE(deliveries, 6) << "released entries back off exponentially";
+  EXPECT_EQ(backend_->LocalStats().released_after_failure, static_cast<uint64_t>(deliveries));
   faults_.SetNoSpace(false);
   ExpectDeliveredAfterRecovery(complete);
   EXPECT_EQ(backend_->Stats().pending, 0u);
@@ -124,6 +125,8 @@ TEST_F(LocalFailureTest, FailedRetireAfterADeadLetterNeverDeadLettersTwice) {
     for (const Delivery& again : PollOrDie(10, 50ms)) (void)DeadLetterWait(again, "dead again");
   }
   EXPECT_EQ(backend_->Stats().pending, 0u) << "the RETIRE is retried in the background";
+  EXPECT_GE(backend_->LocalStats().dead_letter_retire_retries, 1u);
+  EXPECT_EQ(backend_->LocalStats().released_after_failure, 0u) << "never released for redelivery";
   auto dead = DeadLetters();
   ASSERT_EQ(dead.size(), 1u);
   EXPECT_EQ(dead[0].record, "dead");
