@@ -5,6 +5,7 @@
 #include <atomic>
 #include <future>
 
+#include "log/record_format.h"
 #include "wal/v1/record.pb.h"
 
 namespace wal::sets {
@@ -59,11 +60,9 @@ Status LocalSetStore::EnsureOpenLocked() {
   options.directory = options_.directory;
   options.segment_bytes = options_.segment_bytes;
   options.preallocate = false;  // sets are bursty; most namespaces store few
-  // The record format's own bound: recovery trusts only what is on disk. A
-  // bound from chunk_bytes would cut a chunk stored under a larger setting as
-  // a torn tail (or fail the open) once the setting is lowered; the setting
-  // applies to new chunks, in Persist.
-  options.max_record_bytes = UINT32_MAX;
+  // Recovery trusts only what is on disk; chunk_bytes bounds new chunks only,
+  // checked in Persist, so the log takes any record the format allows.
+  options.max_record_bytes = log::kMaxRecordBytes;
   options.max_batch_bytes = std::max<uint64_t>(4ull << 20, MaxChunkRecordBytes(options_.max_chunk_bytes));
   log::RecoveryReport report;
   WAL_ASSIGN_OR_RETURN(log_, log::Log::Open(file_system_, options, &report));

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <functional>
 #include <future>
 #include <thread>
@@ -61,6 +62,37 @@ TEST_F(LocalFailureTest, FailedCompleteOnAFullDiskBacksOffInsteadOfLoopingHot) {
   faults_.SetNoSpace(false);
   ExpectDeliveredAfterRecovery(complete);
   EXPECT_EQ(backend_->Stats().pending, 0u);
+}
+
+// On a disk that is really full (no room left at all), new entries are
+// refused but retirements and replacements still go through, on the log's
+// space reserve, so retention can free the disk again.
+TEST_F(LocalFailureTest, OnAFullDiskRetirementsStillGoThroughOnTheReserve) {
+  file_system_ = &faults_;
+  Open();
+  for (int i = 0; i < 3; ++i) AppendOrDie(Entry("e" + std::to_string(i), Clock::now() - 1s));
+  auto polled = PollOrDie(10);
+  ASSERT_EQ(polled.size(), 3u);
+  faults_.SetSpaceLimit(faults_.used_bytes());
+  std::promise<AppendOutcome> refused;
+  backend_->Append(Entry("new", Clock::now()), [&](const AppendOutcome& o) { refused.set_value(o); });
+  const AppendOutcome outcome = refused.get_future().get();
+  EXPECT_EQ(outcome.durability, Durability::kFalse);
+  EXPECT_EQ(outcome.status.code(), StatusCode::kNoSpace) << outcome.status.ToString();
+  EXPECT_TRUE(CompleteWait(polled[0]).ok()) << "a RETIRE may use the reserve";
+  EXPECT_TRUE(RescheduleWait(polled[1], Entry("e1 again", Clock::now() + 1h)).ok()) << "so may a replacement";
+  EXPECT_TRUE(backend_->RunMaintenance().ok()) << "and the checkpoint";
+  EXPECT_EQ(backend_->LocalStats().released_after_failure, 0u);
+  ASSERT_TRUE(backend_->Close().ok());
+  faults_.SetSpaceLimit(std::nullopt);
+  // The checkpoint written on the full disk is durable and covers both
+  // retired entries (the lowest ids), so retention can drop them.
+  log::LogOptions options;
+  options.directory = JoinPath(data_dir_, "log");
+  options.preallocate = false;
+  auto main_log = log::Log::Open(DefaultFileSystem(), options, nullptr);
+  ASSERT_TRUE(main_log.ok()) << main_log.status().ToString();
+  EXPECT_GT(main_log.value()->Stats().consumed_id, std::max(polled[0].id, polled[1].id));
 }
 
 TEST_F(LocalFailureTest, FailedRescheduleOnAFullDiskBacksOff) {

@@ -26,14 +26,15 @@ class FaultyLog final : public log::Log {
   std::atomic<bool> fail_commit_consumed{false};
   std::atomic<int> refused_appends{0};
 
-  void Append(std::string payload, log::AppendCallback callback) override {
+  using log::Log::Append;
+  void Append(std::string payload, log::AppendCallback callback, log::AppendClass append_class) override {
     const char kind = fail_appends_of_kind.load();
     if (fail_appends.load() && (kind == 0 || (!payload.empty() && payload[0] == kind))) {
       refused_appends.fetch_add(1);
       callback(log::AppendResult{Durability::kFalse, 0, NoSpace("injected: append refused")});
       return;
     }
-    base_->Append(std::move(payload), std::move(callback));
+    base_->Append(std::move(payload), std::move(callback), append_class);
   }
   Result<std::vector<log::LogEntry>> Read(uint64_t from_id, size_t max_entries, size_t max_bytes) override {
     return base_->Read(from_id, max_entries, max_bytes);

@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "log/log.h"
+#include "log/record_format.h"
 #include "queue/local/id_window.h"
 #include "queue/local/local_backend.h"
 
@@ -111,11 +112,11 @@ struct LocalSettings {
   uint64_t max_append_bytes = (4ull << 20) + (64u << 10);
 };
 
-// The record size the logs are opened with: the record format's own bound (a
-// u32 length). Recovery trusts only the on-disk format; a config-derived bound
-// here would cut an acknowledged record as a torn tail, or fail a healthy log
-// with kCorruption, once the config's limit is lowered.
-inline constexpr uint64_t kLogRecordFormatLimit = UINT32_MAX;
+// The record size the logs are opened with: the record format's own maximum.
+// Recovery trusts only the on-disk format, and the backend applies the
+// config's limit itself (CheckAppendSize), to new appends only: copy-forward
+// must be able to re-append a record accepted under a larger limit.
+inline constexpr uint64_t kLogRecordFormatLimit = log::kMaxRecordBytes;
 
 struct RetireRequest {
   uint64_t id = 0;
@@ -248,10 +249,10 @@ class LocalBackendImpl final : public LocalBackend {
   }
   // Appends a record that reclaims space: a RETIRE, or a replacement that
   // retires its original. On a full disk these must still be written, or the
-  // backend could never free space again; this is the one call that switches
-  // them to the log's space reserve for control records.
+  // backend could never free space again, so they may use the log's space
+  // reserve (log::AppendClass::kControl); new entries and dead letters may not.
   static void AppendControl(log::Log& log, std::string payload, log::AppendCallback callback) {
-    log.Append(std::move(payload), std::move(callback));
+    log.Append(std::move(payload), std::move(callback), log::AppendClass::kControl);
   }
   // The retire loop's wait: the next batch (due retries included), or empty
   // when stopping. Needs `lock` on mutex_.
