@@ -24,18 +24,20 @@ std::string MarkerOrderingKey(const v1::LogRecord& marker) {
 }  // namespace
 
 Status Engine::OpenMutationSets(NamespaceRuntime& runtime, const config::NamespaceConfig& config) const {
-  auto opened = sets::SetManager::Open(config, options_.file_system, NamespaceDataDir(config.name));
+  auto opened =
+      sets::SetManager::Open(config, *options_.modules.set_stores, options_.file_system, NamespaceDataDir(config.name));
   if (!opened.ok()) return opened.status().WithContext("namespace " + config.name + ": durable_storage");
   std::unique_ptr<sets::SetManager> manager = std::move(opened).value();
-  // Pending sets hold their keys again. On the embedded log every marker that
-  // exists is readable here (main log and DLQ), so stored sets no marker names
-  // were never acknowledged and are dropped. A scan that fails fails the open:
-  // passing a partial scan off as complete would drop acknowledged sets.
+  // Pending sets hold their keys again. Where the backend's reads are complete
+  // (the embedded log) every marker that exists is readable here (main log and
+  // DLQ), so stored sets no marker names were never acknowledged and are
+  // dropped. A scan that fails fails the open: passing a partial scan off as
+  // complete would drop acknowledged sets.
   auto live = manager->store().ListLive();
   if (!live.ok()) return live.status().WithContext("namespace " + config.name + ": listing stored mutation sets");
   if (!live->empty()) {
     StoredSetMarkers markers;
-    bool complete = config.backend.type == config::BackendType::kLocal;
+    bool complete = options_.modules.backends->Traits(config.backend.type()).reads_are_complete;
     if (complete) {
       auto collected = CollectSetMarkers(runtime.backend());
       if (!collected.ok()) {

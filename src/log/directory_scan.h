@@ -31,11 +31,15 @@ struct ScannedSegment {
 struct DirectoryScan {
   std::vector<ScannedSegment> segments;  // oldest first
   std::optional<uint64_t> consumed_id;   // from the checkpoint, if there is one
+  // Consumed segments left behind by an interrupted retention (before a gap
+  // whose ids are all consumed): not part of the log, to be removed.
+  std::vector<std::string> stale_segment_paths;
 };
 
 // Scans every segment (ScanSegment) and checks that ids continue from one
-// segment to the next, except across a gap the later segment's header declares,
-// then decodes the checkpoint. Damage anywhere returns kCorruption naming the
+// segment to the next, except across a gap the later segment's header declares
+// or one that lies wholly below the checkpoint (interrupted retention; the
+// segments before it are listed as stale). Damage anywhere returns kCorruption naming the
 // file and offset; a torn tail in the last segment is reported in its scan, not
 // cut. Reads only.
 Result<DirectoryScan> ScanLogDirectory(FileSystem* file_system, const std::string& directory);

@@ -104,5 +104,27 @@ TEST_F(LogFaultTest, FailedUnlinkDoesNotLeakTheOtherSegments) {
   EXPECT_EQ(log->Stats().segments, 1u);
 }
 
+// A consumed segment left behind in front of a gap (a failed unlink, or a power
+// cut that kept an older unlink undone but a newer one done) is the trace of an
+// interrupted retention, not damage: the log opens and removes it.
+TEST_F(LogFaultTest, ConsumedSegmentLeftBeforeAGapOpensAndIsRemoved) {
+  options_.segment_bytes = 256;
+  {
+    auto log = OpenOrDie();
+    for (int i = 0; i < 40; ++i) ASSERT_EQ(AppendAndWait(log.get(), PayloadFor(i)).durability, Durability::kTrue);
+    ASSERT_GE(SegmentNames().size(), 4u);
+    fs_.FailNextRemoves(1);
+    EXPECT_FALSE(log->CommitConsumed(40).ok());
+    ASSERT_EQ(SegmentNames().size(), 2u) << "the oldest segment stays, the ones after it are gone";
+    ASSERT_TRUE(log->Close().ok());
+  }
+  auto reopened = OpenOrDie();
+  EXPECT_EQ(reopened->Stats().consumed_id, 40u);
+  EXPECT_EQ(reopened->Stats().segments, 1u);
+  ASSERT_EQ(AppendAndWait(reopened.get(), PayloadFor(40)).durability, Durability::kTrue);
+  ASSERT_TRUE(reopened->CommitConsumed(40).ok());
+  EXPECT_EQ(SegmentNames().size(), 1u) << "the stale segment is removed at the next checkpoint";
+}
+
 }  // namespace
 }  // namespace wal::log

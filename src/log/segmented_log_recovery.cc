@@ -42,6 +42,9 @@ Status SegmentedLog::Recover(RecoveryReport* report) {
   durable_end_id_ = segments_.back()->end_id;
   next_id_ = durable_end_id_;
   consumed_id_ = scanned->consumed_id.value_or(0);
+  // Left behind by an interrupted retention; the next checkpoint removes them.
+  for (std::string& path : scanned->stale_segment_paths) pending_removals_.push_back(std::move(path));
+  pending_removal_count_ = pending_removals_.size();
   (void)reserve_.Restore();  // a full disk at open is not an error: data waits for room
 
   report->segments = segments_.size();

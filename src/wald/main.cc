@@ -15,6 +15,7 @@
 #include "control/namespace_store.h"
 #include "engine/engine.h"
 #include "log/log.h"
+#include "modules/builtin_modules.h"
 #include "server/auth.h"
 #include "server/config_watcher.h"
 #include "server/file_reloader.h"
@@ -141,10 +142,13 @@ int main(int argc, char** argv) {
     grpc_credentials = server_tls->GrpcCredentials();
   }
 
-  auto namespace_store = wal::control::OpenNamespaceStore(server_config, file_system);
+  // Every backend, target and set store of this build (src/modules).
+  const wal::modules::ModuleRegistry& modules = wal::modules::BuiltinModules();
+  auto namespace_store = wal::control::OpenNamespaceStore(server_config, file_system, modules.catalog());
   if (!namespace_store.ok()) return Fail("config store: " + namespace_store.status().message());
   wal::engine::EngineOptions engine_options{file_system, server_config.data_dir, server_config.namespaces_dir,
-                                            *parsed_role, server_config.region, namespace_store->get()};
+                                            *parsed_role, server_config.region, namespace_store->get(),
+                                            {&modules.catalog(), &modules, &modules, &modules}};
   auto created = wal::engine::Engine::Create(engine_options);
   if (!created.ok()) return Fail("engine: " + created.status().ToString());
   std::unique_ptr<wal::engine::Engine> engine = std::move(created).value();

@@ -6,6 +6,7 @@
 
 #include "queue/local/envelope.h"
 #include "queue/local/local_backend_impl.h"
+#include "queue/local/local_config.h"
 
 // The local backend itself: produce, consume, inspect, close and open. The
 // other pieces of LocalBackendImpl are listed in local_backend_impl.h.
@@ -431,8 +432,9 @@ namespace {
 // Everything the backend reads from the namespace config.
 LocalSettings SettingsFromConfig(const config::NamespaceConfig& config) {
   LocalSettings settings;
-  settings.segment_bytes = config.backend.local.segment_bytes;
-  settings.preallocate = config.backend.local.preallocate;
+  const LocalBackendConfig& local = config.backend.settings.Get<LocalBackendConfig>();
+  settings.segment_bytes = local.segment_bytes;
+  settings.preallocate = local.preallocate;
   // A record holds the payload plus its envelope and the engine's record
   // fields; leave room for them.
   settings.max_append_bytes = config.max_payload_bytes + (64u << 10);

@@ -19,6 +19,7 @@
 #include "queue/local/faulty_log.h"
 #include "queue/local/local_backend.h"
 #include "queue/local/local_backend_impl.h"
+#include "queue/local/local_config.h"
 
 namespace wal::queue::local {
 
@@ -33,7 +34,7 @@ class LocalBackendFixture : public ::testing::Test {
     ASSERT_TRUE(DefaultFileSystem()->RemoveAll(data_dir_).ok());
     ASSERT_TRUE(DefaultFileSystem()->CreateDirectories(data_dir_).ok());
     config_.name = "test";
-    config_.backend.local.preallocate = false;
+    config_.backend.settings.Mutable<LocalBackendConfig>().preallocate = false;
     options_.copy_forward_interval = 0ms;  // tests drive copy-forward through RunMaintenance
   }
   void TearDown() override {
@@ -56,7 +57,7 @@ class LocalBackendFixture : public ::testing::Test {
     auto open_log = [&](const std::string& sub) -> std::unique_ptr<FaultyLog> {
       log::LogOptions options;
       options.directory = JoinPath(data_dir_, sub);
-      options.segment_bytes = config_.backend.local.segment_bytes;
+      options.segment_bytes = config_.backend.settings.Get<LocalBackendConfig>().segment_bytes;
       options.preallocate = false;
       options.max_record_bytes = kLogRecordFormatLimit;
       auto opened = log::Log::Open(file_system_, options, nullptr);

@@ -12,7 +12,7 @@ namespace {
 class LocalMaintenanceTest : public LocalBackendFixture {};
 
 TEST_F(LocalMaintenanceTest, RetentionDeletesConsumedSegments) {
-  config_.backend.local.segment_bytes = 4096;
+  config_.backend.settings.Mutable<LocalBackendConfig>().segment_bytes = 4096;
   Open();
   AppendMany(600, [](uint64_t i) { return Entry(std::string(100, 'a' + i % 26), Clock::now() - 1s); }, 10);
   ASSERT_GT(backend_->Stats().segments, 10u);
@@ -33,7 +33,7 @@ TEST_F(LocalMaintenanceTest, RetentionDeletesConsumedSegments) {
 }
 
 TEST_F(LocalMaintenanceTest, BackgroundCheckpointDeletesSegments) {
-  config_.backend.local.segment_bytes = 4096;
+  config_.backend.settings.Mutable<LocalBackendConfig>().segment_bytes = 4096;
   options_.checkpoint_interval = 20ms;
   Open();
   AppendMany(300, [](uint64_t) { return Entry(std::string(100, 'x'), Clock::now() - 1s); }, 10);
@@ -48,7 +48,7 @@ TEST_F(LocalMaintenanceTest, BackgroundCheckpointDeletesSegments) {
 }
 
 TEST_F(LocalMaintenanceTest, CopyForwardFreesSegmentsPinnedByALongPendingEntry) {
-  config_.backend.local.segment_bytes = 4096;
+  config_.backend.settings.Mutable<LocalBackendConfig>().segment_bytes = 4096;
   Open();
   const TimePoint far_due = Clock::now() + 2500ms;  // "far" for the test; it must be pending throughout
   const uint64_t pinned = AppendOrDie(Entry("far-future", far_due, "fk"));
@@ -94,7 +94,7 @@ TEST_F(LocalMaintenanceTest, CopyForwardFreesSegmentsPinnedByALongPendingEntry) 
 }
 
 TEST_F(LocalMaintenanceTest, CopyForwardSkipsHeldEntriesAndLargeBacklogs) {
-  config_.backend.local.segment_bytes = 4096;
+  config_.backend.settings.Mutable<LocalBackendConfig>().segment_bytes = 4096;
   options_.copy_forward_max_entries = 5;
   options_.copy_forward_max_fraction = 0.0;
   Open();

@@ -86,7 +86,7 @@ TEST_F(LocalRecoveryTest, LoweringMaxPayloadBytesDoesNotCutALargerLastRecordAsAT
 // used to be cut as a torn tail) and before it (where the log refused to open).
 TEST_F(LocalRecoveryTest, LoweringMaxPayloadBytesKeepsAcknowledgedLargerRecords) {
   config_.max_payload_bytes = 400 << 10;
-  config_.backend.local.segment_bytes = 64 << 10;
+  config_.backend.settings.Mutable<LocalBackendConfig>().segment_bytes = 64 << 10;
   Open();
   const std::string big(300 << 10, 'b');
   const uint64_t delayed = AppendOrDie(Entry(big, Clock::now() + 1h));
