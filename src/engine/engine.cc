@@ -143,6 +143,18 @@ std::string OrderingKey(const v1::Payload& payload) {
 
 }  // namespace
 
+WriteOutcome AnswerFromAppend(const queue::AppendOutcome& outcome) {
+  WriteOutcome result;
+  if (outcome.durability == Durability::kFalse && outcome.status.code() == StatusCode::kInvalidArgument) {
+    result.rejection = outcome.status;
+    return result;
+  }
+  result.response.set_durable(ToProto(outcome.durability));
+  if (outcome.durability != Durability::kFalse) result.response.set_id(outcome.id);
+  if (!outcome.status.ok()) result.response.set_message(outcome.status.ToString());
+  return result;
+}
+
 Result<Role> ParseRole(std::string_view text) {
   if (text == "producer") return Role::kProducer;
   if (text == "consumer") return Role::kConsumer;
@@ -184,26 +196,17 @@ Result<std::shared_ptr<NamespaceRuntime>> Engine::OpenRuntime(const config::Name
 void Engine::RebuildIdempotencyKeys(NamespaceRuntime& runtime) const {
   // Keys of entries still stored in the log come back; the window is measured
   // from each entry's accepted time.
-  const auto now = std::chrono::system_clock::now();
-  const auto window = std::chrono::seconds(runtime.policy().config->idempotency_window_seconds);
-  queue::BackendStats stats = runtime.backend().Stats();
-  uint64_t next = stats.first_id;
-  size_t remembered = 0;
-  while (next < stats.log_end) {
-    auto entries = runtime.backend().Read(next, 4096);
-    if (!entries.ok() || entries->empty()) break;
-    for (const auto& entry : *entries) {
-      next = entry.id + 1;
-      v1::LogRecord record;
-      if (!record.ParseFromString(entry.record) || record.idempotency_key().empty()) continue;
-      auto accepted = std::chrono::system_clock::time_point(
-          std::chrono::milliseconds(TimeUtil::TimestampToMilliseconds(record.accepted_time())));
-      if (accepted + window <= now) continue;
-      runtime.idempotency().Remember(record.idempotency_key(), entry.id, accepted);
-      ++remembered;
-    }
+  const RestoreReport report = RestoreIdempotencyKeys(runtime.backend(), runtime.idempotency(),
+                                                      std::chrono::system_clock::now());
+  if (!report.status.ok()) {
+    // Not fatal (a remote backend may be unreachable at start), but the window
+    // is not whole: a client retrying an older write may store it twice.
+    spdlog::error("namespace {}: idempotency keys restored only partly ({} keys), a read failed: {}; "
+                  "a retried write whose key was not restored is stored again",
+                  runtime.name(), report.restored, report.status.ToString());
+  } else if (report.restored > 0) {
+    spdlog::info("namespace {}: {} idempotency keys restored", runtime.name(), report.restored);
   }
-  if (remembered > 0) spdlog::info("namespace {}: {} idempotency keys restored", runtime.name(), remembered);
 }
 
 Result<std::unique_ptr<Engine>> Engine::Create(const EngineOptions& options) {
@@ -338,11 +341,7 @@ void Engine::WriteToLog(const v1::WriteToLogRequest& request, WriteCallback done
   // The runtime is captured so a concurrent delete cannot close the backend under
   // an append that is still in flight.
   runtime->backend().Append(std::move(entry), [runtime, done = std::move(done)](const queue::AppendOutcome& outcome) {
-    WriteOutcome result;
-    result.response.set_durable(ToProto(outcome.durability));
-    if (outcome.durability != Durability::kFalse) result.response.set_id(outcome.id);
-    if (!outcome.status.ok()) result.response.set_message(outcome.status.ToString());
-    done(std::move(result));
+    done(AnswerFromAppend(outcome));
   });
 }
 
@@ -510,14 +509,17 @@ Result<std::vector<v1::NamespaceStatus>> Engine::NamespaceStatuses(const std::st
 
 namespace {
 
-Result<std::vector<Engine::RecordAt>> ParseRecords(const std::string& name, std::vector<queue::StoredEntry> entries) {
+// Parses each stored record; one that is not a LogRecord is shown with its
+// bytes rather than failing the whole page.
+std::vector<Engine::RecordAt> ParseRecords(std::vector<queue::StoredEntry> entries) {
   std::vector<Engine::RecordAt> records;
   records.reserve(entries.size());
-  for (const auto& entry : entries) {
+  for (auto& entry : entries) {
     Engine::RecordAt& at = records.emplace_back();
     at.id = entry.id;
     if (!at.record.ParseFromString(entry.record)) {
-      return Corruption("namespace " + name + ": entry " + std::to_string(entry.id) + " is not a valid record");
+      at.record.Clear();
+      at.unparsed = std::move(entry.record);
     }
   }
   return records;
@@ -528,16 +530,16 @@ Result<std::vector<Engine::RecordAt>> ParseRecords(const std::string& name, std:
 Result<std::vector<Engine::RecordAt>> Engine::ReadLog(const std::string& name, uint64_t from_id, size_t limit) const {
   auto runtime = Find(name);
   if (!runtime) return NotFound("namespace " + name + " does not exist");
-  WAL_ASSIGN_OR_RETURN(auto entries, runtime->backend().Read(from_id, limit));
-  return ParseRecords(name, std::move(entries));
+  WAL_ASSIGN_OR_RETURN(auto entries, runtime->backend().ReadBounded(from_id, limit, kAdminPageBytes));
+  return ParseRecords(std::move(entries));
 }
 
 Result<std::vector<Engine::RecordAt>> Engine::ListDeadLetters(const std::string& name, uint64_t from_id,
                                                                size_t limit) const {
   auto runtime = Find(name);
   if (!runtime) return NotFound("namespace " + name + " does not exist");
-  WAL_ASSIGN_OR_RETURN(auto entries, runtime->backend().ListDeadLetters(from_id, limit));
-  return ParseRecords(name, std::move(entries));
+  WAL_ASSIGN_OR_RETURN(auto entries, runtime->backend().ListDeadLettersBounded(from_id, limit, kAdminPageBytes));
+  return ParseRecords(std::move(entries));
 }
 
 Result<uint64_t> Engine::RedriveDeadLetters(const std::string& name, const std::vector<uint64_t>& ids) {
@@ -562,7 +564,8 @@ Result<uint64_t> Engine::RedriveDeadLetters(const std::string& name, const std::
 Result<uint64_t> Engine::PurgeDeadLetters(const std::string& name, const std::vector<uint64_t>& ids) {
   auto runtime = Find(name);
   if (!runtime) return NotFound("namespace " + name + " does not exist");
-  std::vector<v1::LogRecord> purged_sets = DeadSetMarkers(*runtime, ids);  // [mutation sets]
+  // Found before the purge: a set whose marker is purged must go with it.
+  WAL_ASSIGN_OR_RETURN(std::vector<v1::LogRecord> purged_sets, DeadSetMarkers(*runtime, ids));
   auto purged = runtime->backend().PurgeDeadLetters(ids);
   // [mutation sets] the stored sets go with their dead markers.
   if (purged.ok() && !purged_sets.empty()) runtime->mutation_sets()->Forget(purged_sets);

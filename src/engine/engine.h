@@ -65,6 +65,13 @@ struct WriteOutcome {
 
 using WriteCallback = std::function<void(WriteOutcome)>;
 
+// The answer to a write whose entry the backend answered with `outcome`. A
+// kFalse with INVALID_ARGUMENT means the entry can never be stored as it is
+// (too large for the backend): that is a rejection, since FALSE would tell the
+// client a retry is safe and could succeed. Anything else is the backend's
+// durability, with its id and message.
+WriteOutcome AnswerFromAppend(const queue::AppendOutcome& outcome);
+
 class Engine {
  public:
   // Loads every namespace in the store, opens its backend and, for consumer
@@ -100,9 +107,16 @@ class Engine {
   struct RecordAt {
     uint64_t id;
     v1::LogRecord record;
+    // The stored bytes when they are not a valid LogRecord (`record` is then
+    // empty): a corrupt entry, or a message written by a foreign producer.
+    std::string unparsed;
   };
+  // Pages of stored entries (admin reads): at most `limit` entries, and
+  // stopping before the entry that would take the page over kAdminPageBytes of
+  // stored records (the first entry is always included). Continue from the
+  // last id + 1; an empty page is the end.
+  static constexpr uint64_t kAdminPageBytes = 1ull << 20;
   Result<std::vector<RecordAt>> ReadLog(const std::string& name, uint64_t from_id, size_t limit) const;
-
   Result<std::vector<RecordAt>> ListDeadLetters(const std::string& name, uint64_t from_id, size_t limit) const;
   // Puts dead letters back (all when `ids` is empty) with attempts and errors
   // reset, due now. Returns how many.
@@ -138,7 +152,7 @@ class Engine {
   void WriteMutationSet(std::shared_ptr<NamespaceRuntime> runtime, v1::LogRecord record, queue::TimePoint due,
                         WriteCallback done);
   // The set markers among the dead letters `ids` (all when empty).
-  std::vector<v1::LogRecord> DeadSetMarkers(NamespaceRuntime& runtime, const std::vector<uint64_t>& ids) const;
+  Result<std::vector<v1::LogRecord>> DeadSetMarkers(NamespaceRuntime& runtime, const std::vector<uint64_t>& ids) const;
   // --- end mutation sets ---
 
   EngineOptions options_;

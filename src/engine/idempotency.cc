@@ -1,5 +1,10 @@
 #include "engine/idempotency.h"
 
+#include <google/protobuf/util/time_util.h>
+
+#include "engine/stored_records.h"
+#include "wal/v1/record.pb.h"
+
 namespace wal::engine {
 
 IdempotencyTable::Claim IdempotencyTable::Begin(const std::string& key, Clock::time_point now, const Answer& answer) {
@@ -50,15 +55,22 @@ void IdempotencyTable::Finish(const std::string& key, const v1::WriteToLogRespon
 void IdempotencyTable::Remember(const std::string& key, uint64_t id, Clock::time_point accepted) {
   std::lock_guard lock(mutex_);
   Slot& slot = slots_[key];
-  if (slot.done && slot.id > id) return;  // keep the newest write of a key
+  const Clock::time_point expires = accepted + window_;
+  // Same accepted time: another copy of the same write; keep the oldest.
+  if (slot.done && (slot.expires > expires || (slot.expires == expires && slot.id <= id))) return;
   slot.done = true;
   slot.id = id;
-  slot.expires = accepted + window_;
+  slot.expires = expires;
 }
 
 void IdempotencyTable::set_window(std::chrono::seconds window) {
   std::lock_guard lock(mutex_);
   window_ = window;
+}
+
+std::chrono::seconds IdempotencyTable::window() const {
+  std::lock_guard lock(mutex_);
+  return window_;
 }
 
 size_t IdempotencyTable::size() const {
@@ -77,6 +89,24 @@ void IdempotencyTable::EvictExpired(Clock::time_point now) {
       ++it;
     }
   }
+}
+
+RestoreReport RestoreIdempotencyKeys(queue::Backend& backend, IdempotencyTable& table,
+                                     IdempotencyTable::Clock::time_point now) {
+  using google::protobuf::util::TimeUtil;
+  RestoreReport report;
+  const auto window = table.window();
+  report.status =
+      ForEachStoredEntry(backend, StoredStream::kLog, backend.Stats().first_id, [&](const queue::StoredEntry& entry) {
+        v1::LogRecord record;
+        if (!record.ParseFromString(entry.record) || record.idempotency_key().empty()) return;
+        const IdempotencyTable::Clock::time_point accepted(
+            std::chrono::milliseconds(TimeUtil::TimestampToMilliseconds(record.accepted_time())));
+        if (accepted + window <= now) return;
+        table.Remember(record.idempotency_key(), entry.id, accepted);
+        ++report.restored;
+      });
+  return report;
 }
 
 }  // namespace wal::engine

@@ -2,8 +2,8 @@
 // acknowledged once and delivered once.
 //
 // The table lives in memory, per namespace. At start-up the engine rebuilds it
-// from the entries still stored in the namespace's log (docs/api.md says what
-// survives a restart). Thread-safe.
+// from the entries still stored in the namespace's log (RestoreIdempotencyKeys;
+// docs/delivery.md says what survives a restart). Thread-safe.
 #pragma once
 
 #include <chrono>
@@ -14,6 +14,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/status.h"
+#include "queue/queue.h"
 #include "wal/v1/wal.pb.h"
 
 namespace wal::engine {
@@ -39,10 +41,15 @@ class IdempotencyTable {
   // a note that they were duplicates).
   void Finish(const std::string& key, const v1::WriteToLogResponse& response, Clock::time_point now);
 
-  // Records a key found in the stored log (start-up rebuild).
+  // Records a key found in the stored log (start-up rebuild), fed in id
+  // order. The log holds several copies of one write (a retry's replacement,
+  // a copy-forward), all with the write's accepted time: the oldest one is
+  // kept, since a duplicate is answered with the original's id. A copy with a
+  // later accepted time is a new write of the key after its window ended.
   void Remember(const std::string& key, uint64_t id, Clock::time_point accepted);
 
   void set_window(std::chrono::seconds window);
+  std::chrono::seconds window() const;
   size_t size() const;
 
  private:
@@ -59,5 +66,14 @@ class IdempotencyTable {
   std::unordered_map<std::string, Slot> slots_;
   Clock::time_point next_eviction_{};
 };
+
+struct RestoreReport {
+  size_t restored = 0;  // keys remembered
+  Status status;        // not OK: a read failed; keys stored after that point are not restored
+};
+
+// Rebuilds `table` from the records still stored in `backend`'s main log:
+// every key whose write was accepted within the window before `now`.
+RestoreReport RestoreIdempotencyKeys(queue::Backend& backend, IdempotencyTable& table, IdempotencyTable::Clock::time_point now);
 
 }  // namespace wal::engine

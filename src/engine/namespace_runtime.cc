@@ -283,7 +283,10 @@ void NamespaceRuntime::ProcessBatch(std::vector<queue::Delivery>& deliveries) {
       counters_.dead_lettered.fetch_add(1);
       spdlog::warn("namespace {}: entry {} to the DLQ after attempt {}: {}", name_, delivery.id, attempt, result.reason);
       if (set_statuses && mutation_sets_) mutation_sets_->OnDeadLetter(&record, *set_statuses);  // [mutation sets]
-      backend_->DeadLetter(delivery, record.SerializeAsString(), retired("dead-lettering", delivery.id));
+      // An unparsable record keeps its own bytes: they are the only evidence of
+      // what it was (the admin reads show them as `unparsed`).
+      std::string dead_record = parsed ? record.SerializeAsString() : delivery.entry.record;
+      backend_->DeadLetter(delivery, std::move(dead_record), retired("dead-lettering", delivery.id));
       continue;
     }
     // With the DLQ off an exhausted entry is never dropped: it keeps retrying at

@@ -70,7 +70,10 @@ struct BackendStats {
   uint64_t segments = 0;
   uint64_t bytes = 0;
   bool writable = true;
-  std::string error;            // why it is not writable (or its dependency is unreachable), when known
+  // Why it is not writable (or its dependency is unreachable), when known; or
+  // a problem the backend found and serves around (e.g. a bad checkpoint at
+  // open), which the operator must hear about.
+  std::string error;
 };
 
 // Turns a dead-lettered record into the entry to put back on the main queue
@@ -85,7 +88,9 @@ class Backend {
 
   // Makes `entry` durable. `callback` runs exactly once: kTrue only when the
   // entry survives kill -9 of this process (and power loss on the embedded log),
-  // kFalse when it was not stored, kUnknown when that cannot be known. It runs on
+  // kFalse when it was not stored, kUnknown when that cannot be known. kFalse
+  // with an INVALID_ARGUMENT status means it can never be stored as it is (too
+  // large): the engine answers that as a rejection. It runs on
   // a backend-owned thread, or inline when the backend refuses at once; it must
   // not block. Thread-safe.
   virtual void Append(QueueEntry entry, AppendCallback callback) = 0;
@@ -132,11 +137,39 @@ class Backend {
   // Reads stored records with id >= from_id, for inspection (walctl log read).
   virtual Result<std::vector<StoredEntry>> Read(uint64_t from_id, size_t limit) = 0;
 
+  // Read and ListDeadLetters that also stop before the record that would take
+  // the page's total record bytes over `max_bytes`; the first record is always
+  // returned, so paging from the last id + 1 always advances. The defaults read
+  // `limit` entries and trim, bounding the answer but not the memory used on
+  // the way; a backend that can stop early overrides them.
+  virtual Result<std::vector<StoredEntry>> ReadBounded(uint64_t from_id, size_t limit, uint64_t max_bytes) {
+    WAL_ASSIGN_OR_RETURN(std::vector<StoredEntry> entries, Read(from_id, limit));
+    return TrimToBytes(std::move(entries), max_bytes);
+  }
+  virtual Result<std::vector<StoredEntry>> ListDeadLettersBounded(uint64_t from_id, size_t limit, uint64_t max_bytes) {
+    WAL_ASSIGN_OR_RETURN(std::vector<StoredEntry> entries, ListDeadLetters(from_id, limit));
+    return TrimToBytes(std::move(entries), max_bytes);
+  }
+
   virtual BackendStats Stats() const = 0;
 
   // Finishes in-flight appends and retirements (their callbacks run), then
   // releases resources. Entries handed out and not retired stay pending.
   virtual Status Close() = 0;
+
+ protected:
+  // The longest prefix of `entries` within `max_bytes` of records, at least one.
+  static std::vector<StoredEntry> TrimToBytes(std::vector<StoredEntry> entries, uint64_t max_bytes) {
+    uint64_t bytes = 0;
+    for (size_t i = 0; i < entries.size(); ++i) {
+      bytes += entries[i].record.size();
+      if (i > 0 && bytes > max_bytes) {
+        entries.resize(i);
+        break;
+      }
+    }
+    return entries;
+  }
 };
 
 // What a backend is opened with besides the namespace config (of which it

@@ -182,12 +182,16 @@ Result<uint64_t> FillViews(const std::vector<engine::Engine::RecordAt>& records,
   for (const auto& at : records) {
     v1::LogRecordView* view = views->Add();
     view->set_id(at.id);
+    next_id = at.id + 1;
+    if (!at.unparsed.empty()) {
+      view->set_unparsed(at.unparsed);
+      continue;
+    }
     std::string json;
     auto printed = google::protobuf::util::MessageToJsonString(at.record, &json, print_options);
     if (!printed.ok()) return Internal("entry " + std::to_string(at.id) + ": " + std::string(printed.message()));
     auto parsed = google::protobuf::util::JsonStringToMessage(json, view->mutable_record());
     if (!parsed.ok()) return Internal("entry " + std::to_string(at.id) + ": " + std::string(parsed.message()));
-    next_id = at.id + 1;
   }
   return next_id;
 }

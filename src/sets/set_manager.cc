@@ -307,13 +307,10 @@ void SetManager::OnDeadLetter(v1::LogRecord* marker, const std::vector<v1::Mutat
   key_order_.Release(set_id);
 }
 
-void SetManager::Recover(const std::vector<v1::LogRecord>& markers, const std::vector<v1::LogRecord>& dead_markers,
-                         bool complete) {
+Status SetManager::Recover(const std::vector<v1::LogRecord>& markers, const std::vector<v1::LogRecord>& dead_markers,
+                           bool complete) {
   auto live = store_->ListLive();
-  if (!live.ok()) {
-    spdlog::warn("namespace {}: listing stored sets: {}", namespace_name_, live.status().message());
-    return;
-  }
+  if (!live.ok()) return live.status().WithContext("listing stored mutation sets");
   std::unordered_map<std::string, SetState> states;
   for (const auto& set : *live) states[set.set_id] = set.state;
   std::set<std::string> referenced;
@@ -340,6 +337,7 @@ void SetManager::Recover(const std::vector<v1::LogRecord>& markers, const std::v
     spdlog::info("namespace {}: {} pending mutation sets recovered, {} unacknowledged sets dropped", namespace_name_,
                  held, dropped);
   }
+  return Status::Ok();
 }
 
 void SetManager::Forget(const std::vector<v1::LogRecord>& markers) {

@@ -115,9 +115,10 @@ class SetManager {
   // Holds the keys of the pending sets among `markers` (records still stored
   // in the queue). With `complete` (the queue is the embedded log, so
   // `markers` plus `dead_markers` are every marker that exists) stored sets
-  // that no marker names are dropped: they were never acknowledged.
-  void Recover(const std::vector<v1::LogRecord>& markers, const std::vector<v1::LogRecord>& dead_markers,
-               bool complete);
+  // that no marker names are dropped: they were never acknowledged. Fails,
+  // changing nothing, when the store cannot list its sets.
+  [[nodiscard]] Status Recover(const std::vector<v1::LogRecord>& markers,
+                               const std::vector<v1::LogRecord>& dead_markers, bool complete);
 
   // The markers of purged dead letters: their sets are dropped.
   void Forget(const std::vector<v1::LogRecord>& markers);

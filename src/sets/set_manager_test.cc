@@ -1,6 +1,6 @@
-// Mutation sets without any server: the local set store (chunks, progress,
-// states, recovery, retention) and the SetManager (validation, chunking and
-// reassembly, resuming from progress, per-mutation status, key order).
+// Mutation sets without any server: the SetManager over the local set store
+// (validation, chunking and reassembly, resuming from progress, per-mutation
+// status, key order, recovery). The store itself: local/local_set_store_test.cc.
 #include "sets/set_manager.h"
 
 #include <gtest/gtest.h>
@@ -179,7 +179,7 @@ TEST_F(SetManagerTest, ARetryResumesAtTheFirstMutationNotApplied) {
   auto stored = manager_->store().Load(marker.set_ref().set_id());
   ASSERT_TRUE(stored.ok());
   EXPECT_EQ(stored->applied_through, 1u);
-  manager_->Recover({marker}, {}, /*complete=*/true);
+  ASSERT_TRUE(manager_->Recover({marker}, {}, /*complete=*/true).ok());
   EXPECT_TRUE(manager_->key_order().Holds(marker.set_ref().set_id()));
 
   cache_target_->fail_sequences.clear();
@@ -227,37 +227,12 @@ TEST_F(SetManagerTest, RecoveryDropsSetsNoMarkerNames) {
   auto kept = Persist({Put(1, "a", "1")});
   auto orphan = Persist({Put(1, "b", "2")});
   Open();
-  manager_->Recover({kept}, {}, /*complete=*/true);
+  ASSERT_TRUE(manager_->Recover({kept}, {}, /*complete=*/true).ok());
   EXPECT_TRUE(manager_->store().Load(kept.set_ref().set_id()).ok());
   EXPECT_EQ(manager_->store().Load(orphan.set_ref().set_id()).status().code(), StatusCode::kNotFound);
   Open();
   EXPECT_EQ(manager_->store().Load(orphan.set_ref().set_id()).status().code(), StatusCode::kNotFound)
       << "the drop is durable";
-}
-
-TEST(LocalSetStoreTest, FinishedSetsLetTheLogReclaimSegments) {
-  TempDir dir;
-  LocalSetStore::Options options;
-  options.directory = dir.path() + "/sets";
-  options.segment_bytes = 64 << 10;
-  options.max_chunk_bytes = 8 << 10;
-  auto opened = LocalSetStore::Open(DefaultFileSystem(), options);
-  ASSERT_TRUE(opened.ok());
-  auto& store = **opened;
-  for (int i = 0; i < 200; ++i) {
-    std::promise<PersistOutcome> promise;
-    const std::string id = "set-" + std::to_string(i);
-    store.Persist(id, {std::string(4000, 'x'), std::string(4000, 'y')}, [&](PersistOutcome outcome) {
-      promise.set_value(std::move(outcome));
-    });
-    auto outcome = promise.get_future().get();
-    ASSERT_TRUE(outcome.status.ok()) << outcome.status.ToString();
-    ASSERT_TRUE(store.SetState(id, SetState::kDone).ok());
-  }
-  EXPECT_GT(store.FirstStoredId(), 0u) << "segments of finished sets are deleted";
-  auto live = store.ListLive();
-  ASSERT_TRUE(live.ok());
-  EXPECT_TRUE(live->empty());
 }
 
 }  // namespace

@@ -9,7 +9,8 @@
 // the log end, and for the main log a (due, id) min-heap of pending entries
 // with lazy deletion: 16 bytes per pending entry plus one bit per id in the
 // window. Records are read back from the log when handed out. The recovery and
-// copy-forward rules are in docs/log-format.md ("Queue envelope").
+// copy-forward rules are in docs/log-format.md ("Queue envelope"). The
+// implementation is split by concern; local_backend_impl.h lists the pieces.
 #pragma once
 
 #include <chrono>
@@ -35,6 +36,15 @@ struct LocalBackendOptions {
   // and at most this fraction of the segment's ids.
   uint64_t copy_forward_max_entries = 10000;
   double copy_forward_max_fraction = 0.10;
+  // An entry whose retirement failed (a full disk, a poisoned log, a
+  // replacement too large to store) is held back in memory before it is handed
+  // out again: `release_backoff_initial` after the first failure, doubling with
+  // each consecutive one up to `release_backoff_max`. Otherwise a failing
+  // retirement would hand the same entry out in a hot loop. A RETIRE that
+  // fails after the entry's dead letter is durable is retried on the same
+  // schedule instead (the entry is a dead letter already).
+  std::chrono::milliseconds release_backoff_initial{100};
+  std::chrono::milliseconds release_backoff_max{30000};
   // Test hook: DeadLetter stops after the DLQ append is durable, as if the
   // process died before retiring the original, and reports kInternal.
   bool crash_after_dead_letter_append_for_test = false;
@@ -46,6 +56,8 @@ struct LocalBackendStats {
   uint64_t dlq_consumed = 0;           // the DLQ's watermark
   uint64_t recovered_pending = 0;      // pending entries found by recovery at open
   uint64_t recovery_millis = 0;        // how long the open-time scan took
+  uint64_t released_after_failure = 0; // handed-out entries released (held back) because their retirement failed
+  uint64_t dead_letter_retire_retries = 0;  // RETIREs of dead-lettered entries that failed and are retried
 };
 
 // The local backend with its extra, backend-specific surface.

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <future>
 
+#include "log/record_format.h"
 #include "wal/v1/record.pb.h"
 
 namespace wal::sets {
@@ -31,6 +32,9 @@ Kind::Kind KindOf(SetState state) {
   }
   return Kind::KIND_UNSPECIFIED;
 }
+
+// A chunk record holds the chunk plus the set id and counters.
+uint64_t MaxChunkRecordBytes(uint64_t max_chunk_bytes) { return max_chunk_bytes + (64u << 10); }
 
 Status FromAppend(const log::AppendResult& result) {
   if (result.durability == Durability::kTrue) return Status::Ok();
@@ -58,8 +62,10 @@ Status LocalSetStore::EnsureOpenLocked() {
   options.directory = options_.directory;
   options.segment_bytes = options_.segment_bytes;
   options.preallocate = false;  // sets are bursty; most namespaces store few
-  options.max_record_bytes = options_.max_chunk_bytes + (64u << 10);
-  options.max_batch_bytes = std::max<uint64_t>(4ull << 20, options.max_record_bytes);
+  // Recovery trusts only what is on disk; chunk_bytes bounds new chunks only,
+  // checked in Persist, so the log takes any record the format allows.
+  options.max_record_bytes = log::kMaxRecordBytes;
+  options.max_batch_bytes = std::max<uint64_t>(4ull << 20, MaxChunkRecordBytes(options_.max_chunk_bytes));
   log::RecoveryReport report;
   WAL_ASSIGN_OR_RETURN(log_, log::Log::Open(file_system_, options, &report));
   if (report.truncated_tail_bytes > 0) {
@@ -154,8 +160,17 @@ void LocalSetStore::Persist(const std::string& set_id, std::vector<std::string> 
     record.set_chunk_index(static_cast<uint32_t>(index));
     record.set_chunk_count(static_cast<uint32_t>(chunks.size()));
     record.set_total_bytes(total);
+    const size_t chunk_size = chunks[index].size();
     record.set_bytes(std::move(chunks[index]));
     payloads.push_back(record.SerializeAsString());
+    if (payloads.back().size() > MaxChunkRecordBytes(options_.max_chunk_bytes)) {
+      auto callback = std::move(pending->done);
+      return callback(PersistOutcome{InvalidArgument("mutation set " + set_id + ": chunk " + std::to_string(index) +
+                                                     " of " + std::to_string(chunk_size) +
+                                                     " bytes is over durable_storage.chunk_bytes " +
+                                                     std::to_string(options_.max_chunk_bytes)),
+                                     0});
+    }
   }
   std::shared_ptr<log::Log> log;
   {
