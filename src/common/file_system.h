@@ -26,6 +26,9 @@ namespace wal {
 
 class WritableFile {
  public:
+  WritableFile() = default;
+  WritableFile(const WritableFile&) = delete;
+  WritableFile& operator=(const WritableFile&) = delete;
   virtual ~WritableFile() = default;
 
   // Writes all of `data` at the current end position. On error some prefix of
@@ -52,6 +55,9 @@ class WritableFile {
 
 class RandomAccessFile {
  public:
+  RandomAccessFile() = default;
+  RandomAccessFile(const RandomAccessFile&) = delete;
+  RandomAccessFile& operator=(const RandomAccessFile&) = delete;
   virtual ~RandomAccessFile() = default;
   // Reads up to `length` bytes at `offset` into `*out` (resized to what was
   // read). A short result means end of file. Thread-safe.
@@ -70,6 +76,9 @@ struct FileInfo {
 
 class FileSystem {
  public:
+  FileSystem() = default;
+  FileSystem(const FileSystem&) = delete;
+  FileSystem& operator=(const FileSystem&) = delete;
   virtual ~FileSystem() = default;
 
   // Opens `path` for appending, creating it if absent; the append position is the

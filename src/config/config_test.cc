@@ -701,7 +701,7 @@ TEST_F(NamespaceFilesTest, ServerConfigFile) {
 }  // namespace wal::config
 
 // ---------------------------------------------------------------------------
-// Operations fields (issue 7): access tokens, limits and the server's TLS,
+// Operations fields: access tokens, limits and the server's TLS,
 // auth, sharding and config-store settings.
 
 namespace wal::config {

@@ -1,4 +1,4 @@
-// The control plane's store of namespace configs (issue 7): where `wald` finds
+// The control plane's store of namespace configs: where `wald` finds
 // its namespaces at start, where the admin API saves a change, and what every
 // instance watches so a change made on one reaches the others without a
 // restart (server/config_watcher.h does the watching).
@@ -38,6 +38,9 @@ struct StoreContents {
 
 class NamespaceStore {
  public:
+  NamespaceStore() = default;
+  NamespaceStore(const NamespaceStore&) = delete;
+  NamespaceStore& operator=(const NamespaceStore&) = delete;
   virtual ~NamespaceStore() = default;
 
   // For log lines: "directory ./config/namespaces", "postgres host=... (table t)".

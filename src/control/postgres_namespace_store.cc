@@ -10,7 +10,7 @@
 #include <cctype>
 
 #include "common/sql_identifier.h"
-#include "target/postgres/pg_client.h"
+#include "pg/pg_client.h"
 
 namespace wal::control {
 namespace {

@@ -12,7 +12,7 @@
 
 #include "common/testing/postgres_environment.h"
 #include "modules/builtin_modules.h"
-#include "target/postgres/pg_client.h"
+#include "pg/pg_client.h"
 
 namespace wal::control {
 namespace {

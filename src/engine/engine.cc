@@ -13,6 +13,7 @@
 #include "control/directory_namespace_store.h"
 #include "engine/due_time.h"
 #include "engine/payload_apply.h"
+#include "target/mutation_util.h"
 
 namespace wal::engine {
 
@@ -25,58 +26,21 @@ std::mt19937_64& ThreadRandom() {
   return random;
 }
 
-int64_t NowMillis() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-// Due times have millisecond resolution; rounding "now" up keeps an entry from
-// ever coming due before acceptance + delay.
-int64_t NowMillisRoundedUp() {
-  return std::chrono::ceil<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
-Status ValidateMutation(const v1::Mutation& mutation, std::string_view where) {
-  std::string prefix(where);
-  if (mutation.op() != v1::Mutation::PUT && mutation.op() != v1::Mutation::DELETE) {
-    return InvalidArgument(prefix + ".op: must be PUT or DELETE");
-  }
-  if (mutation.key().empty()) {
-    return InvalidArgument(prefix + ".key: a " + v1::Mutation::Operation_Name(mutation.op()) + " needs a key");
-  }
-  if (mutation.op() == v1::Mutation::DELETE && !mutation.value().empty()) {
-    return InvalidArgument(prefix + ".value: a DELETE carries no value");
-  }
-  if (mutation.ttl().seconds() < 0 || mutation.ttl().nanos() < 0) {
-    return InvalidArgument(prefix + ".ttl: must not be negative");
-  }
-  return Status::Ok();
-}
-
+// What every payload must be, whatever the target: each mutation valid, a set
+// not empty and its sequence numbers distinct (they order its application).
 Status ValidatePayload(const v1::Payload& payload) {
-  switch (payload.kind_case()) {
-    case v1::Payload::kOpaque:
-      return Status::Ok();
-    case v1::Payload::kMutation:
-      return ValidateMutation(payload.mutation(), "payload.mutation");
-    case v1::Payload::kMutationSet: {
-      const auto& mutations = payload.mutation_set().mutations();
-      if (mutations.empty()) return InvalidArgument("payload.mutation_set: must hold at least one mutation");
-      std::set<uint64_t> sequences;
-      for (int index = 0; index < mutations.size(); ++index) {
-        std::string where = "payload.mutation_set.mutations[" + std::to_string(index) + "]";
-        WAL_RETURN_IF_ERROR(ValidateMutation(mutations[index], where));
-        if (!sequences.insert(mutations[index].sequence()).second) {
-          return InvalidArgument(where + ".sequence: " + std::to_string(mutations[index].sequence()) +
-                                 " is used twice in the set");
-        }
-      }
-      return Status::Ok();
-    }
-    case v1::Payload::KIND_NOT_SET:
-      break;
+  const bool is_set = payload.has_mutation_set();
+  if (is_set && payload.mutation_set().mutations().empty()) {
+    return InvalidArgument("payload.mutation_set: must hold at least one mutation");
   }
-  return InvalidArgument("payload: one of opaque, mutation or mutation_set is required");
+  std::set<uint64_t> sequences;
+  return target::ForEachMutation(payload, [&](const v1::Mutation& mutation, const std::string& where) {
+    WAL_RETURN_IF_ERROR(target::ValidateMutation(mutation, where));
+    if (is_set && !sequences.insert(mutation.sequence()).second) {
+      return InvalidArgument(where + ".sequence: " + std::to_string(mutation.sequence()) + " is used twice in the set");
+    }
+    return Status::Ok();
+  });
 }
 
 Result<std::chrono::milliseconds> RequestedDelay(const v1::WriteToLogRequest& request,
@@ -171,7 +135,9 @@ std::string_view RoleName(Role role) {
   return "both";
 }
 
-Engine::Engine(EngineOptions options) : options_(std::move(options)) {}
+Engine::Engine(EngineOptions options) : options_(std::move(options)) {
+  if (options_.clock == nullptr) options_.clock = &SystemClock();
+}
 
 Engine::~Engine() { Shutdown(); }
 
@@ -186,9 +152,9 @@ Result<std::shared_ptr<NamespaceRuntime>> Engine::OpenRuntime(const config::Name
   WAL_RETURN_IF_ERROR(options_.file_system->CreateDirectories(context.data_dir));
   WAL_ASSIGN_OR_RETURN(std::unique_ptr<queue::Backend> backend, modules.backends->Open(context, config));
   auto runtime = std::make_shared<NamespaceRuntime>(config, std::move(backend), options_.region, *modules.targets,
-                                                    *modules.catalog);
+                                                    *modules.catalog, *options_.clock);
   RebuildIdempotencyKeys(*runtime);
-  WAL_RETURN_IF_ERROR(OpenMutationSets(*runtime, config));  // [mutation sets]
+  WAL_RETURN_IF_ERROR(OpenMutationSets(*runtime, config));
   if (delivers()) runtime->StartDelivery();
   return runtime;
 }
@@ -197,7 +163,7 @@ void Engine::RebuildIdempotencyKeys(NamespaceRuntime& runtime) const {
   // Keys of entries still stored in the log come back; the window is measured
   // from each entry's accepted time.
   const RestoreReport report = RestoreIdempotencyKeys(runtime.backend(), runtime.idempotency(),
-                                                      std::chrono::system_clock::now());
+                                                      options_.clock->Now());
   if (!report.status.ok()) {
     // Not fatal (a remote backend may be unreachable at start), but the window
     // is not whole: a client retrying an older write may store it twice.
@@ -255,13 +221,25 @@ Result<std::shared_ptr<NamespaceRuntime>> Engine::Runtime(const std::string& nam
   return runtime;
 }
 
+NamespaceView Engine::View(const std::string& name) const {
+  NamespaceView view;
+  view.runtime = Find(name);
+  if (view.runtime) view.policy = view.runtime->policy();
+  return view;
+}
+
 void Engine::WriteToLog(const v1::WriteToLogRequest& request, WriteCallback done) {
+  WriteToLog(NamespaceView{}, request, std::move(done));
+}
+
+void Engine::WriteToLog(const NamespaceView& view, const v1::WriteToLogRequest& request, WriteCallback done) {
   auto reject = [&done](Status status) { done(WriteOutcome{std::move(status), {}}); };
   if (!accepts_writes()) {
     return reject(FailedPrecondition("this wald instance has role consumer and takes no writes"));
   }
   if (request.namespace_().empty()) return reject(InvalidArgument("namespace: is required"));
-  std::shared_ptr<NamespaceRuntime> runtime = Find(request.namespace_());
+  const bool view_fits = view.served() && view.runtime->name() == request.namespace_();
+  std::shared_ptr<NamespaceRuntime> runtime = view_fits ? view.runtime : Find(request.namespace_());
   if (!runtime) {
     std::shared_lock lock(mutex_);
     if (shut_down_) return reject(Unavailable("wald is shutting down"));
@@ -271,13 +249,13 @@ void Engine::WriteToLog(const v1::WriteToLogRequest& request, WriteCallback done
     }
     return reject(NotFound("namespace " + request.namespace_() + " does not exist"));
   }
-  const NamespaceRuntime::Policy policy = runtime->policy();
+  const NamespaceRuntime::Policy policy = view_fits ? view.policy : runtime->policy();
   const config::NamespaceConfig& config = *policy.config;
 
   Status payload_status = ValidatePayload(request.payload());
   if (!payload_status.ok()) return reject(std::move(payload_status));
   const size_t payload_bytes = request.payload().ByteSizeLong();
-  const bool is_set = request.payload().has_mutation_set();  // [mutation sets]
+  const bool is_set = request.payload().has_mutation_set();
   if (is_set) {
     // Sets are bounded by durable_storage.max_set_bytes, not max_payload_bytes:
     // only their small marker goes to the queue.
@@ -292,7 +270,7 @@ void Engine::WriteToLog(const v1::WriteToLogRequest& request, WriteCallback done
     if (!target_config.ok()) return reject(target_config.status());
   }
   if (is_set && !request.has_target()) {
-    // [mutation sets] each mutation is checked by the target it names.
+    // A set's mutations may name different targets: each checks its own.
     v1::LogRecord shape;
     *shape.mutable_payload() = request.payload();
     Status acceptable = runtime->ValidateSetTargets(shape);
@@ -307,7 +285,9 @@ void Engine::WriteToLog(const v1::WriteToLogRequest& request, WriteCallback done
   auto delay = RequestedDelay(request, config);
   if (!delay.ok()) return reject(delay.status());
 
-  const int64_t now_ms = NowMillisRoundedUp();
+  // Due times have millisecond resolution; rounding "now" up keeps an entry
+  // from ever coming due before acceptance + delay.
+  const int64_t now_ms = ToMillisRoundedUp(options_.clock->Now());
   v1::LogRecord record;
   record.set_namespace_(config.name);
   *record.mutable_payload() = request.payload();
@@ -322,21 +302,22 @@ void Engine::WriteToLog(const v1::WriteToLogRequest& request, WriteCallback done
   const std::string idempotency_key = request.idempotency_key();
   if (!idempotency_key.empty()) {
     auto answer_duplicate = [done](const v1::WriteToLogResponse& response) { done(WriteOutcome{Status::Ok(), response}); };
-    auto claim = runtime->idempotency().Begin(idempotency_key, std::chrono::system_clock::now(), answer_duplicate);
+    auto claim = runtime->idempotency().Begin(idempotency_key, options_.clock->Now(), answer_duplicate);
     if (claim != IdempotencyTable::Claim::kFirst) return;
     // The first writer of a key also answers the waiters that arrive meanwhile.
-    done = [runtime, idempotency_key, done = std::move(done)](WriteOutcome outcome) {
+    done = [runtime, idempotency_key, clock = options_.clock, done = std::move(done)](WriteOutcome outcome) {
       v1::WriteToLogResponse for_table = outcome.response;
       if (!outcome.rejection.ok()) for_table.set_durable(v1::FALSE);
-      runtime->idempotency().Finish(idempotency_key, for_table, std::chrono::system_clock::now());
+      runtime->idempotency().Finish(idempotency_key, for_table, clock->Now());
       done(std::move(outcome));
     };
   }
 
   if (!config.flags.wal_enabled) return ApplySynchronously(std::move(runtime), std::move(record), std::move(done));
 
-  const auto due = queue::TimePoint(std::chrono::milliseconds(now_ms + delay->count()));
-  if (is_set) return WriteMutationSet(std::move(runtime), std::move(record), due, std::move(done));  // [mutation sets]
+  const auto due = FromMillis(now_ms + delay->count());
+  // A set is stored in durable_storage first; only its marker is enqueued.
+  if (is_set) return WriteMutationSet(std::move(runtime), std::move(record), due, std::move(done));
   queue::QueueEntry entry{record.SerializeAsString(), due, OrderingKey(request.payload())};
   // The runtime is captured so a concurrent delete cannot close the backend under
   // an append that is still in flight.
@@ -355,7 +336,7 @@ void Engine::ApplySynchronously(std::shared_ptr<NamespaceRuntime> runtime, v1::L
       return done(std::move(outcome));
     }
     target::DeliveryContext context{runtime->name(), 0, 1, record.idempotency_key(), record.origin_region()};
-    // [mutation sets] a set's mutations may name other targets.
+    // A set's mutations may name the namespace's other targets.
     auto resolve = [&runtime, &record](const std::string& name) { return runtime->TargetNamed(record, name); };
     target::ApplyResult result = ApplyPayload(**target, record, context, resolve);
     if (result.ok()) {
@@ -387,8 +368,8 @@ Result<config::NamespaceConfig> Engine::GetNamespace(const std::string& name) co
   return *runtime->policy().config;
 }
 
-// --- issue 7 (operations): config propagation. ReloadNamespace/UnloadNamespace
-// make a change another instance already stored live here, without saving. ---
+// ReloadNamespace/UnloadNamespace make live here a change another instance
+// already stored, so they must not write the store again.
 Status Engine::ApplyNamespace(const config::NamespaceConfig& requested) { return ApplyNamespace(requested, true); }
 
 Status Engine::ReloadNamespace(const config::NamespaceConfig& config) { return ApplyNamespace(config, false); }
@@ -396,7 +377,6 @@ Status Engine::ReloadNamespace(const config::NamespaceConfig& config) { return A
 Status Engine::UnloadNamespace(const std::string& name) { return DeleteNamespace(name, false, false); }
 
 Status Engine::DeleteNamespace(const std::string& name, bool purge_data) { return DeleteNamespace(name, purge_data, true); }
-// --- end issue 7 ---
 
 Status Engine::ApplyNamespace(const config::NamespaceConfig& requested, bool persist) {
   config::NamespaceConfig config = requested;
@@ -545,18 +525,17 @@ Result<std::vector<Engine::RecordAt>> Engine::ListDeadLetters(const std::string&
 Result<uint64_t> Engine::RedriveDeadLetters(const std::string& name, const std::vector<uint64_t>& ids) {
   auto runtime = Find(name);
   if (!runtime) return NotFound("namespace " + name + " does not exist");
-  auto transform = [](const std::string& dead_record) -> Result<queue::QueueEntry> {
+  auto transform = [clock = options_.clock](const std::string& dead_record) -> Result<queue::QueueEntry> {
     v1::LogRecord record;
     if (!record.ParseFromString(dead_record)) return Corruption("a dead letter is not a valid record");
     // A redriven entry starts over: attempts and errors reset, due now.
     record.set_attempt(0);
     record.clear_errors();
-    record.clear_set_status();  // [mutation sets] the set resumes from its recorded progress
+    record.clear_set_status();  // a set resumes from the progress its store recorded
     record.set_set_deferrals(0);
-    const int64_t now_ms = NowMillis();
+    const int64_t now_ms = ToMillis(clock->Now());
     *record.mutable_due_time() = TimeUtil::MillisecondsToTimestamp(now_ms);
-    return queue::QueueEntry{record.SerializeAsString(), queue::TimePoint(std::chrono::milliseconds(now_ms)),
-                             OrderingKey(record.payload())};
+    return queue::QueueEntry{record.SerializeAsString(), FromMillis(now_ms), OrderingKey(record.payload())};
   };
   return runtime->backend().RedriveDeadLetters(ids, transform);
 }
@@ -567,7 +546,6 @@ Result<uint64_t> Engine::PurgeDeadLetters(const std::string& name, const std::ve
   // Found before the purge: a set whose marker is purged must go with it.
   WAL_ASSIGN_OR_RETURN(std::vector<v1::LogRecord> purged_sets, DeadSetMarkers(*runtime, ids));
   auto purged = runtime->backend().PurgeDeadLetters(ids);
-  // [mutation sets] the stored sets go with their dead markers.
   if (purged.ok() && !purged_sets.empty()) runtime->mutation_sets()->Forget(purged_sets);
   return purged;
 }

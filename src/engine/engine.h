@@ -17,6 +17,7 @@
 
 #include "common/file_system.h"
 #include "common/status.h"
+#include "common/time.h"
 #include "config/config.h"
 #include "config/module_catalog.h"
 #include "control/namespace_store.h"
@@ -53,6 +54,9 @@ struct EngineOptions {
   // API (outlives the engine). Null: a directory store over namespaces_dir.
   control::NamespaceStore* namespace_store = nullptr;
   EngineModules modules{};            // all four required
+  // Where accepted times, due times, retry times and idempotency windows are
+  // read from (outlives the engine). Null: the system clock.
+  const Clock* clock = nullptr;
 };
 
 // What a write came to. A non-OK `rejection` means the request itself was refused
@@ -72,6 +76,18 @@ using WriteCallback = std::function<void(WriteOutcome)>;
 // durability, with its id and message.
 WriteOutcome AnswerFromAppend(const queue::AppendOutcome& outcome);
 
+// One namespace as one call sees it. The server looks it up once per call and
+// hands it along, so that auth, limits, the write and the metric label agree
+// on one namespace and one policy version, even while an admin apply replaces
+// it, and so that a write costs one lookup instead of four.
+struct NamespaceView {
+  std::shared_ptr<NamespaceRuntime> runtime;  // null: not served here (unknown, failed to open, shut down)
+  NamespaceRuntime::Policy policy;            // the runtime's policy when looked up; empty when not served
+  bool served() const { return runtime != nullptr; }
+  // The namespace's config; null when not served.
+  const config::NamespaceConfig* config() const { return policy.config.get(); }
+};
+
 class Engine {
  public:
   // Loads every namespace in the store, opens its backend and, for consumer
@@ -85,6 +101,13 @@ class Engine {
   // wal_enabled=false applies it to the target at once. `done` runs exactly once.
   // The request is not referenced after this returns.
   void WriteToLog(const v1::WriteToLogRequest& request, WriteCallback done);
+  // The same with the namespace already looked up (View(request.namespace_())).
+  // A view of another namespace than the request's is not trusted: the
+  // request's namespace is looked up again.
+  void WriteToLog(const NamespaceView& view, const v1::WriteToLogRequest& request, WriteCallback done);
+
+  // `name` as a call sees it from now on (one lookup; see NamespaceView).
+  NamespaceView View(const std::string& name) const;
 
   std::vector<std::string> ListNamespaces() const;
   Result<config::NamespaceConfig> GetNamespace(const std::string& name) const;
@@ -94,7 +117,8 @@ class Engine {
   // Stops serving the namespace and removes it from the store; `purge_data`
   // also removes its log.
   Status DeleteNamespace(const std::string& name, bool purge_data);
-  // --- issue 7 (operations): config propagation from a shared store. ---
+  // When another instance changed the shared store (config_watcher.h), the
+  // change is made live here without writing it back.
   // Like ApplyNamespace but does not save: the config came from the store.
   Status ReloadNamespace(const config::NamespaceConfig& config);
   // Stops serving a namespace whose config left the store; keeps its data.
@@ -135,8 +159,10 @@ class Engine {
 
  private:
   explicit Engine(EngineOptions options);
-  Status ApplyNamespace(const config::NamespaceConfig& config, bool persist);            // issue 7
-  Status DeleteNamespace(const std::string& name, bool purge_data, bool remove_file);  // issue 7
+  // The public apply/delete and the store-driven reload/unload share these;
+  // they differ only in whether the store is written.
+  Status ApplyNamespace(const config::NamespaceConfig& config, bool persist);
+  Status DeleteNamespace(const std::string& name, bool purge_data, bool remove_file);
 
   Result<std::shared_ptr<NamespaceRuntime>> OpenRuntime(const config::NamespaceConfig& config) const;
   void RebuildIdempotencyKeys(NamespaceRuntime& runtime) const;
@@ -145,7 +171,8 @@ class Engine {
   bool delivers() const { return options_.role != Role::kProducer; }
   bool accepts_writes() const { return options_.role != Role::kConsumer; }
   void ApplySynchronously(std::shared_ptr<NamespaceRuntime> runtime, v1::LogRecord record, WriteCallback done);
-  // --- mutation sets (engine_sets.cc, docs/mutation-sets.md) ---
+  // Mutation sets (engine_sets.cc, docs/mutation-sets.md) travel apart from
+  // the queue: the set is stored first, only its small marker is enqueued.
   // Opens the namespace's set storage and recovers its pending sets.
   Status OpenMutationSets(NamespaceRuntime& runtime, const config::NamespaceConfig& config) const;
   // Persists the set, then enqueues its marker; answers from the marker.
@@ -153,7 +180,6 @@ class Engine {
                         WriteCallback done);
   // The set markers among the dead letters `ids` (all when empty).
   Result<std::vector<v1::LogRecord>> DeadSetMarkers(NamespaceRuntime& runtime, const std::vector<uint64_t>& ids) const;
-  // --- end mutation sets ---
 
   EngineOptions options_;
   std::unique_ptr<control::NamespaceStore> owned_store_;  // when options_.namespace_store was null

@@ -9,8 +9,8 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
-#include "engine/backoff.h"
 #include "engine/payload_apply.h"
+#include "engine/retry_policy.h"
 
 namespace wal::engine {
 
@@ -23,13 +23,6 @@ constexpr size_t kMaxCachedOverrideTargets = 64;
 std::mt19937_64& WorkerRandom() {
   thread_local std::mt19937_64 random(std::random_device{}());
   return random;
-}
-
-queue::TimePoint FromMillis(int64_t millis) { return queue::TimePoint(std::chrono::milliseconds(millis)); }
-
-// Rounded up so a retry never comes due before now + backoff.
-int64_t NowMillisRoundedUp() {
-  return std::chrono::ceil<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 // Waits for the asynchronous retirements of one batch.
@@ -84,11 +77,12 @@ Result<config::TargetConfig> TargetConfigFromOverride(const v1::Target& target, 
 
 NamespaceRuntime::NamespaceRuntime(const config::NamespaceConfig& config, std::unique_ptr<queue::Backend> backend,
                                    std::string region, const target::TargetFactory& targets,
-                                   const config::ModuleCatalog& modules)
+                                   const config::ModuleCatalog& modules, const Clock& clock)
     : name_(config.name),
       target_environment_{std::move(region)},
       targets_(targets),
       modules_(modules),
+      clock_(clock),
       backend_(std::move(backend)),
       idempotency_(std::chrono::seconds(config.idempotency_window_seconds)) {
   SetPolicy(config);
@@ -119,7 +113,7 @@ void NamespaceRuntime::SetPolicy(const config::NamespaceConfig& config) {
       spdlog::error("namespace {}: target cannot be built: {}", config.name, created.status().message());
     }
   }
-  // [mutation sets] named targets, built like the main one.
+  // The named targets a set's mutations may pick, built like the main one.
   for (const auto& [target_name, target_config] : config.targets) {
     auto created = targets_.Create(target_config, target_environment_);
     if (!created.ok()) {
@@ -181,7 +175,7 @@ void NamespaceRuntime::StopDelivery() {
 
 Status NamespaceRuntime::Close() {
   StopDelivery();
-  // [mutation sets] stores in-flight sets first: their markers still go to the backend.
+  // The set store first: its in-flight persists still enqueue markers on the backend.
   if (mutation_sets_) {
     Status closed = mutation_sets_->Close();
     if (!closed.ok()) spdlog::error("namespace {}: closing set storage: {}", name_, closed.ToString());
@@ -230,19 +224,18 @@ void NamespaceRuntime::ProcessBatch(std::vector<queue::Delivery>& deliveries) {
     v1::LogRecord record;
     target::ApplyResult result;
     const bool parsed = record.ParseFromString(delivery.entry.record);
-    const uint32_t attempt = std::max(record.attempt(), delivery.receive_count > 0 ? delivery.receive_count - 1 : 0) + 1;
-    std::optional<std::vector<v1::MutationStatus>> set_statuses;  // [mutation sets]
+    const uint32_t attempt = AttemptNumber(record.attempt(), delivery.receive_count);
+    std::optional<std::vector<v1::MutationStatus>> set_statuses;  // a set's per-mutation outcome
     if (!parsed) {
       result = target::ApplyResult::Permanent("the stored record cannot be parsed");
     } else if (record.has_set_ref()) {
-      // [mutation sets] a completion marker: rebuild the set and apply it.
+      // A set's completion marker: rebuild the set from its store and apply it.
       target::DeliveryContext context{name_, delivery.id, attempt, record.idempotency_key(), record.origin_region()};
       sets::SetManager::ApplyReport report = ApplySetMarker(record, context);
       if (report.deferred) {
         // An earlier set holds one of its keys: wait, without spending an attempt.
         record.set_set_deferrals(record.set_deferrals() + 1);
-        const int64_t due_ms =
-            NowMillisRoundedUp() + std::min<int64_t>(int64_t{10} << std::min<uint32_t>(record.set_deferrals(), 6), 500);
+        const int64_t due_ms = ToMillisRoundedUp(clock_.Now()) + SetDeferralWait(record.set_deferrals()).count();
         *record.mutable_due_time() = TimeUtil::MillisecondsToTimestamp(due_ms);
         latch->Add();
         queue::QueueEntry later{record.SerializeAsString(), FromMillis(due_ms), delivery.entry.ordering_key};
@@ -269,30 +262,31 @@ void NamespaceRuntime::ProcessBatch(std::vector<queue::Delivery>& deliveries) {
       continue;
     }
     counters_.failed_applies.fetch_add(1);
+    const WallTime now = clock_.Now();
     record.set_attempt(attempt);
-    record.add_errors("attempt " + std::to_string(attempt) + " at " + TimeUtil::ToString(TimeUtil::GetCurrentTime()) +
+    record.add_errors("attempt " + std::to_string(attempt) + " at " +
+                      TimeUtil::ToString(TimeUtil::NanosecondsToTimestamp(
+                          std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()).count())) +
                       (result.outcome == target::ApplyOutcome::kPermanent ? ": permanent: " : ": retryable: ") +
                       result.reason);
     constexpr int kMaxErrorHistory = 20;
     if (record.errors_size() > kMaxErrorHistory) {
       record.mutable_errors()->DeleteSubrange(0, record.errors_size() - kMaxErrorHistory);
     }
-    const bool exhausted =
-        result.outcome == target::ApplyOutcome::kPermanent || attempt > static_cast<uint32_t>(config.max_retries);
-    if (exhausted && config.flags.dlq_enabled) {
+    const RetryDecision decision = DecideRetry(config.backoff, config.max_retries, config.flags.dlq_enabled,
+                                               result.outcome, attempt, WorkerRandom());
+    if (decision.action == RetryDecision::Action::kDeadLetter) {
       counters_.dead_lettered.fetch_add(1);
       spdlog::warn("namespace {}: entry {} to the DLQ after attempt {}: {}", name_, delivery.id, attempt, result.reason);
-      if (set_statuses && mutation_sets_) mutation_sets_->OnDeadLetter(&record, *set_statuses);  // [mutation sets]
+      // A dead set records which of its mutations were applied.
+      if (set_statuses && mutation_sets_) mutation_sets_->OnDeadLetter(&record, *set_statuses);
       // An unparsable record keeps its own bytes: they are the only evidence of
       // what it was (the admin reads show them as `unparsed`).
       std::string dead_record = parsed ? record.SerializeAsString() : delivery.entry.record;
       backend_->DeadLetter(delivery, std::move(dead_record), retired("dead-lettering", delivery.id));
       continue;
     }
-    // With the DLQ off an exhausted entry is never dropped: it keeps retrying at
-    // the maximum backoff.
-    const auto wait = exhausted ? config.backoff.max : RetryBackoff(config.backoff, attempt, WorkerRandom());
-    const int64_t due_ms = NowMillisRoundedUp() + wait.count();
+    const int64_t due_ms = ToMillisRoundedUp(now) + decision.wait.count();
     *record.mutable_due_time() = TimeUtil::MillisecondsToTimestamp(due_ms);
     counters_.retried.fetch_add(1);
     queue::QueueEntry replacement{record.SerializeAsString(), FromMillis(due_ms), delivery.entry.ordering_key};

@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/time.h"
 #include "config/config.h"
 #include "config/module_catalog.h"
 #include "engine/idempotency.h"
@@ -40,17 +41,18 @@ class NamespaceRuntime {
     std::shared_ptr<const config::NamespaceConfig> config;
     std::shared_ptr<target::Target> target;  // null when the target could not be built
     Status target_error;                      // why, when target is null
-    // [mutation sets] the namespace's named targets (config `targets`), and why
-    // any that could not be built is missing.
+    // The namespace's named targets (config `targets`) a set's mutations may
+    // pick, and why any that could not be built is missing.
     std::map<std::string, std::shared_ptr<target::Target>> named_targets;
     std::map<std::string, Status> named_target_errors;
   };
 
   // `region` is this instance's region (replication targets apply there).
   // Targets are built through `targets`; request overrides are decoded with
-  // `modules`. Both outlive the runtime.
+  // `modules`; retries are scheduled from `clock`'s now. All three outlive the
+  // runtime.
   NamespaceRuntime(const config::NamespaceConfig& config, std::unique_ptr<queue::Backend> backend, std::string region,
-                   const target::TargetFactory& targets, const config::ModuleCatalog& modules);
+                   const target::TargetFactory& targets, const config::ModuleCatalog& modules, const Clock& clock);
   ~NamespaceRuntime();  // stops the workers; the backend is closed by Close()
 
   const std::string& name() const { return name_; }
@@ -67,7 +69,7 @@ class NamespaceRuntime {
   // namespace's. Fails when neither can be built.
   Result<std::shared_ptr<target::Target>> TargetFor(const v1::LogRecord& record);
 
-  // --- mutation sets (docs/mutation-sets.md; namespace_runtime_sets.cc) ---
+  // Mutation sets (docs/mutation-sets.md; namespace_runtime_sets.cc).
   // The target a set's mutation names: "" is TargetFor(record), else one of
   // the namespace's named targets.
   Result<std::shared_ptr<target::Target>> TargetNamed(const v1::LogRecord& record, const std::string& name);
@@ -76,7 +78,6 @@ class NamespaceRuntime {
   // Set once, before StartDelivery.
   void AttachMutationSets(std::unique_ptr<sets::SetManager> mutation_sets);
   sets::SetManager* mutation_sets() { return mutation_sets_.get(); }
-  // --- end mutation sets ---
 
   // Starts `concurrency` consumer workers (idempotent: a second call is ignored).
   void StartDelivery();
@@ -89,15 +90,16 @@ class NamespaceRuntime {
  private:
   void WorkerLoop();
   void ProcessBatch(std::vector<queue::Delivery>& deliveries);
-  // [mutation sets] applies the set a marker names (namespace_runtime_sets.cc).
+  // Applies the set a marker names (namespace_runtime_sets.cc).
   sets::SetManager::ApplyReport ApplySetMarker(const v1::LogRecord& record, const target::DeliveryContext& context);
 
   const std::string name_;
   const target::TargetEnvironment target_environment_;
   const target::TargetFactory& targets_;
   const config::ModuleCatalog& modules_;
+  const Clock& clock_;
   std::shared_ptr<queue::Backend> backend_;
-  std::unique_ptr<sets::SetManager> mutation_sets_;  // [mutation sets] durable storage, key order
+  std::unique_ptr<sets::SetManager> mutation_sets_;  // the sets' durable storage and key order
   IdempotencyTable idempotency_;
   DeliveryCounters counters_;
 

@@ -15,7 +15,7 @@ namespace wal::engine {
 // failing mutation and reports its outcome (the set is retried from the start,
 // which is safe because puts and deletes are idempotent).
 //
-// [mutation sets] `resolve` picks the target a set's mutation names
+// `resolve` picks the target a set's mutation names
 // (Mutation.target); without it, or for an empty name, `target` is used.
 using NamedTargetResolver = std::function<Result<std::shared_ptr<target::Target>>(const std::string& name)>;
 target::ApplyResult ApplyPayload(target::Target& target, const v1::LogRecord& record,

@@ -122,6 +122,9 @@ void SetFsyncObserver(FsyncObserver observer);
 
 class Log {
  public:
+  Log() = default;
+  Log(const Log&) = delete;
+  Log& operator=(const Log&) = delete;
   virtual ~Log() = default;
 
   // Opens (creating if needed) the log in options.directory and recovers it:

@@ -82,6 +82,9 @@ using RedriveTransform = std::function<Result<QueueEntry>(const std::string& dea
 
 class Backend {
  public:
+  Backend() = default;
+  Backend(const Backend&) = delete;
+  Backend& operator=(const Backend&) = delete;
   virtual ~Backend() = default;
 
   // ---- Producer side -------------------------------------------------------

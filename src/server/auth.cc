@@ -148,10 +148,12 @@ Result<std::unique_ptr<Authenticator>> Authenticator::Parse(std::string_view tex
 
 Status Authenticator::Check(std::string_view authorization, const std::string& name, Scope scope,
                             const engine::Engine& engine) const {
-  std::shared_ptr<const config::NamespaceConfig> namespace_config;
-  if (!name.empty()) {
-    if (auto runtime = engine.Runtime(name); runtime.ok()) namespace_config = (*runtime)->policy().config;
-  }
+  const engine::NamespaceView view = name.empty() ? engine::NamespaceView{} : engine.View(name);
+  return Check(authorization, name, scope, view.config(), engine);
+}
+
+Status Authenticator::Check(std::string_view authorization, const std::string& name, Scope scope,
+                            const config::NamespaceConfig* namespace_config, const engine::Engine& engine) const {
   const bool namespace_auth = namespace_config && !namespace_config->access.tokens.empty();
   if (!server_auth() && !namespace_auth) return Status::Ok();
 

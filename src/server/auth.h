@@ -1,4 +1,4 @@
-// Bearer-token authentication and per-namespace authorization (issue 7).
+// Bearer-token authentication and per-namespace authorization.
 //
 // Tokens are never stored: the server keeps the SHA-256 of each (hex), from the
 // server's tokens file (auth.tokens_file) and from namespaces' `access.tokens`.
@@ -70,6 +70,11 @@ class Authenticator {
   // ListNamespaces). Messages never include the token.
   Status Check(std::string_view authorization, const std::string& name, Scope scope,
                const engine::Engine& engine) const;
+  // The same with the namespace's config already looked up (null: not served
+  // here). `engine` is read only to tell a token another namespace knows
+  // (PERMISSION_DENIED) from an unknown one (UNAUTHENTICATED).
+  Status Check(std::string_view authorization, const std::string& name, Scope scope,
+               const config::NamespaceConfig* namespace_config, const engine::Engine& engine) const;
 
  private:
   std::vector<ServerToken> server_tokens_;

@@ -1,4 +1,4 @@
-// The control plane's propagation half (issue 7): watches the namespace store
+// The control plane's propagation half: watches the namespace store
 // (control/namespace_store.h) and makes changes made elsewhere (another wald
 // sharing the store, an operator's edit, a deploy) live here without a
 // restart. It polls the store's revisions every interval and, for stores that

@@ -17,7 +17,8 @@ grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* context, const 
   return reactor;
 }
 
-// --- issue 7: request ids, auth, shard routing ---
+// Every call reads its request id and bearer token from the metadata first:
+// the id goes on every log line of the call, the token to the gate.
 
 struct CallMetadata {
   std::string authorization;  // never logged
@@ -85,19 +86,26 @@ grpc::ServerUnaryReactor* WriteAheadLogService::WriteToLog(grpc::CallbackServerC
   CallMetadata metadata = ReadCallMetadata(context);
   RequestIdScope request_id(metadata.request_id);
   const std::string& name = request->namespace_();
+  // The namespace is looked up once, by the gate or here; the metric label of
+  // a namespace that is not served is "" (names from requests are unbounded).
+  engine::NamespaceView view;
   if (gate_ != nullptr) {
     Admission admission = gate_->AdmitWrite(metadata.authorization, name);
     if (!admission.ok()) {
       LogRefusal(admission, "write");
-      if (metrics_ != nullptr) metrics_->WriteRejected(engine_->Runtime(name).ok() ? name : "", admission.status.code());
+      if (metrics_ != nullptr) metrics_->WriteRejected(admission.view.served() ? name : "", admission.status.code());
       return FinishRefused(context, admission);
     }
+    view = std::move(admission.view);
+  } else {
+    view = engine_->View(name);
   }
+  const std::string label = view.served() ? name : "";
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  engine_->WriteToLog(*request, [this, reactor, response, started, name, id = metadata.request_id](
-                                    engine::WriteOutcome outcome) {
+  engine_->WriteToLog(view, *request, [this, reactor, response, started, name, label, id = metadata.request_id](
+                                          engine::WriteOutcome outcome) {
     if (!outcome.rejection.ok()) {
-      if (metrics_ != nullptr) metrics_->WriteRejected(engine_->Runtime(name).ok() ? name : "", outcome.rejection.code());
+      if (metrics_ != nullptr) metrics_->WriteRejected(label, outcome.rejection.code());
       reactor->Finish(ToGrpcStatus(outcome.rejection));
       return;
     }

@@ -61,7 +61,8 @@ int HttpStatusForDurable(v1::Durable durable) {
   }
 }
 
-// --- issue 7: auth, shard routing, request ids ---
+// The gate (request_gate.h) is shared with the gRPC front end; what follows
+// maps its answers onto HTTP: refusals, and which scope each route needs.
 
 // A refusal from the gate: 421 Misdirected Request for another shard's namespace.
 void SendRefusal(httplib::Response& response, const Admission& admission) {
@@ -153,13 +154,15 @@ void HttpGateway::RegisterRoutes() {
   server.Post(R"(/v1/namespaces/([^/]+)/log:write)", [this](const httplib::Request& request, httplib::Response& response) {
     const auto started = std::chrono::steady_clock::now();
     const std::string path_namespace = request.matches[1];
+    // The namespace is looked up once, by the gate or here; the metric label
+    // of a namespace that is not served is "" (names from requests are unbounded).
+    engine::NamespaceView view;
     auto reject = [&](const Status& status) {
-      if (options_.metrics != nullptr) {
-        options_.metrics->WriteRejected(engine_->Runtime(path_namespace).ok() ? path_namespace : "", status.code());
-      }
+      if (options_.metrics != nullptr) options_.metrics->WriteRejected(view.served() ? path_namespace : "", status.code());
     };
     if (options_.gate != nullptr) {
       Admission admission = options_.gate->AdmitWrite(request.get_header_value("Authorization"), path_namespace);
+      view = std::move(admission.view);
       if (!admission.ok()) {
         if (admission.status.code() == StatusCode::kUnauthenticated ||
             admission.status.code() == StatusCode::kPermissionDenied) {
@@ -168,6 +171,8 @@ void HttpGateway::RegisterRoutes() {
         reject(admission.status);
         return SendRefusal(response, admission);
       }
+    } else {
+      view = engine_->View(path_namespace);
     }
     v1::WriteToLogRequest write;
     Status parsed = ParseBody(request, &write);
@@ -182,7 +187,7 @@ void HttpGateway::RegisterRoutes() {
     write.set_namespace_(path_namespace);
     std::promise<engine::WriteOutcome> promise;
     auto future = promise.get_future();
-    engine_->WriteToLog(write, [&promise](engine::WriteOutcome outcome) { promise.set_value(std::move(outcome)); });
+    engine_->WriteToLog(view, write, [&promise](engine::WriteOutcome outcome) { promise.set_value(std::move(outcome)); });
     engine::WriteOutcome outcome = future.get();
     if (!outcome.rejection.ok()) {
       reject(outcome.rejection);

@@ -1,4 +1,4 @@
-// Logging set-up and request ids (issue 7).
+// Logging set-up and request ids.
 //
 // log_format "json" writes one JSON object per line:
 //   {"time":"2026-…Z","level":"info","logger":"wald","msg":"…","request_id":"…"}

@@ -25,6 +25,7 @@
 #include "server/auth.h"
 #include "server/file_reloader.h"
 #include "server/request_gate.h"
+#include "server/server_test_support.h"
 #include "server/shard_map.h"
 #include "server/swappable.h"
 #include "server/tls.h"
@@ -32,18 +33,7 @@
 namespace wal::server {
 namespace {
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "wal-reload-test-XXXXXX").string();
-    path_ = ::mkdtemp(pattern.data());
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using testing::TempDir;
 
 // Rewrites in place (same inode), as an editor or `>` does.
 void Overwrite(const std::string& path, const std::string& text) { std::ofstream(path, std::ios::trunc) << text; }

@@ -55,21 +55,24 @@ Admission RequestGate::Admit(std::string_view authorization, const std::string& 
   // No tokens file: only namespaces' own tokens apply.
   static const Authenticator kNoServerTokens;
   const std::shared_ptr<const Authenticator> authenticator = authenticator_ ? authenticator_->Get() : nullptr;
-  return Admission{(authenticator ? *authenticator : kNoServerTokens).Check(authorization, name, scope, *engine_)};
+  engine::NamespaceView view = name.empty() ? engine::NamespaceView{} : engine_->View(name);
+  Admission admission{
+      (authenticator ? *authenticator : kNoServerTokens).Check(authorization, name, scope, view.config(), *engine_)};
+  admission.view = std::move(view);
+  return admission;
 }
 
 Admission RequestGate::AdmitWrite(std::string_view authorization, const std::string& name) {
   if (draining()) return Admission{Unavailable("wald is shutting down and takes no new writes; retry")};
   Admission admitted = Admit(authorization, name, Scope::kWrite);
   if (!admitted.ok()) return admitted;
-  return Admission{CheckLimits(name)};
+  admitted.status = CheckLimits(name, admitted.view);
+  return admitted;
 }
 
-Status RequestGate::CheckLimits(const std::string& name) {
-  auto runtime = engine_->Runtime(name);
-  if (!runtime.ok()) return Status::Ok();  // the engine reports the unknown namespace
-  const std::shared_ptr<engine::NamespaceRuntime>& served = *runtime;
-  const config::LimitsConfig limits = served->policy().config->limits;
+Status RequestGate::CheckLimits(const std::string& name, const engine::NamespaceView& view) {
+  if (!view.served()) return Status::Ok();  // the engine reports the unknown namespace
+  const config::LimitsConfig& limits = view.config()->limits;
   if (!rate_limiter_.Allow(name, limits.writes_per_second, limits.burst)) {
     char rate[32];
     std::snprintf(rate, sizeof(rate), "%g", limits.writes_per_second);
@@ -83,7 +86,7 @@ Status RequestGate::CheckLimits(const std::string& name) {
       std::lock_guard lock(backlog_mutex_);
       BacklogSample& sample = backlog_[name];
       if (now - sample.taken > std::chrono::milliseconds(100)) {
-        sample.pending = served->backend().Stats().pending;
+        sample.pending = view.runtime->backend().Stats().pending;
         sample.taken = now;
       }
       pending = sample.pending;

@@ -1,4 +1,4 @@
-// What every API call passes before it reaches the engine (issue 7): shard
+// What every API call passes before it reaches the engine: shard
 // routing, authentication and authorization, per-namespace limits, and the
 // shutdown drain. Shared by the gRPC and HTTP front ends so both answer alike.
 //
@@ -21,17 +21,15 @@
 #include <string>
 
 #include "common/status.h"
+#include "engine/engine.h"
 #include "server/auth.h"
 #include "server/shard_map.h"
 #include "server/swappable.h"
 
-namespace wal::engine {
-class Engine;
-}
-
 namespace wal::server {
 
-// A refusal; for a namespace of another shard, where to go instead.
+// The gate's answer: a refusal (for a namespace of another shard, with where
+// to go instead), or admitted with the namespace as the call saw it.
 struct Admission {
   Admission() = default;
   Admission(Status refusal) : status(std::move(refusal)) {}  // NOLINT: implicit by design
@@ -39,6 +37,10 @@ struct Admission {
   std::string shard;         // the namespace's shard (misdirected calls only)
   std::string address;       // its first gRPC address
   std::string http_address;  // its first HTTP address, if the map lists one
+  // The namespace looked up once for the whole call (engine.h): what auth and
+  // the limits checked, and what the write and the metrics then use. Not
+  // served (empty) for cluster-wide calls and misdirected ones.
+  engine::NamespaceView view;
   bool ok() const { return status.ok(); }
   bool misdirected() const { return !address.empty(); }
 };
@@ -84,7 +86,7 @@ class RequestGate {
 
  private:
   Admission CheckShard(const std::string& name) const;
-  Status CheckLimits(const std::string& name);
+  Status CheckLimits(const std::string& name, const engine::NamespaceView& view);
 
   engine::Engine* engine_;
   std::shared_ptr<const Swappable<Authenticator>> authenticator_;

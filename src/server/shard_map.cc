@@ -1,5 +1,6 @@
 #include "server/shard_map.h"
 
+#include "common/host_port.h"
 #include "config/yaml_json.h"
 
 namespace wal::server {
@@ -14,12 +15,6 @@ Status ReadStrings(const config::Json& value, const std::string& path, std::vect
     out->push_back(item.get<std::string>());
   }
   return Status::Ok();
-}
-
-bool LooksLikeHostPort(const std::string& text) {
-  size_t colon = text.rfind(':');
-  if (colon == std::string::npos || colon == 0 || colon + 1 == text.size()) return false;
-  return text.find_first_not_of("0123456789", colon + 1) == std::string::npos;
 }
 
 }  // namespace
@@ -55,7 +50,7 @@ Result<ShardMap> ShardMap::Parse(std::string_view text, config::Format format, s
     if (shard.addresses.empty()) return InvalidArgument(prefix + path + ".addresses: must list at least one host:port");
     for (const auto& list : {shard.addresses, shard.http}) {
       for (const std::string& address : list) {
-        if (!LooksLikeHostPort(address)) {
+        if (!ParseHostPort(address)) {
           return InvalidArgument(prefix + path + ": '" + address + "' is not host:port");
         }
       }

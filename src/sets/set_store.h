@@ -53,6 +53,9 @@ struct LiveSet {
 
 class SetStore {
  public:
+  SetStore() = default;
+  SetStore(const SetStore&) = delete;
+  SetStore& operator=(const SetStore&) = delete;
   virtual ~SetStore() = default;
 
   virtual std::string_view type() const = 0;  // "local" | "postgres"

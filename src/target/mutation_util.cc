@@ -21,6 +21,18 @@ Status ValidateMutationBasics(const v1::Mutation& mutation, std::string_view fie
   return Status::Ok();
 }
 
+Status ValidateMutation(const v1::Mutation& mutation, std::string_view field) {
+  WAL_RETURN_IF_ERROR(ValidateMutationBasics(mutation, field));
+  std::string path(field);
+  if (mutation.key().empty()) {
+    return InvalidArgument(path + ".key: a " + std::string(OperationName(mutation.op())) + " needs a key");
+  }
+  if (mutation.op() == v1::Mutation::DELETE && !mutation.value().empty()) {
+    return InvalidArgument(path + ".value: a DELETE carries no value");
+  }
+  return Status::Ok();
+}
+
 Status ForEachMutation(const v1::Payload& payload,
                        const std::function<Status(const v1::Mutation&, const std::string&)>& check,
                        const std::function<Status()>& check_opaque) {

@@ -1,5 +1,6 @@
-// Helpers every target shares for reading mutations and validating payloads.
-// Internal to wal_target.
+// Helpers for reading mutations and validating payloads, shared by every
+// target and by the engine's write path (which checks a request with the
+// same rules before any target sees it).
 #pragma once
 
 #include <cstdint>
@@ -20,6 +21,11 @@ int64_t TtlMillis(const v1::Mutation& mutation);
 // Checks what holds for every target: the operation is PUT or DELETE and the
 // TTL is not negative. `field` is the mutation's path, e.g. "payload.mutation".
 Status ValidateMutationBasics(const v1::Mutation& mutation, std::string_view field);
+
+// Everything a mutation must be to be accepted at all: ValidateMutationBasics,
+// plus a key, and no value on a DELETE. The write path checks this for every
+// request; a target's ValidatePayload adds what only it needs.
+Status ValidateMutation(const v1::Mutation& mutation, std::string_view field);
 
 // Calls `check(mutation, field)` for the payload's mutation or for each
 // mutation of its set (field "payload.mutation_set.mutations[i]"), stopping at

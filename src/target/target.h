@@ -58,6 +58,9 @@ struct TargetEnvironment {
 
 class Target {
  public:
+  Target() = default;
+  Target(const Target&) = delete;
+  Target& operator=(const Target&) = delete;
   virtual ~Target() = default;
 
   // Applies one PUT or DELETE. Thread-safe: the engine calls it from several

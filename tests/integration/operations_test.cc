@@ -1,4 +1,4 @@
-// Operating wal (issue 7), end to end against real wald processes: the auth
+// Operating wal, end to end against real wald processes: the auth
 // allow/deny matrix, walctl over TLS and mTLS, the shard redirect, a config
 // change propagating to a second instance, the tokens file, shard map and
 // certificates reloaded without a restart, /metrics after a load, limits, JSON

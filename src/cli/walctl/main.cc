@@ -29,7 +29,8 @@ struct Options {
   std::string server = "127.0.0.1:7400";
   bool json = false;
   double timeout_seconds = 30;
-  // issue 7: TLS, auth, routing, request ids
+  // How to reach a secured, sharded cluster: TLS, the bearer token, shard
+  // redirects and the request id sent with each call.
   bool tls = false;
   std::string ca_file;
   std::string cert_file;

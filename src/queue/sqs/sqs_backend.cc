@@ -13,6 +13,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/time.h"
 #include "queue/sqs/sigv4.h"
 #include "queue/sqs/sqs_config.h"
 
@@ -36,9 +37,6 @@ constexpr char kDeadAtAttribute[] = "wal-dead-at-ms";
 constexpr char kOriginIdAttribute[] = "wal-origin-id";
 constexpr size_t kMaxSweep = 1000;  // DLQ administration looks at most this many messages per call
 constexpr seconds kSweepVisibility{30};
-
-int64_t ToMillis(TimePoint time) { return duration_cast<milliseconds>(time.time_since_epoch()).count(); }
-TimePoint FromMillis(int64_t ms) { return TimePoint(milliseconds(ms)); }
 
 bool IsUrl(const std::string& queue) { return queue.rfind("http://", 0) == 0 || queue.rfind("https://", 0) == 0; }
 

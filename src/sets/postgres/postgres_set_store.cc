@@ -5,7 +5,7 @@
 #include <cstdlib>
 
 #include "sets/postgres/postgres_config.h"
-#include "target/postgres/pg_client.h"
+#include "pg/pg_client.h"
 
 namespace wal::sets {
 namespace {
@@ -13,16 +13,6 @@ namespace {
 Status FromPg(const pg::PgError& error, std::string_view what) {
   std::string message = "durable storage (postgres): " + std::string(what) + ": " + error.message;
   return error.retryable ? Unavailable(std::move(message)) : IOError(std::move(message));
-}
-
-std::string StatusText(SetState state) {
-  switch (state) {
-    case SetState::kPending: return "pending";
-    case SetState::kDone: return "done";
-    case SetState::kDead: return "dead";
-    case SetState::kDiscarded: return "discarded";
-  }
-  return "pending";
 }
 
 uint64_t ParseU64(const std::string& text) { return std::strtoull(text.c_str(), nullptr, 10); }
@@ -197,7 +187,9 @@ Status PostgresSetStore::SetState(const std::string& set_id, sets::SetState stat
     if (error) return FromPg(*error, "finishing set " + set_id);
     return Status::Ok();
   }
-  const std::string text = StatusText(state);
+  // The status column holds SetStateName's words: renaming a state changes
+  // what existing tables mean.
+  const std::string text(SetStateName(state));
   pg::PgResult result = pool_->Exec("UPDATE " + progress_table_ +
                                         " SET status = $3, updated_at = now() WHERE namespace = $1 AND set_id = $2",
                                     {key[0], key[1], pg::PgParam::Text(text)});

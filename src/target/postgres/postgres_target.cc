@@ -4,7 +4,7 @@
 
 #include "common/sql_identifier.h"
 #include "target/mutation_util.h"
-#include "target/postgres/pg_client.h"
+#include "pg/pg_client.h"
 #include "target/target_settings.h"
 
 namespace wal::target {

@@ -7,6 +7,7 @@
 #include <system_error>
 
 #include "common/sql_identifier.h"
+#include "common/time.h"
 #include "target/mutation_util.h"
 #include "target/target_settings.h"
 
@@ -17,11 +18,6 @@ constexpr std::string_view kOpaqueTable = SqliteTargetConfig::kOpaqueTable;
 // How often each table is swept for expired rows; reads already hide them, so
 // this only bounds how long dead rows take up space.
 constexpr int64_t kPurgeIntervalMillis = 60'000;
-
-int64_t SystemNowMillis() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // Errors that come from the environment (disk, locks, the file itself) and may
 // clear up; everything else (constraint, type mismatch, misuse, SQL errors such
@@ -77,7 +73,7 @@ std::string ColumnBytes(sqlite3_stmt* statement, int column) {
 bool SqliteTarget::IsValidTableName(std::string_view name) { return IsSqlIdentifier(name, 64); }
 
 Result<std::unique_ptr<SqliteTarget>> SqliteTarget::Create(Options options) {
-  if (!options.now_millis) options.now_millis = SystemNowMillis;
+  if (!options.now_millis) options.now_millis = [] { return ToMillis(SystemClock().Now()); };
   return std::unique_ptr<SqliteTarget>(new SqliteTarget(std::move(options)));
 }
 

@@ -1,5 +1,5 @@
-// A small libpq client shared by the PostgreSQL target and the PostgreSQL
-// mutation-set storage: a pool of blocking connections, parameterised
+// A small libpq client shared by the PostgreSQL namespace store, the
+// PostgreSQL mutation-set storage and the PostgreSQL target: a pool of blocking connections, parameterised
 // statements (text or binary parameters), transactions, and error
 // classification (retryable: connection loss, serialization failures,
 // deadlocks, resource exhaustion, shutdown; permanent: everything else).

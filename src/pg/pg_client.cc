@@ -1,4 +1,4 @@
-#include "target/postgres/pg_client.h"
+#include "pg/pg_client.h"
 
 #include <libpq-fe.h>
 

@@ -1,0 +1,247 @@
+// The engine's delivery policy end to end, in memory: a namespace on the fake
+// backend and target (engine/testing/), driven by a fake clock, so delays and
+// backoffs of seconds pass without waiting for them.
+#include <google/protobuf/util/time_util.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <future>
+#include <optional>
+#include <thread>
+
+#include "common/testing/fake_clock.h"
+#include "engine/engine.h"
+#include "engine/testing/fake_modules.h"
+
+namespace wal::engine {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+using testing::FakeBackend;
+
+class EngineDeliveryTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(modules_.status().ok()) << modules_.status().ToString();
+    dir_ = JoinPath(::testing::TempDir(), "wal_engine_delivery_test_" + std::to_string(::getpid()) + "_" +
+                                              ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    ASSERT_TRUE(DefaultFileSystem()->RemoveAll(dir_).ok());
+    ASSERT_TRUE(DefaultFileSystem()->CreateDirectories(JoinPath(dir_, "namespaces")).ok());
+    EngineOptions options;
+    options.file_system = DefaultFileSystem();
+    options.data_dir = JoinPath(dir_, "data");
+    options.namespaces_dir = JoinPath(dir_, "namespaces");
+    options.role = Role::kBoth;
+    options.modules = modules_.modules();
+    options.clock = &clock_;
+    auto created = Engine::Create(options);
+    ASSERT_TRUE(created.ok()) << created.status().ToString();
+    engine_ = std::move(created).value();
+  }
+  void TearDown() override {
+    if (engine_) engine_->Shutdown();
+    engine_.reset();
+    (void)DefaultFileSystem()->RemoveAll(dir_);
+  }
+
+  // "orders": retries after 1 s, 2 s, 4 s, capped at 8 s, no jitter, so every
+  // due time is exact; the consumer looks every 5 ms.
+  static config::NamespaceConfig Orders() {
+    config::NamespaceConfig config = testing::FakeNamespace("orders");
+    config.backoff.initial = milliseconds(1000);
+    config.backoff.multiplier = 2.0;
+    config.backoff.max = milliseconds(8000);
+    config.backoff.jitter = config::JitterModel::kNone;
+    config.max_retries = 2;
+    config.consumer.poll_interval = milliseconds(5);
+    return config;
+  }
+  void Apply(const config::NamespaceConfig& config) {
+    Status applied = engine_->ApplyNamespace(config);
+    ASSERT_TRUE(applied.ok()) << applied.ToString();
+    backend_ = modules_.backend(config.name);
+    ASSERT_NE(backend_, nullptr);
+  }
+
+  static v1::WriteToLogRequest Put(const std::string& key, const std::string& value, seconds delay = seconds(0)) {
+    v1::WriteToLogRequest request;
+    request.set_namespace_("orders");
+    v1::Mutation* mutation = request.mutable_payload()->mutable_mutation();
+    mutation->set_op(v1::Mutation::PUT);
+    mutation->set_key(key);
+    mutation->set_value(value);
+    if (delay.count() > 0) request.mutable_lifecycle()->mutable_delay()->set_seconds(delay.count());
+    return request;
+  }
+  WriteOutcome Write(const v1::WriteToLogRequest& request) {
+    std::promise<WriteOutcome> done;
+    engine_->WriteToLog(request, [&](WriteOutcome outcome) { done.set_value(std::move(outcome)); });
+    return done.get_future().get();
+  }
+
+  // Waits (bounded) until `condition` holds; the workers run on real threads.
+  template <typename Condition>
+  bool Eventually(Condition condition) {
+    const auto deadline = std::chrono::steady_clock::now() + seconds(10);
+    while (!condition()) {
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      std::this_thread::sleep_for(milliseconds(1));
+    }
+    return true;
+  }
+  // Waits until the consumer has polled three more times: whatever was due
+  // then has been handed out.
+  void LetTheConsumerLook() {
+    const uint64_t seen = backend_->polls();
+    ASSERT_TRUE(Eventually([&] { return backend_->polls() >= seen + 3; }));
+  }
+  // The one pending entry, once it is back from its `attempts`th attempt (not
+  // in flight, its record counting that many attempts).
+  std::optional<FakeBackend::Pending> RescheduledAfter(uint32_t attempts) {
+    std::optional<FakeBackend::Pending> found;
+    Eventually([&] {
+      auto pending = backend_->PendingEntries();
+      if (pending.size() != 1 || pending[0].in_flight) return false;
+      v1::LogRecord record;
+      if (!record.ParseFromString(pending[0].entry.record) || record.attempt() != attempts) return false;
+      found = pending[0];
+      return true;
+    });
+    return found;
+  }
+  DeliveryCounters& Counters() {
+    auto runtime = engine_->Runtime("orders");
+    EXPECT_TRUE(runtime.ok());
+    return (*runtime)->counters();
+  }
+
+  wal::testing::FakeClock clock_;
+  testing::FakeModules modules_{clock_};
+  std::string dir_;
+  std::unique_ptr<Engine> engine_;
+  FakeBackend* backend_ = nullptr;
+};
+
+TEST_F(EngineDeliveryTest, ADelayedWriteIsDeliveredAtItsDueTimeAndNotBefore) {
+  Apply(Orders());
+  const WallTime accepted = clock_.Now();
+  WriteOutcome outcome = Write(Put("user:1", "v1", seconds(30)));
+  ASSERT_TRUE(outcome.rejection.ok()) << outcome.rejection.ToString();
+  EXPECT_EQ(outcome.response.durable(), v1::TRUE);
+  auto pending = backend_->PendingEntries();
+  ASSERT_EQ(pending.size(), 1u);
+  EXPECT_EQ(pending[0].entry.due, accepted + seconds(30));
+  auto stored = engine_->ReadLog("orders", 0, 10);
+  ASSERT_TRUE(stored.ok() && stored->size() == 1);
+  EXPECT_EQ(ToMillis(accepted), google::protobuf::util::TimeUtil::TimestampToMilliseconds(
+                                    stored->front().record.accepted_time()));
+
+  LetTheConsumerLook();
+  clock_.Advance(milliseconds(29'999));
+  LetTheConsumerLook();
+  EXPECT_EQ(modules_.target().call_count(), 0u) << "delivered before its due time";
+
+  clock_.Advance(milliseconds(1));
+  ASSERT_TRUE(Eventually([&] { return Counters().delivered.load() == 1; }));
+  EXPECT_EQ(modules_.target().Value("user:1"), "v1");
+  EXPECT_TRUE(Eventually([&] { return backend_->PendingEntries().empty(); }));
+  EXPECT_EQ(Counters().retried.load(), 0u);
+}
+
+TEST_F(EngineDeliveryTest, ARetryableFailureIsRetriedAfterItsBackoffThenSucceeds) {
+  Apply(Orders());
+  modules_.target().FailNext(2, target::ApplyOutcome::kRetryable, "connection refused");
+  ASSERT_EQ(Write(Put("user:2", "v2")).response.durable(), v1::TRUE);
+
+  auto first = RescheduledAfter(1);
+  ASSERT_TRUE(first.has_value());
+  EXPECT_EQ(first->entry.due, clock_.Now() + seconds(1)) << "the first retry waits backoff.initial";
+  LetTheConsumerLook();
+  EXPECT_EQ(modules_.target().call_count(), 1u) << "retried before its backoff passed";
+
+  clock_.Advance(seconds(1));
+  auto second = RescheduledAfter(2);
+  ASSERT_TRUE(second.has_value());
+  EXPECT_EQ(second->entry.due, clock_.Now() + seconds(2)) << "the second retry waits initial * multiplier";
+
+  clock_.Advance(seconds(2));
+  ASSERT_TRUE(Eventually([&] { return Counters().delivered.load() == 1; }));
+  EXPECT_EQ(modules_.target().Value("user:2"), "v2");
+  const auto calls = modules_.target().calls();
+  ASSERT_EQ(calls.size(), 3u);
+  for (uint32_t i = 0; i < 3; ++i) EXPECT_EQ(calls[i].context.attempt, i + 1);
+  EXPECT_EQ(Counters().retried.load(), 2u);
+  EXPECT_EQ(Counters().failed_applies.load(), 2u);
+  EXPECT_EQ(Counters().dead_lettered.load(), 0u);
+  EXPECT_TRUE(backend_->DeadLetterEntries().empty());
+}
+
+TEST_F(EngineDeliveryTest, AnEntryThatExhaustsItsRetriesIsDeadLetteredWithItsHistoryAndCanBeRedriven) {
+  Apply(Orders());  // max_retries 2: three attempts in all
+  modules_.target().FailAlways(target::ApplyOutcome::kRetryable, "target is down");
+  ASSERT_EQ(Write(Put("user:3", "v3")).response.durable(), v1::TRUE);
+  ASSERT_TRUE(RescheduledAfter(1).has_value());
+  clock_.Advance(seconds(1));
+  ASSERT_TRUE(RescheduledAfter(2).has_value());
+  clock_.Advance(seconds(2));
+
+  ASSERT_TRUE(Eventually([&] { return backend_->DeadLetterEntries().size() == 1; }));
+  EXPECT_TRUE(backend_->PendingEntries().empty());
+  auto dead = engine_->ListDeadLetters("orders", 0, 10);
+  ASSERT_TRUE(dead.ok()) << dead.status().ToString();
+  ASSERT_EQ(dead->size(), 1u);
+  const v1::LogRecord& record = dead->front().record;
+  EXPECT_EQ(record.attempt(), 3u);
+  ASSERT_EQ(record.errors_size(), 3);
+  EXPECT_NE(record.errors(2).find("attempt 3"), std::string::npos) << record.errors(2);
+  EXPECT_NE(record.errors(2).find("retryable: target is down"), std::string::npos) << record.errors(2);
+  EXPECT_EQ(Counters().dead_lettered.load(), 1u);
+  EXPECT_EQ(Counters().retried.load(), 2u);
+
+  // Redriven, it starts over, due now, and is delivered once the target is back.
+  modules_.target().FailAlways(target::ApplyOutcome::kOk);
+  auto redriven = engine_->RedriveDeadLetters("orders", {});
+  ASSERT_TRUE(redriven.ok()) << redriven.status().ToString();
+  EXPECT_EQ(*redriven, 1u);
+  ASSERT_TRUE(Eventually([&] { return Counters().delivered.load() == 1; }));
+  EXPECT_EQ(modules_.target().Value("user:3"), "v3");
+  EXPECT_EQ(modules_.target().calls().back().context.attempt, 1u) << "a redriven entry's attempts start over";
+}
+
+TEST_F(EngineDeliveryTest, APermanentFailureIsDeadLetteredAtOnce) {
+  Apply(Orders());
+  modules_.target().FailNext(1, target::ApplyOutcome::kPermanent, "value too large");
+  ASSERT_EQ(Write(Put("user:4", "v4")).response.durable(), v1::TRUE);
+  ASSERT_TRUE(Eventually([&] { return backend_->DeadLetterEntries().size() == 1; }));
+  EXPECT_EQ(modules_.target().call_count(), 1u);
+  EXPECT_EQ(Counters().retried.load(), 0u);
+  v1::LogRecord record;
+  ASSERT_TRUE(record.ParseFromString(backend_->DeadLetterEntries().front().record));
+  EXPECT_EQ(record.attempt(), 1u);
+  EXPECT_NE(record.errors(0).find("permanent: value too large"), std::string::npos) << record.errors(0);
+}
+
+TEST_F(EngineDeliveryTest, WithTheDlqOffAnExhaustedEntryKeepsRetryingAtTheMaximumBackoff) {
+  config::NamespaceConfig config = Orders();
+  config.max_retries = 1;
+  config.flags.dlq_enabled = false;
+  Apply(config);
+  modules_.target().FailAlways(target::ApplyOutcome::kRetryable, "still down");
+  ASSERT_EQ(Write(Put("user:5", "v5")).response.durable(), v1::TRUE);
+
+  auto first = RescheduledAfter(1);
+  ASSERT_TRUE(first.has_value());
+  EXPECT_EQ(first->entry.due, clock_.Now() + seconds(1));
+  for (uint32_t attempt = 2; attempt <= 4; ++attempt) {
+    clock_.Advance(attempt == 2 ? seconds(1) : seconds(8));
+    auto next = RescheduledAfter(attempt);
+    ASSERT_TRUE(next.has_value()) << "attempt " << attempt;
+    EXPECT_EQ(next->entry.due, clock_.Now() + seconds(8)) << "attempt " << attempt << " waits backoff.max";
+  }
+  EXPECT_TRUE(backend_->DeadLetterEntries().empty()) << "with the DLQ off nothing is dead-lettered";
+  EXPECT_EQ(Counters().dead_lettered.load(), 0u);
+}
+
+}  // namespace
+}  // namespace wal::engine
