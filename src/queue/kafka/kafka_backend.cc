@@ -46,7 +46,7 @@ void LogCallback(const rd_kafka_t* rk, int level, const char* facility, const ch
 }
 
 Status KafkaBackend::Open() {
-  LoadRemovedMarkers();
+  WAL_RETURN_IF_ERROR(markers_.Load());
   WAL_ASSIGN_OR_RETURN(rd_kafka_conf_t * conf, MakeConf(settings_.producer_properties));
   rd_kafka_conf_set_opaque(conf, this);
   rd_kafka_conf_set_dr_msg_cb(conf, &KafkaBackend::DeliveryReport);
@@ -110,6 +110,7 @@ bool KafkaBackend::closed_flag() {
 }
 
 Result<std::unique_ptr<Backend>> OpenKafkaBackend(const BackendContext& context, const config::NamespaceConfig& config) {
+  if (context.file_system == nullptr) return InvalidArgument("BackendContext.file_system is null");
   Result<KafkaSettings> settings = ResolveKafkaSettings(config, context.region, context.regional_delivery);
   if (!settings.ok()) return settings.status().WithContext("namespace " + config.name);
   auto backend = std::make_unique<KafkaBackend>(context, std::move(settings).value());

@@ -9,6 +9,7 @@
 //   topic_admin.cc     creating topics and counting their partitions
 //   topic_reader.cc    group-less reads of a topic (DLQ listing, Read)
 //   dead_letters.cc    listing, redriving and purging the DLQ
+//   dlq_markers.{h,cc} the DLQ removal markers, through FileSystem
 //   stats.cc           Stats and the watermark figures behind them
 //
 // Internal: include only from src/queue/kafka/. The public surface is
@@ -34,7 +35,6 @@
 #include <map>
 #include <memory>
 #include <mutex>
-#include <set>
 #include <shared_mutex>
 #include <sstream>
 #include <string>
@@ -43,6 +43,7 @@
 #include <utility>
 #include <vector>
 
+#include "queue/kafka/dlq_markers.h"
 #include "queue/kafka/kafka_backend.h"
 #include "queue/kafka/kafka_internal.h"
 
@@ -169,7 +170,9 @@ struct DlqRecord {
 class KafkaBackend final : public Backend {
  public:
   KafkaBackend(const BackendContext& context, KafkaSettings settings)
-      : context_(context), settings_(std::move(settings)) {}
+      : context_(context),
+        settings_(std::move(settings)),
+        markers_(context_.file_system, context_.data_dir, settings_.dlq_topic) {}
   ~KafkaBackend() override { (void)Close(); }
 
   // kafka_backend.cc. Loads the DLQ removal markers, creates the producer and
@@ -275,12 +278,6 @@ class KafkaBackend final : public Backend {
   // The DLQ entries `ids` names that are not removed yet (all when empty).
   Result<std::vector<DlqRecord>> SelectDeadLetters(const std::vector<uint64_t>& ids);
 
-  // Removal markers: Kafka cannot delete one record, so redriven and purged DLQ
-  // ids are remembered in <data_dir>/kafka-dlq-removed ("<dlq topic> <id>" lines).
-  std::string MarkerPath() const;
-  void LoadRemovedMarkers();
-  Status MarkRemoved(uint64_t id);
-
   // ---- Stats (stats.cc) ----
   void RefreshStats();
 
@@ -312,9 +309,8 @@ class KafkaBackend final : public Backend {
   uint64_t next_generation_ = 1;
   uint64_t tier_end_ = 0;
 
-  // DLQ removal markers.
-  std::mutex dlq_mu_;
-  std::set<uint64_t> removed_;
+  // Redriven and purged DLQ ids (Kafka cannot delete one record).
+  DlqRemovalMarkers markers_;
 
   mutable std::mutex stats_mu_;
   BackendStats stats_;

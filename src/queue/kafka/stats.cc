@@ -58,11 +58,7 @@ void KafkaBackend::RefreshStats() {
     if (!sum(topic, &tier_low, &tier_end)) return;
   }
   if (!sum(settings_.dlq_topic, &dlq_low, &dlq_end)) return;
-  size_t removed = 0;
-  {
-    std::lock_guard lock(dlq_mu_);
-    removed = removed_.size();
-  }
+  const size_t removed = markers_.size();
   {
     std::lock_guard lock(mu_);
     tier_end_ = tier_end;
