@@ -18,6 +18,9 @@ namespace wal::queue::kafka {
 // created when missing (main, delay tiers, DLQ); an unreachable broker is not a
 // failure here: creation is retried in the background and the consumer joins
 // its group on the first Poll (so producer-only processes never take partitions).
+// `context.file_system` must be set: the DLQ removal markers in
+// `context.data_dir` are written through it (dlq_markers.h); an unreadable or
+// malformed marker file fails the open.
 Result<std::unique_ptr<Backend>> OpenKafkaBackend(const BackendContext& context, const config::NamespaceConfig& config);
 
 // The module: settings `backend.kafka` (kafka_config.h) and OpenKafkaBackend.

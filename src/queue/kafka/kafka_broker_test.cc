@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <future>
 #include <map>
 #include <mutex>
@@ -109,6 +110,7 @@ class KafkaBrokerTest : public ::testing::Test {
 
   std::unique_ptr<Backend> Open(const config::NamespaceConfig& c) {
     BackendContext context;
+    context.file_system = DefaultFileSystem();
     context.data_dir = data_dir_;
     auto backend = OpenKafkaBackend(context, c);
     EXPECT_TRUE(backend.ok()) << backend.status().ToString();
@@ -128,6 +130,16 @@ class KafkaBrokerTest : public ::testing::Test {
     auto future = promise.get_future();
     op([&](const Status& s) { promise.set_value(s); });
     return future.get();
+  }
+
+  // Appends r0..r2, polls them and dead-letters them as dead0..dead2 (DLQ ids 0..2).
+  static void DeadLetterThree(Backend& b) {
+    for (int i = 0; i < 3; ++i) ASSERT_EQ(AppendSync(b, "r" + std::to_string(i)).durability, Durability::kTrue);
+    auto deliveries = PollN(b, 3, 20s);
+    ASSERT_EQ(deliveries.size(), 3u);
+    for (int i = 0; i < 3; ++i) {
+      ASSERT_TRUE(Sync([&](StatusCallback cb) { b.DeadLetter(deliveries[i], "dead" + std::to_string(i), cb); }).ok());
+    }
   }
 
   // Polls until `n` deliveries arrived or `timeout` passed.
@@ -439,12 +451,7 @@ TEST_F(KafkaBrokerTest, RescheduleReplacesTheEntry) {
 
 TEST_F(KafkaBrokerTest, DeadLetterListRedrivePurge) {
   auto backend = Open();
-  for (int i = 0; i < 3; ++i) ASSERT_EQ(AppendSync(*backend, "r" + std::to_string(i)).durability, Durability::kTrue);
-  auto deliveries = PollN(*backend, 3, 20s);
-  ASSERT_EQ(deliveries.size(), 3u);
-  for (int i = 0; i < 3; ++i) {
-    ASSERT_TRUE(Sync([&](StatusCallback cb) { backend->DeadLetter(deliveries[i], "dead" + std::to_string(i), cb); }).ok());
-  }
+  ASSERT_NO_FATAL_FAILURE(DeadLetterThree(*backend));
   auto listed = backend->ListDeadLetters(0, 10);
   ASSERT_TRUE(listed.ok()) << listed.status().ToString();
   ASSERT_EQ(listed->size(), 3u);
@@ -484,6 +491,26 @@ TEST_F(KafkaBrokerTest, DeadLetterListRedrivePurge) {
   EXPECT_TRUE(listed->empty());
   EXPECT_TRUE(PollN(*again, 1, 2s).empty());
   ASSERT_TRUE(again->Close().ok());
+}
+
+// A marker line torn by a crash ("<dlq> 1" of "<dlq> 12\n") was never
+// acknowledged: it must not hide dead letter 1.
+TEST_F(KafkaBrokerTest, ATornRemovalMarkerHidesNoDeadLetter) {
+  {
+    std::ofstream torn(data_dir_ + "/kafka-dlq-removed");
+    torn << topic_ << ".dlq 1";
+  }
+  auto backend = Open();
+  ASSERT_NO_FATAL_FAILURE(DeadLetterThree(*backend));
+  auto listed = backend->ListDeadLetters(0, 10);
+  ASSERT_TRUE(listed.ok()) << listed.status().ToString();
+  ASSERT_EQ(listed->size(), 3u);
+  EXPECT_EQ((*listed)[1].id, 1u);
+  // The dead-letter count (refreshed every 2 s) does not subtract it either.
+  const auto deadline = Clock::now() + 15s;
+  while (backend->Stats().dead_letters != 3u && Clock::now() < deadline) std::this_thread::sleep_for(100ms);
+  EXPECT_EQ(backend->Stats().dead_letters, 3u);
+  ASSERT_TRUE(backend->Close().ok());
 }
 
 // Last: it kills the broker (the rest of the binary must not depend on it after).
