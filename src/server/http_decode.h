@@ -102,7 +102,4 @@ HttpDecoded DecodeHttpRequest(const HttpRequest& request);
 // The value of header `name` (case-insensitive), or "" when absent.
 std::string_view HeaderValue(const HttpRequest& request, std::string_view name);
 
-// True when `text` is well-formed UTF-8 (no overlongs, surrogates or values past U+10FFFF).
-bool IsValidUtf8(std::string_view text);
-
 }  // namespace wal::server

@@ -19,7 +19,6 @@
 #include <mutex>
 #include <set>
 #include <shared_mutex>
-#include <sstream>
 #include <thread>
 #include <utility>
 
@@ -50,11 +49,6 @@ TimePoint FromMs(int64_t ms) { return TimePoint(std::chrono::milliseconds(ms)); 
 // for the caller's exact instant.
 int64_t DueMs(TimePoint t) {
   return std::chrono::ceil<std::chrono::milliseconds>(t.time_since_epoch()).count();
-}
-
-bool ParseInt64(std::string_view text, int64_t* out) {
-  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), *out);
-  return ec == std::errc() && ptr == text.data() + text.size() && !text.empty();
 }
 
 std::string HeaderValue(const rd_kafka_message_t* m, const char* name) {
@@ -90,34 +84,6 @@ void LogCallback(const rd_kafka_t* rk, int level, const char* facility, const ch
     spdlog::debug("kafka {}: {}: {}", rd_kafka_name(rk), facility, message);
   }
 }
-
-// Where a Delivery came from; the text form is Delivery.receipt.
-struct Receipt {
-  std::string topic;
-  int32_t partition = 0;
-  int64_t offset = 0;
-  uint64_t generation = 0;  // the assignment it was handed out under
-
-  std::string Coordinates() const { return topic + "/" + std::to_string(partition) + "/" + std::to_string(offset); }
-  std::string ToString() const { return Coordinates() + "/" + std::to_string(generation); }
-
-  static bool Parse(const std::string& text, Receipt* out) {
-    std::vector<std::string> parts;
-    std::stringstream stream(text);
-    std::string part;
-    while (std::getline(stream, part, '/')) parts.push_back(part);
-    if (parts.size() != 4 || parts[0].empty()) return false;
-    int64_t partition = 0, offset = 0, generation = 0;
-    if (!ParseInt64(parts[1], &partition) || !ParseInt64(parts[2], &offset) || !ParseInt64(parts[3], &generation)) {
-      return false;
-    }
-    out->topic = parts[0];
-    out->partition = static_cast<int32_t>(partition);
-    out->offset = offset;
-    out->generation = static_cast<uint64_t>(generation);
-    return true;
-  }
-};
 
 struct Message {
   int64_t offset = 0;
@@ -723,9 +689,8 @@ class KafkaBackend final : public Backend {
     rd_kafka_timestamp_type_t type;
     int64_t produced_ms = rd_kafka_message_timestamp(m, &type);
     if (produced_ms < 0) produced_ms = NowMs();
-    int64_t due_ms = 0;
-    if (!ParseInt64(HeaderValue(m, kDueHeader), &due_ms)) due_ms = produced_ms;  // foreign message: due now
-    const std::string owner = HeaderValue(m, kGroupHeader);
+    const Envelope envelope = DecodeEnvelope(HeaderValue(m, kDueHeader), HeaderValue(m, kGroupHeader), produced_ms);
+    const std::string& owner = envelope.group;
     std::lock_guard lock(mu_);
     auto it = parts_.find({topic, m->partition});
     if (it == parts_.end()) return;  // revoked meanwhile
@@ -739,8 +704,8 @@ class KafkaBackend final : public Backend {
     }
     Message message;
     message.offset = m->offset;
-    message.due_ms = due_ms;
-    message.gate_ms = state.is_tier ? TierGateMs(produced_ms, due_ms, state.tier) : due_ms;
+    message.due_ms = envelope.due_ms;
+    message.gate_ms = state.is_tier ? TierGateMs(envelope.produced_ms, envelope.due_ms, state.tier) : envelope.due_ms;
     if (m->key != nullptr) message.key.assign(static_cast<const char*>(m->key), m->key_len);
     if (m->payload != nullptr) message.value.assign(static_cast<const char*>(m->payload), m->len);
     state.tracker.Add(m->offset);
@@ -1127,7 +1092,7 @@ class KafkaBackend final : public Backend {
                               : static_cast<uint64_t>(m->offset);
           if (m->payload != nullptr) record.value.assign(static_cast<const char*>(m->payload), m->len);
           if (m->key != nullptr) record.key.assign(static_cast<const char*>(m->key), m->key_len);
-          (void)ParseInt64(HeaderValue(m, kDueHeader), &record.due_ms);
+          record.due_ms = DecodeEnvelope(HeaderValue(m, kDueHeader), "", 0).due_ms;
           record.group = HeaderValue(m, kGroupHeader);
           out.push_back(std::move(record));
           if (++taken[p] >= limit || m->offset + 1 >= end[p]) end.erase(p);
