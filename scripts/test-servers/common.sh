@@ -38,3 +38,39 @@ usage_and_exit() {
   echo "usage: $0 start|stop DIR PORT" >&2
   exit 2
 }
+
+# Succeeds when something accepts TCP connections on host $1 port $2.
+port_open() {
+  (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null
+}
+
+# Prints a loopback TCP port nothing listens on right now.
+free_port() {
+  local p
+  for _ in $(seq 1 200); do
+    p=$(( 20000 + RANDOM % 40000 ))
+    if ! port_open 127.0.0.1 "$p"; then echo "$p"; return 0; fi
+  done
+  echo "no free port found" >&2
+  return 1
+}
+
+# Copies the runtime dependencies of pom $1 into directory $2 (replaced only when
+# the copy is complete, marked by $2/.complete-$3); further arguments go to mvn
+# (e.g. -Dversion properties). Offline first (everything already in ~/.m2), then
+# online. Idempotent.
+maven_fetch() {
+  local pom=$1 out=$2 tag=$3; shift 3
+  [[ -f "$out/.complete-$tag" ]] && return 0
+  command -v mvn >/dev/null || { echo "mvn not found (apt-get install maven)" >&2; return 1; }
+  local tmp="$out.tmp.$$"
+  rm -rf "$tmp"
+  mkdir -p "$tmp"
+  local args=(-q -B -f "$pom" "$@" dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$tmp")
+  if ! mvn -o "${args[@]}" >/dev/null 2>&1; then
+    mvn "${args[@]}" || { rm -rf "$tmp"; return 1; }
+  fi
+  touch "$tmp/.complete-$tag"
+  rm -rf "$out"
+  mv "$tmp" "$out"
+}

@@ -1,6 +1,7 @@
 // FaultInjectingFileSystem: a FileSystem decorator that makes chosen operations
 // fail on demand, so tests can drive the failure paths (fsync errors, ENOSPC,
-// short writes, failed truncates) of any code that writes through a FileSystem.
+// short writes, failed truncates, failed unlinks, a disk that fills up) of any
+// code that writes through a FileSystem.
 //
 // It wraps another FileSystem (usually DefaultFileSystem()) and forwards every
 // call. The knobs apply to every WritableFile it hands out, including files opened
@@ -9,8 +10,10 @@
 
 #include <atomic>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,13 +25,15 @@ class FaultInjectingFileSystem final : public FileSystem {
  public:
   // `base` must outlive this object.
   explicit FaultInjectingFileSystem(FileSystem* base);
+  FaultInjectingFileSystem(const FaultInjectingFileSystem&) = delete;
+  FaultInjectingFileSystem& operator=(const FaultInjectingFileSystem&) = delete;
 
   // The next `n` WritableFile::Sync() calls return IOError("injected fsync failure")
   // without syncing.
   void FailNextSyncs(int n);
 
-  // While set, WritableFile::Append writes nothing and returns kNoSpace, and
-  // WriteFileAtomically fails the same way.
+  // While set, WritableFile::Append and WritableFile::Preallocate do nothing and
+  // return kNoSpace, and WriteFileAtomically fails the same way.
   void SetNoSpace(bool no_space);
 
   // The next WritableFile::Append writes only its first `bytes_to_write_then_fail`
@@ -38,11 +43,30 @@ class FaultInjectingFileSystem final : public FileSystem {
   // While set, WritableFile::Truncate returns IOError without truncating.
   void FailTruncate(bool fail);
 
+  // The next `n` RemoveFile() calls return IOError("injected unlink failure")
+  // without removing anything.
+  void FailNextRemoves(int n);
+
+  // A disk of `bytes` capacity, shared by every file written through this object:
+  // an Append, Preallocate or WriteFileAtomically that would take the space in use
+  // past it does nothing and returns kNoSpace. Space in use is counted per file as
+  // max(size, preallocated), as a real file system does; Truncate below the
+  // preallocation frees it (ftruncate drops FALLOC_FL_KEEP_SIZE blocks), and
+  // RemoveFile, RemoveAll and replacing a file free what the file held. Files that
+  // existed before are counted once first opened for append. nullopt: no limit.
+  void SetSpaceLimit(std::optional<uint64_t> bytes);
+  // Bytes in use as counted for SetSpaceLimit (tracked whether or not a limit is set).
+  uint64_t used_bytes() const;
+  // max(size, preallocated) of `path` as counted, 0 if it is not tracked.
+  uint64_t allocated_bytes(const std::string& path) const;
+
   // Clears every knob (counters are kept).
   void Reset();
 
   uint64_t syncs() const { return syncs_.load(); }      // successful WritableFile::Sync calls
   uint64_t appends() const { return appends_.load(); }  // WritableFile::Append calls (any outcome)
+  uint64_t truncates() const { return truncates_.load(); }        // successful WritableFile::Truncate calls
+  uint64_t preallocations() const { return preallocations_.load(); }  // successful Preallocate calls
   uint64_t injected_failures() const { return injected_failures_.load(); }
 
   // FileSystem
@@ -62,6 +86,13 @@ class FaultInjectingFileSystem final : public FileSystem {
  private:
   friend class FaultInjectingWritableFile;
 
+  // What one file occupies on the modelled disk.
+  struct Usage {
+    uint64_t size = 0;
+    uint64_t preallocated = 0;
+    uint64_t allocated() const { return size > preallocated ? size : preallocated; }
+  };
+
   // Decisions taken by the wrapped files; each consumes a one-shot knob if armed.
   bool TakeSyncFailure();
   bool NoSpaceActive() const { return no_space_.load(); }
@@ -69,16 +100,34 @@ class FaultInjectingFileSystem final : public FileSystem {
   bool TakeShortWrite(size_t* prefix);
   bool TruncateFails() const { return fail_truncate_.load(); }
 
+  // Space accounting. ReserveSpace raises `path`'s size and preallocation to at
+  // least `wanted`'s; it returns false and changes nothing when that does not fit
+  // under the limit.
+  void TrackFile(const std::string& path, uint64_t size);
+  bool ReserveSpace(const std::string& path, Usage wanted);
+  void SetSize(const std::string& path, uint64_t size);
+  void TruncateUsage(const std::string& path, uint64_t size);
+  void ForgetFile(const std::string& path);
+  void ReplaceUsageLocked(const std::string& path, std::optional<Usage> usage);
+
   FileSystem* const base_;
   std::mutex mutex_;  // guards the one-shot knobs below
   int failing_syncs_ = 0;
+  int failing_removes_ = 0;
   bool short_write_armed_ = false;
   size_t short_write_prefix_ = 0;
   std::atomic<bool> no_space_{false};
   std::atomic<bool> fail_truncate_{false};
   std::atomic<uint64_t> syncs_{0};
   std::atomic<uint64_t> appends_{0};
+  std::atomic<uint64_t> truncates_{0};
+  std::atomic<uint64_t> preallocations_{0};
   std::atomic<uint64_t> injected_failures_{0};
+
+  mutable std::mutex space_mutex_;  // guards the space model below
+  std::optional<uint64_t> space_limit_;
+  std::map<std::string, Usage> usage_;
+  uint64_t used_ = 0;
 };
 
 }  // namespace wal

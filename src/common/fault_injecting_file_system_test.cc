@@ -95,6 +95,84 @@ TEST_F(FaultInjectingFileSystemTest, FailTruncateLeavesFileAlone) {
   EXPECT_EQ(Contents("a"), "ab");
 }
 
+TEST_F(FaultInjectingFileSystemTest, NoSpaceAlsoFailsPreallocate) {
+  auto file = fs_.OpenAppendable(Path("a"));
+  ASSERT_TRUE(file.ok());
+  fs_.SetNoSpace(true);
+  EXPECT_EQ((*file)->Preallocate(1 << 20).code(), StatusCode::kNoSpace);
+  fs_.SetNoSpace(false);
+  EXPECT_TRUE((*file)->Preallocate(1 << 20).ok());
+  EXPECT_EQ(fs_.preallocations(), 1u);
+}
+
+TEST_F(FaultInjectingFileSystemTest, FailNextRemovesFailsExactlyThatMany) {
+  for (const char* name : {"a", "b", "c"}) ASSERT_TRUE(fs_.WriteFileAtomically(Path(name), "x").ok());
+  fs_.FailNextRemoves(2);
+  Status first = fs_.RemoveFile(Path("a"));
+  EXPECT_EQ(first.code(), StatusCode::kIOError);
+  EXPECT_NE(first.message().find("injected unlink failure"), std::string::npos);
+  EXPECT_FALSE(fs_.RemoveFile(Path("b")).ok());
+  EXPECT_TRUE(fs_.Exists(Path("a")));
+  EXPECT_TRUE(fs_.Exists(Path("b")));
+  EXPECT_TRUE(fs_.RemoveFile(Path("c")).ok());
+  EXPECT_FALSE(fs_.Exists(Path("c")));
+  EXPECT_EQ(fs_.injected_failures(), 2u);
+}
+
+// The space model: appends and preallocations take space, truncating below a
+// preallocation and removing or replacing files give it back, and nothing is
+// written once the limit would be passed.
+TEST_F(FaultInjectingFileSystemTest, SpaceLimitCountsWhatFilesHold) {
+  fs_.SetSpaceLimit(1000);
+  auto file = fs_.OpenAppendable(Path("a"));
+  ASSERT_TRUE(file.ok());
+  ASSERT_TRUE((*file)->Append(std::string(100, 'x')).ok());
+  EXPECT_EQ(fs_.used_bytes(), 100u);
+  ASSERT_TRUE((*file)->Preallocate(600).ok());
+  EXPECT_EQ(fs_.used_bytes(), 600u);  // max(size, preallocated)
+  EXPECT_EQ(fs_.allocated_bytes(Path("a")), 600u);
+  ASSERT_TRUE((*file)->Append(std::string(400, 'y')).ok());  // inside the preallocation: free
+  EXPECT_EQ(fs_.used_bytes(), 600u);
+  EXPECT_EQ(fs_.Stat(Path("a"))->size, 500u);
+
+  ASSERT_TRUE(fs_.WriteFileAtomically(Path("b"), std::string(300, 'b')).ok());
+  EXPECT_EQ(fs_.used_bytes(), 900u);
+  EXPECT_EQ((*file)->Append(std::string(201, 'z')).code(), StatusCode::kNoSpace);  // 701 - 600 held > 100 free
+  EXPECT_EQ((*file)->Size(), 500u);
+  EXPECT_EQ((*file)->Preallocate(2000).code(), StatusCode::kNoSpace);
+  EXPECT_EQ(fs_.WriteFileAtomically(Path("c"), std::string(200, 'c')).code(), StatusCode::kNoSpace);
+  EXPECT_FALSE(fs_.Exists(Path("c")));
+  // Replacing b with a smaller file frees the difference.
+  ASSERT_TRUE(fs_.WriteFileAtomically(Path("b"), std::string(50, 'b')).ok());
+  EXPECT_EQ(fs_.used_bytes(), 650u);
+
+  // ftruncate below the preallocation drops it, as on Linux.
+  ASSERT_TRUE((*file)->Truncate(200).ok());
+  EXPECT_EQ(fs_.allocated_bytes(Path("a")), 200u);
+  EXPECT_EQ(fs_.used_bytes(), 250u);
+  ASSERT_TRUE(fs_.Rename(Path("b"), Path("d")).ok());
+  EXPECT_EQ(fs_.allocated_bytes(Path("d")), 50u);
+  ASSERT_TRUE(fs_.RemoveFile(Path("d")).ok());
+  EXPECT_EQ(fs_.used_bytes(), 200u);
+  ASSERT_TRUE((*file)->Append(std::string(800, 'w')).ok());
+  EXPECT_EQ(fs_.used_bytes(), 1000u);
+  ASSERT_TRUE((*file)->Close().ok());
+  ASSERT_TRUE(fs_.RemoveAll(directory_).ok());
+  EXPECT_EQ(fs_.used_bytes(), 0u);
+  fs_.Reset();
+}
+
+TEST_F(FaultInjectingFileSystemTest, ShortWriteCountsOnlyWhatWasWritten) {
+  fs_.SetSpaceLimit(100);
+  auto file = fs_.OpenAppendable(Path("a"));
+  ASSERT_TRUE(file.ok());
+  fs_.ShortWriteNext(10);
+  EXPECT_EQ((*file)->Append(std::string(50, 'x')).code(), StatusCode::kIOError);
+  EXPECT_EQ(fs_.used_bytes(), 10u);
+  ASSERT_TRUE((*file)->Append(std::string(90, 'y')).ok());
+  EXPECT_EQ((*file)->Append("!").code(), StatusCode::kNoSpace);
+}
+
 TEST_F(FaultInjectingFileSystemTest, ResetClearsKnobs) {
   auto file = fs_.OpenAppendable(Path("a"));
   ASSERT_TRUE(file.ok());
@@ -102,8 +180,12 @@ TEST_F(FaultInjectingFileSystemTest, ResetClearsKnobs) {
   fs_.SetNoSpace(true);
   fs_.ShortWriteNext(1);
   fs_.FailTruncate(true);
+  fs_.FailNextRemoves(3);
+  fs_.SetSpaceLimit(0);
   fs_.Reset();
   EXPECT_TRUE((*file)->Append("abc").ok());
+  EXPECT_TRUE(fs_.WriteFileAtomically(Path("b"), "x").ok());
+  EXPECT_TRUE(fs_.RemoveFile(Path("b")).ok());
   EXPECT_TRUE((*file)->Sync().ok());
   EXPECT_TRUE((*file)->Truncate(1).ok());
 }

@@ -86,6 +86,9 @@ class FileSystem {
 
   // Names (not paths) of the entries of `directory`, sorted.
   virtual Result<std::vector<std::string>> ListDirectory(const std::string& directory) = 0;
+  // Creates `directory` and any missing parents. Each directory it creates is
+  // durable when it returns (its parent was fsynced), so files later created and
+  // synced inside cannot vanish with it in a power loss.
   virtual Status CreateDirectories(const std::string& directory) = 0;
   virtual Status RemoveFile(const std::string& path) = 0;
   // Removes `directory` and everything under it.

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <system_error>
 
+#include "common/create_directories.h"
 #include "common/file_system.h"
 
 namespace wal {
@@ -108,6 +109,20 @@ Status SyncPath(const std::string& path, int flags) {
   return Status::Ok();
 }
 
+class PosixDirectorySteps final : public DirectorySteps {
+ public:
+  Result<bool> MakeDirectory(const std::string& path) override {
+    if (::mkdir(path.c_str(), 0777) == 0) return true;  // the umask applies, as for any mkdir
+    int error = errno;
+    if (error != EEXIST) return ErrnoStatus("mkdir " + path, error);
+    struct stat info {};
+    if (::stat(path.c_str(), &info) != 0) return ErrnoStatus("stat " + path, errno);
+    if (!S_ISDIR(info.st_mode)) return ErrnoStatus("mkdir " + path, ENOTDIR);
+    return false;
+  }
+  Status SyncDirectory(const std::string& path) override { return SyncPath(path, O_RDONLY | O_DIRECTORY); }
+};
+
 std::string ParentDirectory(const std::string& path) {
   auto slash = path.find_last_of('/');
   if (slash == std::string::npos) return ".";
@@ -179,10 +194,8 @@ class PosixFileSystem final : public FileSystem {
   }
 
   Status CreateDirectories(const std::string& directory) override {
-    std::error_code error;
-    std::filesystem::create_directories(directory, error);
-    if (error) return ErrnoStatus("mkdir " + directory, error.value());
-    return Status::Ok();
+    PosixDirectorySteps steps;
+    return CreateDirectoriesDurably(directory, steps);
   }
 
   Status RemoveFile(const std::string& path) override {

@@ -1,3 +1,5 @@
+// The namespace schema, parsed through the built-in modules' catalog, so the
+// config users write (backends, targets, set stores included) is tested whole.
 #include "config/config.h"
 
 #include <gtest/gtest.h>
@@ -10,38 +12,64 @@
 
 #include <unistd.h>
 
+#include "modules/builtin_modules.h"
+#include "queue/kafka/kafka_config.h"
+#include "queue/local/local_config.h"
+#include "queue/sqs/sqs_config.h"
+#include "sets/postgres/postgres_config.h"
+#include "target/redis/redis_config.h"
+
 namespace wal::config {
 namespace {
 
 using std::chrono::milliseconds;
 
-NamespaceConfig FullyPopulated(BackendType backend) {
+const ModuleCatalog& Modules() { return modules::BuiltinModules().catalog(); }
+
+Result<NamespaceConfig> ParseNamespace(std::string_view text, Format format, std::string_view source) {
+  return config::ParseNamespace(text, format, source, Modules());
+}
+Result<NamespaceConfig> NamespaceFromJson(std::string_view text, std::string_view source) {
+  return config::NamespaceFromJson(text, source, Modules());
+}
+DirectoryLoad LoadNamespaceDirectory(FileSystem* file_system, const std::string& directory) {
+  return config::LoadNamespaceDirectory(file_system, directory, Modules());
+}
+Result<NamespaceConfig> LoadNamespaceFile(FileSystem* file_system, const std::string& path) {
+  return config::LoadNamespaceFile(file_system, path, Modules());
+}
+
+// A target block ({"type": ..., settings}) decoded as a namespace file's would be.
+TargetConfig Target(std::string_view json) {
+  auto decoded = TargetFromJson(json, "target", Modules());
+  EXPECT_TRUE(decoded.ok()) << json << ": " << decoded.status().message();
+  return decoded.ok() ? decoded.value() : TargetConfig{};
+}
+
+NamespaceConfig FullyPopulated(std::string_view backend) {
   NamespaceConfig config;
   config.name = "orders.v2_delayed-1";
-  config.backend.type = backend;
-  switch (backend) {
-    case BackendType::kLocal:
-      config.backend.local.segment_bytes = 8u << 20;
-      config.backend.local.preallocate = false;
-      break;
-    case BackendType::kKafka:
-      config.backend.kafka.bootstrap_servers = "127.0.0.1:9092,127.0.0.2:9092";
-      config.backend.kafka.topics = {"orders", "orders-2"};
-      config.backend.kafka.dlq_topics = {"orders-dlq"};
-      config.backend.kafka.consumer_group = "custom-group";
-      config.backend.kafka.delay_tiers = {milliseconds(1000), milliseconds(10'000), milliseconds(60'000),
-                                          milliseconds(3'600'000)};
-      config.backend.kafka.properties = {{"acks", "all"}, {"enable.idempotence", "true"}, {"linger.ms", "5"}};
-      break;
-    case BackendType::kSqs:
-      config.backend.sqs.queue = "orders-queue";
-      config.backend.sqs.dlq_queue = "orders-queue-dlq";
-      config.backend.sqs.region = "eu-west-1";
-      config.backend.sqs.endpoint = "http://127.0.0.1:9324";
-      config.backend.sqs.poll_interval = milliseconds(2500);
-      config.backend.sqs.max_messages_per_poll = 7;
-      config.backend.sqs.max_delay_hop = milliseconds(60'000);
-      break;
+  if (backend == "local") {
+    auto& local = config.backend.settings.Mutable<queue::local::LocalBackendConfig>();
+    local.segment_bytes = 8u << 20;
+    local.preallocate = false;
+  } else if (backend == "kafka") {
+    auto& kafka = config.backend.settings.Mutable<queue::kafka::KafkaBackendConfig>();
+    kafka.bootstrap_servers = "127.0.0.1:9092,127.0.0.2:9092";
+    kafka.topics = {"orders", "orders-2"};
+    kafka.dlq_topics = {"orders-dlq"};
+    kafka.consumer_group = "custom-group";
+    kafka.delay_tiers = {milliseconds(1000), milliseconds(10'000), milliseconds(60'000), milliseconds(3'600'000)};
+    kafka.properties = {{"acks", "all"}, {"enable.idempotence", "true"}, {"linger.ms", "5"}};
+  } else if (backend == "sqs") {
+    auto& sqs = config.backend.settings.Mutable<queue::sqs::SqsBackendConfig>();
+    sqs.queue = "orders-queue";
+    sqs.dlq_queue = "orders-queue-dlq";
+    sqs.region = "eu-west-1";
+    sqs.endpoint = "http://127.0.0.1:9324";
+    sqs.poll_interval = milliseconds(2500);
+    sqs.max_messages_per_poll = 7;
+    sqs.max_delay_hop = milliseconds(60'000);
   }
   config.dlq.name = "orders-dead";
   config.delay.default_delay = milliseconds(1500);
@@ -53,10 +81,8 @@ NamespaceConfig FullyPopulated(BackendType backend) {
   config.backoff.max = milliseconds(90'000);
   config.backoff.jitter = JitterModel::kNone;
   config.max_retries = 42;
-  config.target.type = TargetType::kHttp;
-  config.target.settings_json =
-      R"({"url":"https://example.com/apply","headers":{"X-Token":"true","X-Count":"8080"},"timeout":"5s",)"
-      R"("retries":3,"ratio":2.0,"verbose":false,"nothing":null,"tags":["a","~",""]})";
+  config.target = Target(R"({"type":"http","url":"https://example.com/apply",)"
+                         R"("headers":{"X-Token":"true","X-Count":"8080","X-Empty":""},"timeout":"5s","method":"put"})");
   config.flags.wal_enabled = false;
   config.flags.dlq_enabled = false;
   config.consumer.concurrency = 16;
@@ -70,7 +96,7 @@ NamespaceConfig FullyPopulated(BackendType backend) {
 // ---------------------------------------------------------------------------
 // Round trips
 
-class RoundTripTest : public ::testing::TestWithParam<std::tuple<BackendType, Format>> {};
+class RoundTripTest : public ::testing::TestWithParam<std::tuple<std::string_view, Format>> {};
 
 TEST_P(RoundTripTest, SaveThenParseGivesTheSameConfig) {
   auto [backend, format] = GetParam();
@@ -86,42 +112,42 @@ TEST_P(RoundTripTest, SaveThenParseGivesTheSameConfig) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllBackendsAndFormats, RoundTripTest,
-                         ::testing::Combine(::testing::Values(BackendType::kLocal, BackendType::kKafka,
-                                                              BackendType::kSqs),
+                         ::testing::Combine(::testing::Values("local", "kafka", "sqs"),
                                             ::testing::Values(Format::kYaml, Format::kJson)));
 
 TEST(RoundTrip, EveryTargetTypeSurvivesYaml) {
-  const std::pair<TargetType, const char*> targets[] = {
-      {TargetType::kSqlite, R"({"path":"./data/kv.db","busy_timeout":"1s"})"},
-      {TargetType::kMemcached, R"({"servers":["127.0.0.1:11211","[::1]:11212"]})"},
-      {TargetType::kRedis, R"({"address":"127.0.0.1:6379","db":2})"},
-      {TargetType::kPostgres, R"({"dsn":"host=127.0.0.1 dbname=kv","table":"items"})"},
-      {TargetType::kKafka, R"({"bootstrap_servers":"127.0.0.1:9092","topic":"out"})"},
-      {TargetType::kReplication,
-       R"({"regions":{"us-east-1":{"servers":["127.0.0.1:11211"]},"eu-west-1":{"servers":["127.0.0.1:11213"]}},)"
-       R"("local_region":"us-east-1","skip_local_region":true})"},
-      {TargetType::kNone, "{}"},
+  const char* targets[] = {
+      R"({"type":"sqlite","path":"./data/kv.db","busy_timeout":"1s"})",
+      R"({"type":"memcached","servers":["127.0.0.1:11211","[::1]:11212"]})",
+      R"({"type":"redis","address":"127.0.0.1:6379","db":2})",
+      R"({"type":"postgres","dsn":"host=127.0.0.1 dbname=kv","table":"items"})",
+      R"({"type":"kafka","bootstrap_servers":"127.0.0.1:9092","topic":"out","permanent_errors":[]})",
+      R"({"type":"http","url":"http://127.0.0.1:1/hook","headers":{"Authorization":"Bearer 1"}})",
+      R"({"type":"replication","regions":{"us-east-1":{"servers":["127.0.0.1:11211"]},)"
+      R"("eu-west-1":{"servers":["127.0.0.1:11213"]}},"local_region":"us-east-1","skip_local_region":true})",
+      R"({"type":"none"})",
   };
-  for (const auto& [type, settings] : targets) {
-    NamespaceConfig original = FullyPopulated(BackendType::kLocal);
-    original.target.type = type;
-    original.target.settings_json = settings;
+  for (const char* target : targets) {
+    NamespaceConfig original = FullyPopulated("local");
+    original.target = Target(target);
     for (Format format : {Format::kYaml, Format::kJson}) {
-      auto parsed = ParseNamespace(SaveNamespace(original, format), format, "t");
-      ASSERT_TRUE(parsed.ok()) << TargetTypeName(type) << ": " << parsed.status().message();
-      EXPECT_EQ(parsed.value(), original) << TargetTypeName(type);
+      std::string text = SaveNamespace(original, format);
+      auto parsed = ParseNamespace(text, format, "t");
+      ASSERT_TRUE(parsed.ok()) << target << ": " << parsed.status().message();
+      EXPECT_EQ(parsed.value(), original) << target << "\n" << text;
+      EXPECT_EQ(SaveNamespace(parsed.value(), format), text) << target;
     }
   }
 }
 
 TEST(RoundTrip, NamedTargetsAndDurableStorageSurviveBothFormats) {
-  NamespaceConfig original = FullyPopulated(BackendType::kKafka);
-  original.targets["cache"] = TargetConfig{TargetType::kRedis, R"({"address":"127.0.0.1:6379","timeout":"500ms","db":2})"};
+  NamespaceConfig original = FullyPopulated("kafka");
+  original.targets["cache"] = Target(R"({"type":"redis","address":"127.0.0.1:6379","timeout":"500ms","db":2})");
   original.targets["search"] =
-      TargetConfig{TargetType::kPostgres, R"({"dsn":"host=127.0.0.1 dbname=kv","create_tables":false,"schema":"s"})"};
-  original.durable_storage.type = DurableStorageType::kPostgres;
-  original.durable_storage.dsn = "host=127.0.0.1 dbname=wal";
-  original.durable_storage.table = "kv_sets";
+      Target(R"({"type":"postgres","dsn":"host=127.0.0.1 dbname=kv","create_tables":false,"schema":"s"})");
+  auto& storage = original.durable_storage.settings.Mutable<sets::PostgresSetStoreConfig>();
+  storage.dsn = "host=127.0.0.1 dbname=wal";
+  storage.table = "kv_sets";
   original.durable_storage.chunk_bytes = 65536;
   original.durable_storage.max_set_bytes = 32ull << 20;
   original.durable_storage.max_mutations = 500;
@@ -130,16 +156,20 @@ TEST(RoundTrip, NamedTargetsAndDurableStorageSurviveBothFormats) {
     ASSERT_TRUE(parsed.ok()) << parsed.status().message();
     EXPECT_EQ(parsed.value(), original);
   }
-  // YAML scalars under a named target keep their YAML types, like `target`.
+  // YAML scalars under a named target are typed by the target's schema, like `target`.
   auto typed = ParseNamespace("name: n\ntargets: {cache: {type: redis, address: 127.0.0.1:6379, db: 3}}\n",
                               Format::kYaml, "t");
   ASSERT_TRUE(typed.ok()) << typed.status().message();
-  EXPECT_EQ(typed->targets.at("cache").settings_json, R"({"address":"127.0.0.1:6379","db":3})");
+  const auto* redis = typed->targets.at("cache").settings.As<target::RedisTargetConfig>();
+  ASSERT_NE(redis, nullptr);
+  EXPECT_EQ(redis->db, 3);
+  EXPECT_EQ(FormatHostPort(redis->address), "127.0.0.1:6379");
   EXPECT_EQ(typed->durable_storage, DurableStorageConfig{}) << "defaults: local, 1 MiB chunks";
+  EXPECT_EQ(typed->durable_storage.type(), "local");
 }
 
 TEST(RoundTrip, NamespaceToJsonIsTheJsonSaverAndNamespaceFromJsonReadsIt) {
-  NamespaceConfig original = FullyPopulated(BackendType::kKafka);
+  NamespaceConfig original = FullyPopulated("kafka");
   std::string json = NamespaceToJson(original);
   EXPECT_EQ(json, SaveNamespace(original, Format::kJson));
   auto parsed = NamespaceFromJson(json, "admin");
@@ -172,8 +202,9 @@ flags: {wal_enabled: TRUE, dlq_enabled: false}
   auto parsed = ParseNamespace(yaml, Format::kYaml, "typed.yaml");
   ASSERT_TRUE(parsed.ok()) << parsed.status().message();
   EXPECT_EQ(parsed->name, "123");
-  EXPECT_EQ(parsed->backend.local.segment_bytes, 1048576u);
-  EXPECT_FALSE(parsed->backend.local.preallocate);
+  const auto& local = parsed->backend.settings.Get<queue::local::LocalBackendConfig>();
+  EXPECT_EQ(local.segment_bytes, 1048576u);
+  EXPECT_FALSE(local.preallocate);
   EXPECT_EQ(parsed->delay.default_delay, milliseconds(1500));
   EXPECT_EQ(parsed->delay.jitter, milliseconds(30'000));
   EXPECT_EQ(parsed->backoff.multiplier, 2.0);
@@ -181,15 +212,20 @@ flags: {wal_enabled: TRUE, dlq_enabled: false}
   EXPECT_TRUE(parsed->flags.wal_enabled);
 }
 
-TEST(Parse, TargetSettingsKeepYamlTypes) {
+TEST(Parse, TargetSettingsAreTypedByTheirModule) {
+  // Quoted and unquoted YAML scalars alike: the redis schema says what each is.
   const char* yaml = R"(
 name: kv
-target: {type: redis, address: "127.0.0.1:6379", db: 2, tls: true, ratio: 0.5, label: "7"}
+target: {type: redis, address: "127.0.0.1:6379", db: "2", timeout: 250, password: 12345}
 )";
   auto parsed = ParseNamespace(yaml, Format::kYaml, "kv.yaml");
   ASSERT_TRUE(parsed.ok()) << parsed.status().message();
-  EXPECT_EQ(parsed->target.type, TargetType::kRedis);
-  EXPECT_EQ(parsed->target.settings_json, R"({"address":"127.0.0.1:6379","db":2,"tls":true,"ratio":0.5,"label":"7"})");
+  EXPECT_EQ(parsed->target.type(), "redis");
+  const auto* redis = parsed->target.settings.As<target::RedisTargetConfig>();
+  ASSERT_NE(redis, nullptr);
+  EXPECT_EQ(redis->db, 2);
+  EXPECT_EQ(redis->timeout, milliseconds(250));
+  EXPECT_EQ(redis->password, "12345");
 }
 
 TEST(Parse, ReferenceStyleAliases) {
@@ -204,10 +240,11 @@ backend:
 )";
   auto parsed = ParseNamespace(kafka, Format::kYaml, "evcache-foobar.yaml");
   ASSERT_TRUE(parsed.ok()) << parsed.status().message();
-  EXPECT_EQ(parsed->backend.type, BackendType::kKafka);
-  EXPECT_EQ(parsed->backend.kafka.topics, std::vector<std::string>{"evcache_foobar"});
-  EXPECT_TRUE(parsed->backend.kafka.dlq_topics.empty());
-  EXPECT_EQ(parsed->backend.kafka.consumer_group, "wal-evcache-foobar");
+  EXPECT_EQ(parsed->backend.type(), "kafka");
+  const auto& kafka_settings = parsed->backend.settings.Get<queue::kafka::KafkaBackendConfig>();
+  EXPECT_EQ(kafka_settings.topics, std::vector<std::string>{"evcache_foobar"});
+  EXPECT_TRUE(kafka_settings.dlq_topics.empty());
+  EXPECT_EQ(kafka_settings.consumer_group, "wal-evcache-foobar");
 
   const char* sqs = R"(
 name: deletes
@@ -221,10 +258,11 @@ backend:
 )";
   parsed = ParseNamespace(sqs, Format::kYaml, "deletes.yaml");
   ASSERT_TRUE(parsed.ok()) << parsed.status().message();
-  EXPECT_EQ(parsed->backend.sqs.queue, "deletes-queue");
-  EXPECT_EQ(parsed->backend.sqs.dlq_queue, "deletes-dlq");
-  EXPECT_EQ(parsed->backend.sqs.poll_interval, milliseconds(10'000));
-  EXPECT_EQ(parsed->backend.sqs.max_messages_per_poll, 10);
+  const auto& sqs_settings = parsed->backend.settings.Get<queue::sqs::SqsBackendConfig>();
+  EXPECT_EQ(sqs_settings.queue, "deletes-queue");
+  EXPECT_EQ(sqs_settings.dlq_queue, "deletes-dlq");
+  EXPECT_EQ(sqs_settings.poll_interval, milliseconds(10'000));
+  EXPECT_EQ(sqs_settings.max_messages_per_poll, 10);
   // The saver writes canonical names only.
   EXPECT_EQ(SaveNamespace(parsed.value(), Format::kYaml).find("wal-queue"), std::string::npos);
 }
@@ -237,7 +275,7 @@ TEST(Parse, ProtobufStructStyleNumbersAreAccepted) {
 }
 
 TEST(Parse, ValidateNamespaceChecksInMemoryConfigs) {
-  NamespaceConfig config = FullyPopulated(BackendType::kLocal);
+  NamespaceConfig config = FullyPopulated("local");
   config.consumer.concurrency = 0;
   Status status = ValidateNamespace(config);
   EXPECT_EQ(status.code(), StatusCode::kInvalidArgument);
@@ -386,6 +424,71 @@ INSTANTIATE_TEST_SUITE_P(Cases, InvalidNamespaceTest, ::testing::ValuesIn(kInval
                            }
                            return name;
                          });
+
+// A typo in a target's settings is refused when the namespace is parsed (and
+// so when it is applied), naming the key, for every target type, both as the
+// namespace's target and as a named target.
+TEST(InvalidNamespace, EveryTargetTypeRefusesAnUnknownKey) {
+  struct Case {
+    const char* target;    // a valid target block, as YAML flow
+    const char* typo;      // an extra key: value
+    const char* reason;    // what the error says about the key
+  };
+  const Case cases[] = {
+      {"{type: sqlite, path: ./kv.db}", "tiemout: 5s", "unknown field 'tiemout'"},
+      {"{type: sqlite, path: ./kv.db}", "busy_timout: 5s", "unknown field 'busy_timout' (did you mean 'busy_timeout'?)"},
+      {"{type: memcached, servers: ['h:1']}", "tiemout: 5s", "unknown field 'tiemout' (did you mean 'timeout'?)"},
+      {"{type: redis, address: 'h:1'}", "passwd: x", "unknown field 'passwd' (did you mean 'password'?)"},
+      {"{type: redis, address: 'h:1'}", "key_prefx: a", "unknown field 'key_prefx' (did you mean 'key_prefix'?)"},
+      {"{type: postgres, dsn: host=x}", "schemma: s", "unknown field 'schemma' (did you mean 'schema'?)"},
+      {"{type: kafka, bootstrap_servers: 'h:1', topic: t}", "tpoic: t", "unknown field 'tpoic' (did you mean 'topic'?)"},
+      {"{type: http, url: 'http://h/'}", "header: {}", "unknown field 'header' (did you mean 'headers'?)"},
+      {"{type: replication, regions: {a: {servers: ['h:1']}}}", "replicas: 3", "unknown field 'replicas'"},
+      {"{type: evc-replication, regions: {a: {servers: ['h:1']}}}", "skip_local: true",
+       "unknown field 'skip_local'"},
+      // A key of another target type says so ("@" is the block's path).
+      {"{type: sqlite, path: ./kv.db}", "servers: ['h:1']", "is set but @type is 'sqlite'"},
+  };
+  for (const Case& c : cases) {
+    std::string block(c.target);
+    block.insert(block.size() - 1, ", " + std::string(c.typo));
+    const std::string key(c.typo, std::string_view(c.typo).find(':'));
+    for (const auto& [yaml, path] : {std::pair{"name: orders\ntarget: " + block + "\n", std::string("target.")},
+                                     std::pair{"name: orders\ntargets: {x: " + block + "}\n", std::string("targets.x.")}}) {
+      auto parsed = ParseNamespace(yaml, Format::kYaml, "orders.yaml");
+      ASSERT_FALSE(parsed.ok()) << yaml;
+      EXPECT_EQ(parsed.status().code(), StatusCode::kInvalidArgument) << yaml;
+      std::string reason = c.reason;
+      if (size_t at = reason.find('@'); at != std::string::npos) reason.replace(at, 1, path);
+      EXPECT_EQ(parsed.status().message(), "orders.yaml: " + path + key + ": " + reason) << yaml;
+    }
+    // Without the typo the block is fine.
+    auto clean = ParseNamespace("name: orders\ntarget: " + std::string(c.target) + "\n", Format::kYaml, "orders.yaml");
+    EXPECT_TRUE(clean.ok()) << c.target << ": " << clean.status().message();
+  }
+  // The admin API's JSON path refuses it the same way.
+  auto json = NamespaceFromJson(R"({"name": "orders", "target": {"type": "sqlite", "path": "kv.db", "tiemout": "5s"}})",
+                                "config");
+  ASSERT_FALSE(json.ok());
+  EXPECT_EQ(json.status().message(), "config: target.tiemout: unknown field 'tiemout'");
+}
+
+TEST(InvalidNamespace, TypeNamesSuggestNearMisses) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"name: orders\ntarget: {type: sqlit, path: x}\n",
+       "orders.yaml: target.type: must be one of sqlite, memcached, redis, postgres, kafka, http, replication, none or "
+       "evc-replication, got \"sqlit\" (did you mean 'sqlite'?)"},
+      {"name: orders\nbackend: {type: Kafak}\n",
+       "orders.yaml: backend.type: must be one of local, kafka or sqs, got \"Kafak\" (did you mean 'kafka'?)"},
+      {"name: orders\ndurable_storage: {type: postgress}\n",
+       "orders.yaml: durable_storage.type: must be one of local or postgres, got \"postgress\" (did you mean 'postgres'?)"},
+  };
+  for (const auto& [text, message] : cases) {
+    auto parsed = ParseNamespace(text, Format::kYaml, "orders.yaml");
+    ASSERT_FALSE(parsed.ok()) << text;
+    EXPECT_EQ(parsed.status().message(), message);
+  }
+}
 
 TEST(InvalidNamespace, EveryCaseHasADistinctMessage) {
   std::set<std::string> messages;
@@ -544,7 +647,7 @@ TEST_F(NamespaceFilesTest, MissingDirectoryIsAnError) {
 TEST_F(NamespaceFilesTest, SaveReplacesStaleFilesAndLoadsBack) {
   Write("orders.json", R"({"name": "orders"})");
   Write("orders.yml", "name: orders\n");
-  NamespaceConfig config = FullyPopulated(BackendType::kSqs);
+  NamespaceConfig config = FullyPopulated("sqs");
   config.name = "orders";
   ASSERT_TRUE(SaveNamespaceFile(file_system_, Dir(), config).ok());
   EXPECT_TRUE(file_system_->Exists(Path("orders.yaml")));
@@ -562,7 +665,7 @@ TEST_F(NamespaceFilesTest, SaveReplacesStaleFilesAndLoadsBack) {
 }
 
 TEST_F(NamespaceFilesTest, SaveCreatesTheDirectoryAndRefusesInvalidConfigs) {
-  NamespaceConfig config = FullyPopulated(BackendType::kLocal);
+  NamespaceConfig config = FullyPopulated("local");
   config.name = "fresh";
   ASSERT_TRUE(SaveNamespaceFile(file_system_, Path("nested/dir"), config).ok());
   EXPECT_TRUE(file_system_->Exists(Path("nested/dir/fresh.yaml")));
@@ -605,7 +708,7 @@ namespace wal::config {
 namespace {
 
 TEST(OperationsConfig, AccessAndLimitsRoundTrip) {
-  NamespaceConfig config = FullyPopulated(BackendType::kLocal);
+  NamespaceConfig config = FullyPopulated("local");
   config.access.tokens = {{"producer", std::string(64, 'a'), {"write"}}, {"ops", std::string(64, '0'), {"read", "admin"}}};
   config.limits = {250.5, 500, 100000};
   for (Format format : {Format::kYaml, Format::kJson}) {
@@ -615,7 +718,7 @@ TEST(OperationsConfig, AccessAndLimitsRoundTrip) {
     EXPECT_EQ(parsed.value(), config) << text;
   }
   // Unset, they are not written at all.
-  std::string plain = SaveNamespace(FullyPopulated(BackendType::kLocal), Format::kYaml);
+  std::string plain = SaveNamespace(FullyPopulated("local"), Format::kYaml);
   EXPECT_EQ(plain.find("access"), std::string::npos);
   EXPECT_EQ(plain.find("limits"), std::string::npos);
 }

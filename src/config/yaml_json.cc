@@ -214,4 +214,13 @@ std::string JsonToYamlText(const Json& tree) {
   return text;
 }
 
+Result<Json> ParseTree(std::string_view text, Format format) {
+  return format == Format::kJson ? JsonTextToJson(text) : YamlTextToJson(text, {});
+}
+
+std::string RenderTree(const Json& tree, Format format) {
+  if (format == Format::kJson) return tree.dump(2, ' ', false, nlohmann::detail::error_handler_t::replace) + "\n";
+  return JsonToYamlText(tree);
+}
+
 }  // namespace wal::config

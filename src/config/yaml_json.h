@@ -22,6 +22,8 @@ namespace wal::config {
 // Insertion-ordered so saved files list fields in schema order, not alphabetically.
 using Json = nlohmann::ordered_json;
 
+enum class Format { kYaml, kJson };
+
 // Parses YAML `text` into a JSON tree. `free_form_paths` are dotted paths (e.g.
 // "target") whose subtrees get YAML core typing. Errors carry the reason and,
 // for syntax errors, the line and column; never throws.
@@ -33,5 +35,11 @@ Result<Json> JsonTextToJson(std::string_view text);
 // Emits `tree` as block-style YAML that YamlTextToJson reads back to the same
 // tree: strings that would otherwise read as null, bools or numbers are quoted.
 std::string JsonToYamlText(const Json& tree);
+
+// Config text in `format` to its tree, every YAML scalar schema-typed (a
+// string until a reader gives it a type); never throws.
+Result<Json> ParseTree(std::string_view text, Format format);
+// The tree as config text: YAML, or JSON indented by two with a final newline.
+std::string RenderTree(const Json& tree, Format format);
 
 }  // namespace wal::config

@@ -18,14 +18,15 @@ std::string Stem(const std::string& file_name) { return file_name.substr(0, file
 }  // namespace
 
 Result<std::unique_ptr<DirectoryNamespaceStore>> DirectoryNamespaceStore::Open(FileSystem* file_system,
-                                                                               std::string directory) {
+                                                                               std::string directory,
+                                                                               const config::ModuleCatalog& modules) {
   if (file_system == nullptr) return InvalidArgument("directory store: file_system is required");
   WAL_RETURN_IF_ERROR(file_system->CreateDirectories(directory).WithContext("namespaces directory"));
-  return std::unique_ptr<DirectoryNamespaceStore>(new DirectoryNamespaceStore(file_system, std::move(directory)));
+  return std::unique_ptr<DirectoryNamespaceStore>(new DirectoryNamespaceStore(file_system, std::move(directory), modules));
 }
 
 Result<StoreContents> DirectoryNamespaceStore::LoadAll() {
-  config::DirectoryLoad loaded = config::LoadNamespaceDirectory(file_system_, directory_);
+  config::DirectoryLoad loaded = config::LoadNamespaceDirectory(file_system_, directory_, modules_);
   return StoreContents{std::move(loaded.namespaces), std::move(loaded.errors)};
 }
 
@@ -49,7 +50,7 @@ Result<config::NamespaceConfig> DirectoryNamespaceStore::Load(const std::string&
   for (std::string_view extension : kExtensions) {
     const std::string path = directory_ + "/" + name + std::string(extension);
     if (!file_system_->Exists(path)) continue;
-    WAL_ASSIGN_OR_RETURN(config::NamespaceConfig config, config::LoadNamespaceFile(file_system_, path));
+    WAL_ASSIGN_OR_RETURN(config::NamespaceConfig config, config::LoadNamespaceFile(file_system_, path, modules_));
     if (config.name != name) {
       return InvalidArgument(path + ": name: '" + config.name + "' does not match the file name (a namespace file " +
                              "must be named <name>.yaml)");

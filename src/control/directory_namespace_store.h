@@ -14,8 +14,10 @@ namespace wal::control {
 
 class DirectoryNamespaceStore final : public NamespaceStore {
  public:
-  // Creates `directory` when missing. `file_system` outlives the store.
-  static Result<std::unique_ptr<DirectoryNamespaceStore>> Open(FileSystem* file_system, std::string directory);
+  // Creates `directory` when missing. `file_system` and `modules` (which decode
+  // the files' module sections) outlive the store.
+  static Result<std::unique_ptr<DirectoryNamespaceStore>> Open(FileSystem* file_system, std::string directory,
+                                                               const config::ModuleCatalog& modules);
 
   std::string Describe() const override { return "directory " + directory_; }
   Result<StoreContents> LoadAll() override;
@@ -29,11 +31,12 @@ class DirectoryNamespaceStore final : public NamespaceStore {
   const std::string& directory() const { return directory_; }
 
  private:
-  DirectoryNamespaceStore(FileSystem* file_system, std::string directory)
-      : file_system_(file_system), directory_(std::move(directory)) {}
+  DirectoryNamespaceStore(FileSystem* file_system, std::string directory, const config::ModuleCatalog& modules)
+      : file_system_(file_system), directory_(std::move(directory)), modules_(modules) {}
 
   FileSystem* const file_system_;
   const std::string directory_;
+  const config::ModuleCatalog& modules_;
 };
 
 }  // namespace wal::control

@@ -2,6 +2,8 @@
 // saves, and the revisions the watcher compares.
 #include "control/directory_namespace_store.h"
 
+#include "modules/builtin_modules.h"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -16,7 +18,7 @@ class DirectoryStoreTest : public ::testing::Test {
   void SetUp() override {
     std::string pattern = (std::filesystem::temp_directory_path() / "wal_dir_store_XXXXXX").string();
     root_ = ::mkdtemp(pattern.data());
-    auto opened = DirectoryNamespaceStore::Open(DefaultFileSystem(), root_ + "/ns");
+    auto opened = DirectoryNamespaceStore::Open(DefaultFileSystem(), root_ + "/ns", modules::BuiltinModules().catalog());
     ASSERT_TRUE(opened.ok()) << opened.status().ToString();
     store_ = std::move(opened).value();
   }

@@ -8,13 +8,14 @@
 namespace wal::control {
 
 Result<std::unique_ptr<NamespaceStore>> OpenNamespaceStore(const config::ServerConfig& server_config,
-                                                           FileSystem* file_system) {
+                                                           FileSystem* file_system, const config::ModuleCatalog& modules) {
   const config::ConfigStoreConfig& store = server_config.config_store;
   if (store.type == "postgres") {
     PostgresStoreOptions options;
     options.dsn = store.dsn;
     options.table = store.table;
     options.cache_dir = server_config.data_dir + "/config-store-cache";
+    options.modules = &modules;
     char host[256] = {};
     (void)::gethostname(host, sizeof(host) - 1);
     // Who changed a row, for an operator reading the table.
@@ -23,7 +24,7 @@ Result<std::unique_ptr<NamespaceStore>> OpenNamespaceStore(const config::ServerC
     return std::unique_ptr<NamespaceStore>(std::move(opened));
   }
   if (store.type == "directory") {
-    WAL_ASSIGN_OR_RETURN(auto opened, DirectoryNamespaceStore::Open(file_system, server_config.namespaces_dir));
+    WAL_ASSIGN_OR_RETURN(auto opened, DirectoryNamespaceStore::Open(file_system, server_config.namespaces_dir, modules));
     return std::unique_ptr<NamespaceStore>(std::move(opened));
   }
   return InvalidArgument("config_store.type: unknown store '" + store.type + "' (directory or postgres)");

@@ -25,6 +25,7 @@
 #include "common/file_system.h"
 #include "common/status.h"
 #include "config/config.h"
+#include "config/module_catalog.h"
 
 namespace wal::control {
 
@@ -89,6 +90,6 @@ class NamespaceStore {
 // <data_dir>/config-store-cache so an instance restarted while PostgreSQL is
 // down still serves its namespaces). Fails when the store cannot be set up.
 Result<std::unique_ptr<NamespaceStore>> OpenNamespaceStore(const config::ServerConfig& server_config,
-                                                           FileSystem* file_system);
+                                                           FileSystem* file_system, const config::ModuleCatalog& modules);
 
 }  // namespace wal::control

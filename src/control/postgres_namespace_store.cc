@@ -64,6 +64,7 @@ std::string Cell(const std::vector<std::optional<std::string>>& row, size_t colu
 Result<std::unique_ptr<PostgresNamespaceStore>> PostgresNamespaceStore::Open(FileSystem* file_system,
                                                                              PostgresStoreOptions options) {
   if (file_system == nullptr) return InvalidArgument("postgres config store: file_system is required");
+  if (options.modules == nullptr) return InvalidArgument("postgres config store: modules is required");
   if (options.dsn.empty()) return InvalidArgument("config_store.dsn: is required for a postgres config store");
   if (!IsSqlIdentifier(options.table, kMaxTableName)) {
     return InvalidArgument("config_store.table: must match [A-Za-z_][A-Za-z0-9_]{0,47}, got '" + options.table + "'");
@@ -151,7 +152,7 @@ Status PostgresNamespaceStore::EnsureSchema() {
 Result<config::NamespaceConfig> PostgresNamespaceStore::ParseRow(const std::string& name,
                                                                  const std::string& text) const {
   const std::string source = options_.table + "[" + name + "]";
-  WAL_ASSIGN_OR_RETURN(config::NamespaceConfig config, config::ParseNamespace(text, config::Format::kYaml, source));
+  WAL_ASSIGN_OR_RETURN(config::NamespaceConfig config, config::ParseNamespace(text, config::Format::kYaml, source, *options_.modules));
   if (config.name != name) {
     return InvalidArgument(source + ": name: '" + config.name + "' does not match the row's name");
   }
@@ -165,7 +166,7 @@ Result<StoreContents> PostgresNamespaceStore::LoadAll() {
   if (!schema.ok() || !result.ok()) {
     Status failure = schema.ok() ? Failed(*result.error) : schema;
     if (options_.cache_dir.empty() || failure.code() != StatusCode::kUnavailable) return failure;
-    config::DirectoryLoad cached = config::LoadNamespaceDirectory(file_system_, options_.cache_dir);
+    config::DirectoryLoad cached = config::LoadNamespaceDirectory(file_system_, options_.cache_dir, *options_.modules);
     if (cached.namespaces.empty()) return failure;
     spdlog::warn("{} unreachable ({}); serving the {} namespaces cached in {} until it is back", Describe(),
                  failure.message(), cached.namespaces.size(), options_.cache_dir);
@@ -266,7 +267,7 @@ Status PostgresNamespaceStore::SaveShardMap(const std::string& text) {
 // start during an outage, so it is logged and never fails the caller.
 void PostgresNamespaceStore::CachePut(const config::NamespaceConfig& config) {
   if (options_.cache_dir.empty()) return;
-  auto cached = config::LoadNamespaceFile(file_system_, options_.cache_dir + "/" + config.name + ".yaml");
+  auto cached = config::LoadNamespaceFile(file_system_, options_.cache_dir + "/" + config.name + ".yaml", *options_.modules);
   if (cached.ok() && *cached == config) return;
   Status saved = config::SaveNamespaceFile(file_system_, options_.cache_dir, config);
   if (!saved.ok()) spdlog::warn("config store cache: {}", saved.message());

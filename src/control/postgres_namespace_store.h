@@ -43,6 +43,7 @@ struct PostgresStoreOptions {
   std::string cache_dir;                                 // empty: no cache
   std::chrono::milliseconds timeout{5000};               // connect and statement timeout
   std::string instance;                                  // written to updated_by; e.g. host:port
+  const config::ModuleCatalog* modules = nullptr;        // decodes rows' module sections; outlives the store
 };
 
 class PostgresNamespaceStore final : public NamespaceStore {

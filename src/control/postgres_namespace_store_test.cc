@@ -11,6 +11,7 @@
 #include <future>
 
 #include "common/testing/postgres_environment.h"
+#include "modules/builtin_modules.h"
 #include "target/postgres/pg_client.h"
 
 namespace wal::control {
@@ -70,6 +71,7 @@ class PostgresStoreTest : public ::testing::Test {
     options.cache_dir = cache_root_ + "/" + instance;
     options.instance = instance;
     options.timeout = std::chrono::milliseconds(2000);
+    options.modules = &modules::BuiltinModules().catalog();
     auto opened = PostgresNamespaceStore::Open(DefaultFileSystem(), options);
     EXPECT_TRUE(opened.ok()) << opened.status().ToString();
     return opened.ok() ? std::move(opened).value() : nullptr;

@@ -168,10 +168,13 @@ std::string Engine::NamespaceDataDir(const std::string& name) const {
 }
 
 Result<std::shared_ptr<NamespaceRuntime>> Engine::OpenRuntime(const config::NamespaceConfig& config) const {
-  queue::BackendContext context{options_.file_system, NamespaceDataDir(config.name), options_.region};
+  const EngineModules& modules = options_.modules;
+  queue::BackendContext context{options_.file_system, NamespaceDataDir(config.name), options_.region,
+                                modules.targets->RegionalDelivery(config.target.type())};
   WAL_RETURN_IF_ERROR(options_.file_system->CreateDirectories(context.data_dir));
-  WAL_ASSIGN_OR_RETURN(std::unique_ptr<queue::Backend> backend, queue::OpenBackend(context, config));
-  auto runtime = std::make_shared<NamespaceRuntime>(config, std::move(backend), options_.region);
+  WAL_ASSIGN_OR_RETURN(std::unique_ptr<queue::Backend> backend, modules.backends->Open(context, config));
+  auto runtime = std::make_shared<NamespaceRuntime>(config, std::move(backend), options_.region, *modules.targets,
+                                                    *modules.catalog);
   RebuildIdempotencyKeys(*runtime);
   WAL_RETURN_IF_ERROR(OpenMutationSets(*runtime, config));  // [mutation sets]
   if (delivers()) runtime->StartDelivery();
@@ -205,11 +208,17 @@ void Engine::RebuildIdempotencyKeys(NamespaceRuntime& runtime) const {
 
 Result<std::unique_ptr<Engine>> Engine::Create(const EngineOptions& options) {
   if (options.file_system == nullptr) return InvalidArgument("engine: file_system is required");
+  const EngineModules& modules = options.modules;
+  if (modules.catalog == nullptr || modules.backends == nullptr || modules.targets == nullptr ||
+      modules.set_stores == nullptr) {
+    return InvalidArgument("engine: modules (catalog, backends, targets, set_stores) are required");
+  }
   WAL_RETURN_IF_ERROR(options.file_system->CreateDirectories(options.data_dir));
   std::unique_ptr<Engine> engine(new Engine(options));
   engine->store_ = options.namespace_store;
   if (engine->store_ == nullptr) {
-    WAL_ASSIGN_OR_RETURN(auto directory, control::DirectoryNamespaceStore::Open(options.file_system, options.namespaces_dir));
+    WAL_ASSIGN_OR_RETURN(auto directory, control::DirectoryNamespaceStore::Open(options.file_system,
+                                                                                options.namespaces_dir, *modules.catalog));
     engine->owned_store_ = std::move(directory);
     engine->store_ = engine->owned_store_.get();
   }
@@ -276,7 +285,7 @@ void Engine::WriteToLog(const v1::WriteToLogRequest& request, WriteCallback done
                                   config.name + "'s max_payload_bytes of " + std::to_string(config.max_payload_bytes)));
   }
   if (request.has_target()) {
-    auto target_config = TargetConfigFromOverride(config, request.target());
+    auto target_config = TargetConfigFromOverride(request.target(), *options_.modules.catalog);
     if (!target_config.ok()) return reject(target_config.status());
   }
   if (is_set && !request.has_target()) {
@@ -469,7 +478,8 @@ Result<std::vector<v1::NamespaceStatus>> Engine::NamespaceStatuses(const std::st
     queue::BackendStats stats = runtime->backend().Stats();
     v1::NamespaceStatus& status = statuses.emplace_back();
     status.set_name(namespace_name);
-    status.set_backend(std::string(config::BackendTypeName(runtime->policy().config->backend.type)));
+    const std::string_view backend_type = runtime->policy().config->backend.type();
+    status.set_backend(std::string(backend_type));
     status.set_first_id(stats.first_id);
     status.set_log_end(stats.log_end);
     status.set_consumed(stats.consumed);
@@ -484,9 +494,7 @@ Result<std::vector<v1::NamespaceStatus>> Engine::NamespaceStatuses(const std::st
     if (!stats.error.empty()) {
       status.set_error(stats.error);
     } else if (!stats.writable) {
-      status.set_error(runtime->policy().config->backend.type == config::BackendType::kLocal
-                           ? "the log refused further writes after a failed fsync; restart to recover"
-                           : "the backend is not accepting writes; the server log has its last error");
+      status.set_error(options_.modules.backends->Traits(backend_type).not_writable_reason);
     }
   }
   for (const auto& [namespace_name, error] : failed_namespaces_) {

@@ -18,6 +18,7 @@
 #include "common/file_system.h"
 #include "common/status.h"
 #include "config/config.h"
+#include "config/module_catalog.h"
 #include "control/namespace_store.h"
 #include "engine/executor.h"
 #include "engine/namespace_runtime.h"
@@ -32,6 +33,16 @@ enum class Role { kProducer, kConsumer, kBoth };
 Result<Role> ParseRole(std::string_view text);
 std::string_view RoleName(Role role);
 
+// What the engine builds namespaces from: the modules of the build
+// (modules::BuiltinModules() provides all four) or, in tests, fakes. Each
+// outlives the engine.
+struct EngineModules {
+  const config::ModuleCatalog* catalog = nullptr;      // decodes namespace files and per-request target overrides
+  const queue::BackendFactory* backends = nullptr;
+  const target::TargetFactory* targets = nullptr;
+  const sets::SetStoreFactory* set_stores = nullptr;
+};
+
 struct EngineOptions {
   FileSystem* file_system = nullptr;  // outlives the engine
   std::string data_dir;               // namespaces' data lives in <data_dir>/namespaces/<name>
@@ -41,6 +52,7 @@ struct EngineOptions {
   // Where namespace configs are loaded from at start and saved to by the admin
   // API (outlives the engine). Null: a directory store over namespaces_dir.
   control::NamespaceStore* namespace_store = nullptr;
+  EngineModules modules{};            // all four required
 };
 
 // What a write came to. A non-OK `rejection` means the request itself was refused
@@ -99,6 +111,9 @@ class Engine {
 
   // Delivery counters of a namespace (tests, metrics).
   Result<std::shared_ptr<NamespaceRuntime>> Runtime(const std::string& name) const;
+
+  // The catalog namespace configs are decoded with (the admin API's path).
+  const config::ModuleCatalog& module_catalog() const { return *options_.modules.catalog; }
 
   // Stops accepting writes, waits for in-flight appends, stops delivery, closes
   // every backend. Idempotent.

@@ -47,15 +47,16 @@ void ForEachStored(ReadPage read_page, const std::function<void(const v1::LogRec
 }  // namespace
 
 Status Engine::OpenMutationSets(NamespaceRuntime& runtime, const config::NamespaceConfig& config) const {
-  auto opened = sets::SetManager::Open(config, options_.file_system, NamespaceDataDir(config.name));
+  auto opened =
+      sets::SetManager::Open(config, *options_.modules.set_stores, options_.file_system, NamespaceDataDir(config.name));
   if (!opened.ok()) return opened.status().WithContext("namespace " + config.name + ": durable_storage");
   std::unique_ptr<sets::SetManager> manager = std::move(opened).value();
-  // Pending sets hold their keys again. On the embedded log every marker that
-  // exists is readable here (main log and DLQ), so stored sets no marker names
-  // were never acknowledged and are dropped.
+  // Pending sets hold their keys again. Where the backend's reads are complete
+  // (the embedded log) every marker that exists is readable here (main log and
+  // DLQ), so stored sets no marker names were never acknowledged and are dropped.
   auto live = manager->store().ListLive();
   if (live.ok() && !live->empty()) {
-    const bool complete = config.backend.type == config::BackendType::kLocal;
+    const bool complete = options_.modules.backends->Traits(config.backend.type()).reads_are_complete;
     std::vector<v1::LogRecord> markers;
     std::vector<v1::LogRecord> dead_markers;
     if (complete) {

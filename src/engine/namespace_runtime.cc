@@ -70,24 +70,25 @@ class RetireLatch {
 
 }  // namespace
 
-Result<config::TargetConfig> TargetConfigFromOverride(const config::NamespaceConfig& namespace_config,
-                                                      const v1::Target& target) {
+Result<config::TargetConfig> TargetConfigFromOverride(const v1::Target& target, const config::ModuleCatalog& modules) {
   std::string settings_text;
   auto printed = google::protobuf::util::MessageToJsonString(target.settings(), &settings_text);
   if (!printed.ok()) return InvalidArgument("target.settings: " + std::string(printed.message()));
-  nlohmann::json document = nlohmann::json::parse(config::NamespaceToJson(namespace_config), nullptr, false);
   nlohmann::json target_json = nlohmann::json::parse(settings_text, nullptr, false);
-  if (document.is_discarded() || !target_json.is_object()) return InvalidArgument("target.settings: must be an object");
+  if (!target_json.is_object()) return InvalidArgument("target.settings: must be an object");
   target_json["type"] = target.type();
-  document["target"] = std::move(target_json);
-  WAL_ASSIGN_OR_RETURN(config::NamespaceConfig checked, config::NamespaceFromJson(document.dump(), "request"));
-  return checked.target;
+  auto decoded = config::TargetFromJson(target_json.dump(), "target", modules);
+  if (!decoded.ok()) return decoded.status().WithContext("request");
+  return decoded;
 }
 
 NamespaceRuntime::NamespaceRuntime(const config::NamespaceConfig& config, std::unique_ptr<queue::Backend> backend,
-                                   std::string region)
+                                   std::string region, const target::TargetFactory& targets,
+                                   const config::ModuleCatalog& modules)
     : name_(config.name),
       target_environment_{std::move(region)},
+      targets_(targets),
+      modules_(modules),
       backend_(std::move(backend)),
       idempotency_(std::chrono::seconds(config.idempotency_window_seconds)) {
   SetPolicy(config);
@@ -103,15 +104,15 @@ NamespaceRuntime::Policy NamespaceRuntime::policy() const {
 void NamespaceRuntime::SetPolicy(const config::NamespaceConfig& config) {
   Policy policy;
   policy.config = std::make_shared<const config::NamespaceConfig>(config);
-  if (config.target.type != config::TargetType::kNone) {
-    auto created = target::CreateTarget(config.target, target_environment_);
+  if (!config.target.is_none()) {
+    auto created = targets_.Create(config.target, target_environment_);
     if (created.ok()) {
       policy.target = std::shared_ptr<target::Target>(std::move(created).value());
       Status probe = policy.target->Probe();
       if (!probe.ok()) {
         // Not a refusal: entries wait in the log and are retried until it is back.
         spdlog::warn("namespace {}: target {} is not reachable now ({}); entries will wait", config.name,
-                     config::TargetTypeName(config.target.type), probe.message());
+                     config.target.type(), probe.message());
       }
     } else {
       policy.target_error = created.status();
@@ -120,7 +121,7 @@ void NamespaceRuntime::SetPolicy(const config::NamespaceConfig& config) {
   }
   // [mutation sets] named targets, built like the main one.
   for (const auto& [target_name, target_config] : config.targets) {
-    auto created = target::CreateTarget(target_config, target_environment_);
+    auto created = targets_.Create(target_config, target_environment_);
     if (!created.ok()) {
       spdlog::error("namespace {}: target {} cannot be built: {}", config.name, target_name, created.status().message());
       policy.named_target_errors[target_name] = created.status();
@@ -152,8 +153,8 @@ Result<std::shared_ptr<target::Target>> NamespaceRuntime::TargetFor(const v1::Lo
     auto found = override_targets_.find(cache_key);
     if (found != override_targets_.end()) return found->second;
   }
-  WAL_ASSIGN_OR_RETURN(config::TargetConfig target_config, TargetConfigFromOverride(*current.config, record.target()));
-  WAL_ASSIGN_OR_RETURN(std::unique_ptr<target::Target> created, target::CreateTarget(target_config, target_environment_));
+  WAL_ASSIGN_OR_RETURN(config::TargetConfig target_config, TargetConfigFromOverride(record.target(), modules_));
+  WAL_ASSIGN_OR_RETURN(std::unique_ptr<target::Target> created, targets_.Create(target_config, target_environment_));
   std::shared_ptr<target::Target> shared(std::move(created));
   std::lock_guard lock(policy_mutex_);
   if (override_targets_.size() >= kMaxCachedOverrideTargets) override_targets_.clear();
@@ -193,7 +194,7 @@ void NamespaceRuntime::WorkerLoop() {
     auto config = policy().config;
     // Short polls keep shutdown prompt; the backend wakes early on new due entries.
     const auto wait = std::min<std::chrono::milliseconds>(config->consumer.poll_interval, std::chrono::milliseconds(200));
-    if (config->target.type == config::TargetType::kNone && config->targets.empty()) {
+    if (config->target.is_none() && config->targets.empty()) {
       // A namespace without a target is a pure log: entries stay for inspection
       // (walctl log read) until a target is applied, instead of churning retries.
       std::this_thread::sleep_for(wait);

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "config/module_catalog.h"
 #include "engine/idempotency.h"
 #include "queue/queue.h"
 #include "sets/set_manager.h"
@@ -29,10 +30,9 @@ struct DeliveryCounters {
   std::atomic<uint64_t> failed_applies{0};
 };
 
-// Builds the TargetConfig a per-request override describes, validated with the
-// namespace schema's own rules (so overrides and namespace files fail alike).
-Result<config::TargetConfig> TargetConfigFromOverride(const config::NamespaceConfig& namespace_config,
-                                                      const v1::Target& target);
+// Builds the TargetConfig a per-request override describes, decoded and
+// validated like a namespace file's `target` (so overrides and files fail alike).
+Result<config::TargetConfig> TargetConfigFromOverride(const v1::Target& target, const config::ModuleCatalog& modules);
 
 class NamespaceRuntime {
  public:
@@ -47,7 +47,10 @@ class NamespaceRuntime {
   };
 
   // `region` is this instance's region (replication targets apply there).
-  NamespaceRuntime(const config::NamespaceConfig& config, std::unique_ptr<queue::Backend> backend, std::string region);
+  // Targets are built through `targets`; request overrides are decoded with
+  // `modules`. Both outlive the runtime.
+  NamespaceRuntime(const config::NamespaceConfig& config, std::unique_ptr<queue::Backend> backend, std::string region,
+                   const target::TargetFactory& targets, const config::ModuleCatalog& modules);
   ~NamespaceRuntime();  // stops the workers; the backend is closed by Close()
 
   const std::string& name() const { return name_; }
@@ -91,6 +94,8 @@ class NamespaceRuntime {
 
   const std::string name_;
   const target::TargetEnvironment target_environment_;
+  const target::TargetFactory& targets_;
+  const config::ModuleCatalog& modules_;
   std::shared_ptr<queue::Backend> backend_;
   std::unique_ptr<sets::SetManager> mutation_sets_;  // [mutation sets] durable storage, key order
   IdempotencyTable idempotency_;

@@ -14,9 +14,30 @@
 //                             FAILED_PRECONDITION message until the log is reopened
 //                             (recovery then decides what survived).
 //   * write fails (ENOSPC, short write, EIO) -> the group's appends get kFalse; the
-//                             segment is truncated back to its last synced size so
-//                             nothing acknowledged changes; the log keeps serving.
-//                             If that truncate itself fails the log is poisoned.
+//                             segment is truncated back to its last synced size and
+//                             that truncate is synced before anyone is answered, so
+//                             a rolled-back write can never reappear after a power
+//                             loss; the log keeps serving. If the truncate or its
+//                             sync fails, the appends get kUnknown and the log is
+//                             poisoned.
+//   * disk full            -> see "Space reserve" below: control appends and
+//                             checkpoints may use a reserve that data appends
+//                             cannot, so retention can always free space.
+//   * preallocation fails  -> ignored: it is an optimisation, never a precondition
+//                             (a full disk does not stop Open).
+//
+// Recovery trusts only the on-disk format (docs/log-format.md), never the
+// options: max_record_bytes limits new appends only.
+//
+// Space reserve (LogOptions::reserve_bytes): the log keeps that much disk space
+// preallocated in a file of its directory. When a write of a group that holds
+// control appends (AppendClass::kControl) or a checkpoint fails with ENOSPC,
+// the log releases the reserve and retries the control part (data appends of the
+// group get kFalse/kNoSpace). While the reserve is released, data appends are
+// refused with kFalse/kNoSpace unless the reserve can be taken back first; it is
+// taken back after CommitConsumed deletes segments, or at the next data append
+// that finds room. So data can never eat the space that retirements and
+// checkpoints need to let retention reclaim the disk.
 //
 // Threading: all public methods are thread-safe. Callbacks run on the log's
 // commit thread; they must not block for long and must not call Close().
@@ -40,7 +61,21 @@ struct LogOptions {
   uint64_t segment_bytes = 64ull << 20;        // roll to a new segment past this size
   bool preallocate = true;                     // fallocate each new segment to segment_bytes
   uint64_t max_batch_bytes = 4ull << 20;       // cap on one group commit's write
-  uint64_t max_record_bytes = 16ull << 20;     // Append refuses larger payloads with kFalse
+  // Append refuses larger payloads with kFalse/kInvalidArgument. New appends
+  // only: recovery and reads accept any record the format allows. At most
+  // kMaxRecordBytes (log/record_format.h, 256 MiB).
+  uint64_t max_record_bytes = 16ull << 20;
+  // Disk space held back for control appends and checkpoints (see "Space
+  // reserve" above). 0 turns the reserve off.
+  uint64_t reserve_bytes = 4ull << 20;
+};
+
+// What an append is for. Only kControl appends may use the space reserve: give
+// that class to records whose loss would stop space reclamation (retirements,
+// acknowledgements, reschedules), never to new user data.
+enum class AppendClass {
+  kData,
+  kControl,
 };
 
 struct AppendResult {
@@ -74,9 +109,12 @@ struct LogStats {
   uint64_t fsyncs = 0;        // fdatasync calls since open
   uint64_t appends = 0;       // entries made durable since open
   bool poisoned = false;
+  bool reserve_held = true;          // false while the space reserve is released (disk full)
+  uint64_t reserve_releases = 0;     // times the reserve was released since open
+  uint64_t pending_removals = 0;     // consumed segments whose unlink failed; retried by CommitConsumed
 };
 
-// Observability hook (issue 7, metrics): called on the commit thread after every
+// Observability hook (metrics): called on the commit thread after every
 // group-commit fdatasync with its duration and whether it succeeded. Process-wide;
 // set once at start-up before logs open (nullptr: none). Must be cheap.
 using FsyncObserver = void (*)(std::chrono::nanoseconds elapsed, bool ok);
@@ -87,16 +125,22 @@ class Log {
   virtual ~Log() = default;
 
   // Opens (creating if needed) the log in options.directory and recovers it:
-  // validates every segment, truncates a torn tail of the last segment, fails with
-  // kCorruption on damage anywhere else, and reads the consumer checkpoint.
-  // `file_system` must outlive the Log. `report` may be null.
+  // validates every segment, truncates a torn tail of the last segment (at most
+  // its last, unsynced group), fails with kCorruption on damage anywhere else
+  // (log/repair.h can cut such damage out, offline), and reads the consumer
+  // checkpoint. Segments of format version 1 are read; new records always go to a
+  // version 2 segment (the first write after Open starts one if needed). `file_system` must outlive the Log. `report` may be null.
   static Result<std::unique_ptr<Log>> Open(FileSystem* file_system, const LogOptions& options,
                                            RecoveryReport* report);
 
   // Queues `payload` for the next group commit. `callback` runs exactly once, on
   // the commit thread (or inline on the caller's thread when the log is closed,
   // poisoned or the payload is over max_record_bytes, with kFalse).
-  virtual void Append(std::string payload, AppendCallback callback) = 0;
+  // `append_class` says whether it may use the space reserve (see above).
+  virtual void Append(std::string payload, AppendCallback callback, AppendClass append_class) = 0;
+  void Append(std::string payload, AppendCallback callback) {
+    Append(std::move(payload), std::move(callback), AppendClass::kData);
+  }
 
   // Returns up to `max_entries` durable entries with id >= from_id, stopping after
   // `max_bytes` of payload (at least one entry is returned if any exists). Entries
@@ -104,9 +148,12 @@ class Log {
   virtual Result<std::vector<LogEntry>> Read(uint64_t from_id, size_t max_entries, size_t max_bytes) = 0;
 
   // Records that every entry with id < consumed_id has been consumed. The position
-  // is checkpointed atomically (temp file + fsync + rename), then whole segments
-  // that hold only consumed entries are deleted. consumed_id never moves backwards:
-  // a smaller value is ignored.
+  // is checkpointed atomically (temp file + fsync + rename; on ENOSPC the space
+  // reserve is released for it), then whole segments that hold only consumed
+  // entries are deleted. consumed_id never moves backwards: a smaller value is
+  // ignored, but every call retries the unlinks that failed before. An unlink
+  // failure does not stop the other deletions; it is returned (the position is
+  // already durable) and retried on the next call.
   virtual Status CommitConsumed(uint64_t consumed_id) = 0;
 
   virtual LogStats Stats() const = 0;

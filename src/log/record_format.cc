@@ -46,57 +46,129 @@ std::optional<uint64_t> ParseSegmentFileName(std::string_view name) {
   return value;
 }
 
-std::string EncodeSegmentHeader(uint64_t first_id) {
+size_t SegmentHeaderSize(uint32_t version) {
+  return version == kFormatVersionV1 ? kSegmentHeaderSizeV1 : kSegmentHeaderSize;
+}
+
+size_t RecordHeaderSize(uint32_t version) {
+  return version == kFormatVersionV1 ? kRecordHeaderSizeV1 : kRecordHeaderSize;
+}
+
+uint64_t MaxRecordBytes(uint32_t version) {
+  // Version 1 had no bound of its own beyond its 32-bit length field.
+  return version == kFormatVersionV1 ? UINT32_MAX : kMaxRecordBytes;
+}
+
+std::string EncodeSegmentHeader(uint64_t first_id, uint64_t gap_start_id) {
   std::string header(kSegmentHeaderSize, '\0');
   PutFixed64(&header[0], kSegmentMagic);
   PutFixed32(&header[8], kFormatVersion);
   PutFixed32(&header[12], static_cast<uint32_t>(kSegmentHeaderSize));
   PutFixed64(&header[16], first_id);
+  PutFixed64(&header[24], gap_start_id);
+  PutFixed32(&header[32], crc32c::Mask(crc32c::Value(header.data(), 32)));
+  return header;
+}
+
+std::string EncodeSegmentHeaderV1(uint64_t first_id) {
+  std::string header(kSegmentHeaderSizeV1, '\0');
+  PutFixed64(&header[0], kSegmentMagic);
+  PutFixed32(&header[8], kFormatVersionV1);
+  PutFixed32(&header[12], static_cast<uint32_t>(kSegmentHeaderSizeV1));
+  PutFixed64(&header[16], first_id);
   PutFixed32(&header[24], crc32c::Mask(crc32c::Value(header.data(), 24)));
   return header;
 }
 
-Result<uint64_t> DecodeSegmentHeader(std::string_view header) {
-  if (header.size() < kSegmentHeaderSize) return Corruption("segment header is truncated");
+Result<SegmentHeader> DecodeSegmentHeader(std::string_view header) {
+  if (header.size() < kSegmentHeaderSizeV1) return Corruption("segment header is truncated");
   if (GetFixed64(&header[0]) != kSegmentMagic) return Corruption("bad segment magic");
-  if (crc32c::Unmask(GetFixed32(&header[24])) != crc32c::Value(header.data(), 24)) {
+  SegmentHeader decoded;
+  decoded.version = GetFixed32(&header[8]);
+  if (decoded.version != kFormatVersionV1 && decoded.version != kFormatVersion) {
+    // The checksum's place depends on the version, so an unknown version is
+    // reported as such even if it is a damaged known one.
+    return Corruption("unsupported segment format version " + std::to_string(decoded.version));
+  }
+  decoded.size = SegmentHeaderSize(decoded.version);
+  if (header.size() < decoded.size) return Corruption("segment header is truncated");
+  const size_t crc_offset = decoded.size - 8;
+  if (crc32c::Unmask(GetFixed32(&header[crc_offset])) != crc32c::Value(header.data(), crc_offset)) {
     return Corruption("segment header checksum mismatch");
   }
-  if (GetFixed32(&header[8]) != kFormatVersion) {
-    return Corruption("unsupported segment format version " + std::to_string(GetFixed32(&header[8])));
-  }
-  if (GetFixed32(&header[12]) != kSegmentHeaderSize) return Corruption("unexpected segment header length");
-  return GetFixed64(&header[16]);
+  if (GetFixed32(&header[12]) != decoded.size) return Corruption("unexpected segment header length");
+  decoded.first_id = GetFixed64(&header[16]);
+  decoded.gap_start_id = decoded.version == kFormatVersionV1 ? decoded.first_id : GetFixed64(&header[24]);
+  if (decoded.gap_start_id > decoded.first_id) return Corruption("segment gap start is after its first id");
+  return decoded;
 }
 
-void AppendRecord(uint64_t id, std::string_view payload, std::string* out) {
+void AppendRecord(uint64_t id, uint32_t group_index, uint32_t group_count, std::string_view payload,
+                  std::string* out) {
   size_t start = out->size();
   out->resize(start + kRecordHeaderSize);
   out->append(payload);
   char* record = out->data() + start;
   PutFixed32(record + 4, static_cast<uint32_t>(payload.size()));
   PutFixed64(record + 8, id);
-  // The checksum covers length and id as well as the payload, so a record whose
-  // header was damaged cannot pass as a different, valid record.
+  PutFixed32(record + 16, group_index);
+  PutFixed32(record + 20, group_count);
+  // The checksum covers length, id and group fields as well as the payload, so a
+  // record whose header was damaged cannot pass as a different, valid record.
   uint32_t crc = crc32c::Value(record + 4, kRecordHeaderSize - 4 + payload.size());
   PutFixed32(record, crc32c::Mask(crc));
 }
 
-size_t ClaimedRecordSize(std::string_view buffer) {
-  if (buffer.size() < kRecordHeaderSize) return 0;
-  return kRecordHeaderSize + GetFixed32(buffer.data() + 4);
+void AppendRecordV1(uint64_t id, std::string_view payload, std::string* out) {
+  size_t start = out->size();
+  out->resize(start + kRecordHeaderSizeV1);
+  out->append(payload);
+  char* record = out->data() + start;
+  PutFixed32(record + 4, static_cast<uint32_t>(payload.size()));
+  PutFixed64(record + 8, id);
+  uint32_t crc = crc32c::Value(record + 4, kRecordHeaderSizeV1 - 4 + payload.size());
+  PutFixed32(record, crc32c::Mask(crc));
 }
 
-RecordParse ParseRecord(std::string_view buffer, uint64_t max_record_bytes, ParsedRecord* record) {
-  if (buffer.size() < kRecordHeaderSize) return RecordParse::kIncomplete;
+size_t ClaimedRecordSize(std::string_view buffer, uint32_t version) {
+  const size_t header_size = RecordHeaderSize(version);
+  if (buffer.size() < header_size) return 0;
+  return header_size + GetFixed32(buffer.data() + 4);
+}
+
+std::string_view DescribeRecordParse(RecordParse parse) {
+  switch (parse) {
+    case RecordParse::kOk: return "ok";
+    case RecordParse::kIncomplete: return "record is cut short";
+    case RecordParse::kBadLength: return "record length exceeds the format maximum";
+    case RecordParse::kBadGroup: return "record group fields are impossible";
+    case RecordParse::kBadChecksum: return "record checksum mismatch";
+  }
+  return "unknown";
+}
+
+RecordParse ParseRecord(std::string_view buffer, uint32_t version, ParsedRecord* record) {
+  const size_t header_size = RecordHeaderSize(version);
+  if (buffer.size() < header_size) return RecordParse::kIncomplete;
   uint32_t length = GetFixed32(buffer.data() + 4);
-  if (length > max_record_bytes) return RecordParse::kBadLength;
-  if (buffer.size() - kRecordHeaderSize < length) return RecordParse::kIncomplete;
+  if (length > MaxRecordBytes(version)) return RecordParse::kBadLength;
+  uint32_t group_index = 0;
+  uint32_t group_count = 1;
+  if (version != kFormatVersionV1) {
+    group_index = GetFixed32(buffer.data() + 16);
+    group_count = GetFixed32(buffer.data() + 20);
+    // Checked before the checksum: it rejects zeros and most garbage cheaply.
+    if (group_count == 0 || group_index >= group_count) return RecordParse::kBadGroup;
+  }
+  if (buffer.size() - header_size < length) return RecordParse::kIncomplete;
   uint32_t expected = crc32c::Unmask(GetFixed32(buffer.data()));
-  if (crc32c::Value(buffer.data() + 4, kRecordHeaderSize - 4 + length) != expected) return RecordParse::kBadChecksum;
+  if (crc32c::Value(buffer.data() + 4, header_size - 4 + length) != expected) return RecordParse::kBadChecksum;
   record->id = GetFixed64(buffer.data() + 8);
-  record->payload = buffer.substr(kRecordHeaderSize, length);
-  record->encoded_size = kRecordHeaderSize + length;
+  if (group_index > record->id) return RecordParse::kBadGroup;  // the group would start before id 0
+  record->group_index = group_index;
+  record->group_count = group_count;
+  record->payload = buffer.substr(header_size, length);
+  record->encoded_size = header_size + length;
   return RecordParse::kOk;
 }
 

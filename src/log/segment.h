@@ -3,12 +3,14 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "common/file_system.h"
 #include "common/status.h"
+#include "log/record_format.h"
 
 namespace wal::log {
 
@@ -45,8 +47,11 @@ class BufferedFileReader {
 };
 
 struct SegmentScan {
-  uint64_t end_id = 0;        // one past the last valid record's id
-  uint64_t valid_bytes = 0;   // offset just past the last valid record
+  uint32_t version = 0;       // segment format version (0 when the header is torn)
+  uint64_t header_bytes = 0;  // size of the header
+  uint64_t gap_start_id = 0;  // from the header: ids [gap_start_id, first id) were lost to repair
+  uint64_t end_id = 0;        // one past the last kept record's id
+  uint64_t valid_bytes = 0;   // offset just past the last kept record
   uint64_t file_bytes = 0;    // size of the file as found
   bool torn_tail = false;     // bytes after valid_bytes are a torn tail (last segment only)
   bool torn_header = false;   // the header itself is torn: the segment must be rewritten empty
@@ -54,10 +59,27 @@ struct SegmentScan {
 };
 
 // Validates the segment `path` whose file name says it starts at `first_id`:
-// header, every record's checksum and id continuity. In the last segment a bad
-// record with no valid later record (id >= the expected one) is a torn tail; any
-// other damage returns kCorruption naming the file and offset.
+// header, every record's checksum and length (against the format's own maximum,
+// never a configured one), id continuity and, in version 2, group framing.
+//
+// Only the last segment can hold a torn tail, and only its last group can be
+// torn, because the commit thread writes a group only after the previous one
+// was synced. So in the last segment:
+//   * version 2: a group that is incomplete or damaged is a torn tail, cut whole
+//     from its first record, unless a valid record of a *later* group follows
+//     the damage (that group proves the damaged one had been synced);
+//   * version 1 (no group framing): a bad record with no valid record of an id
+//     >= the expected one anywhere after it is a torn tail, cut from that record.
+// Any other damage returns kCorruption naming the file and offset.
 Result<SegmentScan> ScanSegment(FileSystem* file_system, const std::string& path, uint64_t first_id,
-                                uint64_t max_record_bytes, bool is_last_segment);
+                                bool is_last_segment);
+
+// Calls `visit(offset, record)`, in file order, for every well-formed record of
+// format `version` that starts anywhere in `bytes` (which holds the file from
+// offset `bytes_offset` on) and whose id is at least `min_id` and small enough
+// to fit in what follows. Stops when `visit` returns false. Used to tell a torn
+// tail from damage that later records prove, and by repair to resynchronise.
+void ForEachPlausibleRecord(std::string_view bytes, uint64_t bytes_offset, uint32_t version, uint64_t min_id,
+                            const std::function<bool(uint64_t offset, const ParsedRecord& record)>& visit);
 
 }  // namespace wal::log

@@ -1,23 +1,10 @@
-// SegmentedLog: the implementation behind Log::Open.
-//
-// Threading model. One mutex (mutex_) guards the append queue and the shared view
-// of the log (segment list, durable end, counters, poison flag). It is never held
-// during file I/O. A dedicated commit thread owns the active segment's
-// WritableFile and the next id: it takes every waiting append (up to
-// max_batch_bytes), writes them with one Append and one Sync, publishes the new
-// durable end under the mutex, then runs the callbacks. While it writes and
-// syncs, new appends keep queueing, so the next group forms during the fsync.
+// SegmentedLog: appends, group commit, reads (see segmented_log.h for the
+// threading model).
+#include "log/segmented_log.h"
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
-#include <deque>
-#include <mutex>
-#include <thread>
-
-#include "log/log.h"
-#include "log/record_format.h"
-#include "log/segment.h"
 
 namespace wal::log {
 
@@ -27,23 +14,8 @@ std::atomic<FsyncObserver> fsync_observer{nullptr};
 
 void SetFsyncObserver(FsyncObserver observer) { fsync_observer.store(observer); }
 
+namespace internal {
 namespace {
-
-// One segment file. first_id, path and reader never change; the rest is guarded
-// by SegmentedLog::mutex_ and only grows, after each successful group commit.
-struct Segment {
-  uint64_t first_id = 0;
-  std::string path;
-  std::shared_ptr<RandomAccessFile> reader;
-  uint64_t end_id = 0;         // one past the last durable id in this segment
-  uint64_t durable_bytes = 0;  // file offset just past the last durable record
-  std::vector<IndexPoint> index;
-};
-
-struct PendingAppend {
-  std::string payload;
-  AppendCallback callback;
-};
 
 // Where a Read starts within one segment, captured under the mutex.
 struct ReadStep {
@@ -54,183 +26,32 @@ struct ReadStep {
   uint64_t durable_bytes = 0;
 };
 
-class SegmentedLog final : public Log {
- public:
-  SegmentedLog(FileSystem* file_system, LogOptions options)
-      : file_system_(file_system), options_(std::move(options)) {}
-
-  ~SegmentedLog() override { (void)Close(); }
-
-  Status Recover(RecoveryReport* report);
-  void StartCommitThread() { commit_thread_ = std::thread([this] { CommitLoop(); }); }
-
-  void Append(std::string payload, AppendCallback callback) override;
-  Result<std::vector<LogEntry>> Read(uint64_t from_id, size_t max_entries, size_t max_bytes) override;
-  Status CommitConsumed(uint64_t consumed_id) override;
-  LogStats Stats() const override;
-  std::vector<uint64_t> SegmentFirstIds() const override;
-  Status Close() override;
-
- private:
-  void CommitLoop();
-  void CommitBatch(std::vector<PendingAppend>& batch);
-  // Creates, syncs and switches to a new segment starting at `first_id`.
-  Status StartNewSegment(uint64_t first_id);
-  void Poison(const Status& reason);
-  static void Reply(std::vector<PendingAppend>& batch, Durability durability, uint64_t first_id,
-                    const Status& status);
-  std::string SegmentPath(uint64_t first_id) const { return JoinPath(options_.directory, SegmentFileName(first_id)); }
-
-  FileSystem* const file_system_;
-  const LogOptions options_;
-
-  mutable std::mutex mutex_;
-  std::condition_variable work_ready_;
-  std::deque<PendingAppend> queue_;
-  bool closing_ = false;
-  bool poisoned_ = false;
-  Status poison_reason_;
-  std::deque<std::shared_ptr<Segment>> segments_;  // oldest first; back() is active
-  uint64_t durable_end_id_ = 0;
-  uint64_t consumed_id_ = 0;
-  uint64_t record_bytes_ = 0;
-  uint64_t fsyncs_ = 0;
-  uint64_t appends_ = 0;
-
-  // Owned by the commit thread once it runs (by Recover before that).
-  std::unique_ptr<WritableFile> active_file_;
-  std::shared_ptr<Segment> active_segment_;
-  uint64_t next_id_ = 0;
-  std::string encode_buffer_;
-  std::vector<uint64_t> record_offsets_;
-
-  std::mutex close_mutex_;       // serialises Close
-  bool closed_ = false;          // guarded by close_mutex_
-  std::mutex checkpoint_mutex_;  // serialises CommitConsumed
-  std::thread commit_thread_;
-};
-
-Status SegmentedLog::Recover(RecoveryReport* report) {
-  RecoveryReport local_report;
-  if (report == nullptr) report = &local_report;
-  *report = RecoveryReport{};
-
-  WAL_RETURN_IF_ERROR(file_system_->CreateDirectories(options_.directory));
-  WAL_ASSIGN_OR_RETURN(std::vector<std::string> names, file_system_->ListDirectory(options_.directory));
-  std::vector<uint64_t> first_ids;
-  for (const std::string& name : names) {
-    if (auto first_id = ParseSegmentFileName(name)) first_ids.push_back(*first_id);
-  }
-  std::sort(first_ids.begin(), first_ids.end());
-
-  auto fail_corrupt = [&](const Status& status) {
-    report->corruption = status.message();
-    return status;
-  };
-
-  uint64_t expected_first_id = first_ids.empty() ? 0 : first_ids.front();
-  for (size_t i = 0; i < first_ids.size(); ++i) {
-    const uint64_t first_id = first_ids[i];
-    const std::string path = SegmentPath(first_id);
-    const bool is_last = i + 1 == first_ids.size();
-    if (first_id != expected_first_id) {
-      return fail_corrupt(Corruption(path + " at offset 0: segment starts at id " + std::to_string(first_id) +
-                                     " but the previous segment ends at id " + std::to_string(expected_first_id)));
-    }
-    Result<SegmentScan> scanned = ScanSegment(file_system_, path, first_id, options_.max_record_bytes, is_last);
-    if (!scanned.ok()) {
-      if (scanned.status().code() == StatusCode::kCorruption) return fail_corrupt(scanned.status());
-      return scanned.status();
-    }
-    SegmentScan& scan = scanned.value();
-
-    auto segment = std::make_shared<Segment>();
-    segment->first_id = first_id;
-    segment->path = path;
-    segment->end_id = scan.end_id;
-    segment->durable_bytes = scan.torn_header ? kSegmentHeaderSize : scan.valid_bytes;
-    segment->index = std::move(scan.index);
-
-    if (is_last) {
-      WAL_ASSIGN_OR_RETURN(active_file_, file_system_->OpenAppendable(path));
-      if (scan.torn_header || scan.torn_tail) {
-        // Cut the torn bytes away before anything new is appended after them;
-        // otherwise a later recovery would see garbage followed by valid records.
-        uint64_t keep = scan.torn_header ? 0 : scan.valid_bytes;
-        report->truncated_tail_bytes = scan.file_bytes - keep;
-        WAL_RETURN_IF_ERROR(active_file_->Truncate(keep));
-        if (scan.torn_header) WAL_RETURN_IF_ERROR(active_file_->Append(EncodeSegmentHeader(first_id)));
-        WAL_RETURN_IF_ERROR(active_file_->Sync());
-      }
-      if (options_.preallocate) WAL_RETURN_IF_ERROR(active_file_->Preallocate(options_.segment_bytes));
-      active_segment_ = segment;
-    }
-    WAL_ASSIGN_OR_RETURN(segment->reader, file_system_->OpenRandomAccess(path));
-    record_bytes_ += segment->durable_bytes - kSegmentHeaderSize;
-    expected_first_id = segment->end_id;
-    segments_.push_back(std::move(segment));
-  }
-
-  if (segments_.empty()) {
-    WAL_RETURN_IF_ERROR(StartNewSegment(0));
-  }
-  durable_end_id_ = segments_.back()->end_id;
-  next_id_ = durable_end_id_;
-
-  const std::string checkpoint_path = JoinPath(options_.directory, kCheckpointFileName);
-  if (file_system_->Exists(checkpoint_path)) {
-    WAL_ASSIGN_OR_RETURN(std::string contents, file_system_->ReadFile(checkpoint_path));
-    Result<uint64_t> consumed = DecodeCheckpoint(contents);
-    if (!consumed.ok()) return fail_corrupt(consumed.status().WithContext(checkpoint_path));
-    consumed_id_ = consumed.value();
-  }
-
-  report->segments = segments_.size();
-  report->entries = durable_end_id_ - segments_.front()->first_id;
-  return Status::Ok();
+bool HasClass(const std::vector<PendingAppend>& batch, AppendClass append_class) {
+  return std::any_of(batch.begin(), batch.end(),
+                     [append_class](const PendingAppend& append) { return append.append_class == append_class; });
 }
 
-Status SegmentedLog::StartNewSegment(uint64_t first_id) {
-  const std::string path = SegmentPath(first_id);
-  WAL_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> file, file_system_->OpenAppendable(path));
-  Status status = file->Truncate(0);  // a leftover from an earlier failed attempt is never reused
-  if (status.ok() && options_.preallocate) status = file->Preallocate(options_.segment_bytes);
-  if (status.ok()) status = file->Append(EncodeSegmentHeader(first_id));
-  if (!status.ok()) {
-    // Nothing was synced: drop the file so recovery never sees a half-made segment.
-    file.reset();
-    Status removed = file_system_->RemoveFile(path);
-    if (!removed.ok()) Poison(removed.WithContext("cannot remove a failed new segment"));
-    return status;
+// Moves the appends of `append_class` out of `batch` into the result.
+std::vector<PendingAppend> TakeClass(std::vector<PendingAppend>& batch, AppendClass append_class) {
+  std::vector<PendingAppend> taken;
+  std::vector<PendingAppend> kept;
+  for (PendingAppend& append : batch) {
+    (append.append_class == append_class ? taken : kept).push_back(std::move(append));
   }
-  // The header and the directory entry must be durable before any record in this
-  // segment is acknowledged, or a crash could lose the whole file.
-  status = file->Sync();
-  if (status.ok()) status = file_system_->SyncDirectory(options_.directory);
-  if (!status.ok()) {
-    Poison(status);
-    return status;
-  }
-  auto segment = std::make_shared<Segment>();
-  segment->first_id = first_id;
-  segment->path = path;
-  segment->end_id = first_id;
-  segment->durable_bytes = kSegmentHeaderSize;
-  WAL_ASSIGN_OR_RETURN(segment->reader, file_system_->OpenRandomAccess(path));
-
-  if (active_file_ != nullptr) {
-    // Every byte of the old segment was synced with its last group; a close error
-    // here cannot lose acknowledged data.
-    (void)active_file_->Close();
-  }
-  active_file_ = std::move(file);
-  active_segment_ = segment;
-  std::lock_guard lock(mutex_);
-  segments_.push_back(std::move(segment));
-  return Status::Ok();
+  batch = std::move(kept);
+  return taken;
 }
 
-void SegmentedLog::Append(std::string payload, AppendCallback callback) {
+}  // namespace
+
+SegmentedLog::SegmentedLog(FileSystem* file_system, LogOptions options)
+    : file_system_(file_system),
+      options_(std::move(options)),
+      reserve_(file_system, JoinPath(options_.directory, kSpaceReserveFileName), options_.reserve_bytes) {}
+
+SegmentedLog::~SegmentedLog() { (void)Close(); }
+
+void SegmentedLog::Append(std::string payload, AppendCallback callback, AppendClass append_class) {
   Status rejection;
   if (payload.size() > options_.max_record_bytes) {
     rejection = InvalidArgument("payload of " + std::to_string(payload.size()) + " bytes exceeds max_record_bytes " +
@@ -243,7 +64,7 @@ void SegmentedLog::Append(std::string payload, AppendCallback callback) {
       rejection = FailedPrecondition("log is poisoned until reopened: " + poison_reason_.ToString());
     } else {
       bool was_empty = queue_.empty();
-      queue_.push_back({std::move(payload), std::move(callback)});
+      queue_.push_back({std::move(payload), std::move(callback), append_class});
       // The commit thread only sleeps on an empty queue.
       if (was_empty) work_ready_.notify_one();
       return;
@@ -263,7 +84,8 @@ void SegmentedLog::CommitLoop() {
       work_ready_.wait(lock, [this] { return !queue_.empty() || closing_; });
       if (queue_.empty()) return;  // closing, and everything queued has been answered
       uint64_t batch_bytes = 0;
-      while (!queue_.empty()) {
+      // A group's record count must fit the format's 32-bit group fields.
+      while (!queue_.empty() && batch.size() < UINT32_MAX) {
         uint64_t record_size = EncodedRecordSize(queue_.front().payload.size());
         if (!batch.empty() && batch_bytes + record_size > options_.max_batch_bytes) break;
         batch_bytes += record_size;
@@ -283,38 +105,51 @@ void SegmentedLog::CommitLoop() {
 }
 
 void SegmentedLog::CommitBatch(std::vector<PendingAppend>& batch) {
-  const uint64_t first_id = next_id_;
-  if (active_file_->Size() >= options_.segment_bytes) {
-    Status rolled = StartNewSegment(first_id);
-    if (!rolled.ok()) {
-      Reply(batch, Durability::kFalse, 0, rolled.WithContext("cannot start a new segment"));
-      return;
+  // While the reserve is released the disk was full: data may only be written
+  // once the reserve has been taken back, so it never eats the space control
+  // records need.
+  if (!reserve_.held() && HasClass(batch, AppendClass::kData) && !reserve_.Restore()) {
+    std::vector<PendingAppend> data = TakeClass(batch, AppendClass::kData);
+    Reply(data, Durability::kFalse, 0,
+          NoSpace("disk full: the log's space reserve is in use for control records until retention frees space"));
+    if (batch.empty()) return;
+  }
+  GroupOutcome outcome = WriteGroup(batch);
+  if (outcome.durability == Durability::kFalse && outcome.status.code() == StatusCode::kNoSpace &&
+      HasClass(batch, AppendClass::kControl) && !Stats().poisoned && reserve_.Release()) {
+    // The disk is full: the reserve's space is for exactly this. Data appends of
+    // the group stay refused; the control ones are written on their own.
+    {
+      std::lock_guard lock(mutex_);
+      ++reserve_releases_;
     }
+    std::vector<PendingAppend> data = TakeClass(batch, AppendClass::kData);
+    Reply(data, Durability::kFalse, 0, outcome.status);
+    outcome = WriteGroup(batch);
+  }
+  Reply(batch, outcome.durability, outcome.first_id, outcome.status);
+}
+
+GroupOutcome SegmentedLog::WriteGroup(const std::vector<PendingAppend>& batch) {
+  const uint64_t first_id = next_id_;
+  // A segment of an older format (left by recovery) is closed on the first write:
+  // records are only ever appended in the current format.
+  if (active_file_->Size() >= options_.segment_bytes || active_segment_->version != kFormatVersion) {
+    Status rolled = StartNewSegment(first_id);
+    if (!rolled.ok()) return {Durability::kFalse, 0, rolled.WithContext("cannot start a new segment")};
   }
 
   const uint64_t size_before = active_file_->Size();
   encode_buffer_.clear();
   record_offsets_.clear();
-  for (size_t i = 0; i < batch.size(); ++i) {
+  const auto group_count = static_cast<uint32_t>(batch.size());
+  for (uint32_t i = 0; i < group_count; ++i) {
     record_offsets_.push_back(size_before + encode_buffer_.size());
-    AppendRecord(first_id + i, batch[i].payload, &encode_buffer_);
+    AppendRecord(first_id + i, i, group_count, batch[i].payload, &encode_buffer_);
   }
 
   Status written = active_file_->Append(encode_buffer_);
-  if (!written.ok()) {
-    // Cut back to the last synced size so the partial write can never surface;
-    // the ids of this group are not consumed and the log keeps serving.
-    Status truncated = active_file_->Truncate(size_before);
-    if (!truncated.ok()) {
-      Poison(truncated.WithContext("cannot truncate after a failed write"));
-      // Part of the group may still be on disk and could be recovered later.
-      Reply(batch, Durability::kUnknown, first_id,
-            written.WithContext("write failed and the segment could not be truncated back"));
-      return;
-    }
-    Reply(batch, Durability::kFalse, 0, written);
-    return;
-  }
+  if (!written.ok()) return RollBack(size_before, written, first_id);
 
   const auto sync_started = std::chrono::steady_clock::now();
   Status synced = active_file_->Sync();
@@ -329,8 +164,7 @@ void SegmentedLog::CommitBatch(std::vector<PendingAppend>& batch) {
     // After a failed fdatasync the kernel may have dropped the dirty pages and
     // will not report the error again: nothing can be trusted until recovery.
     Poison(synced);
-    Reply(batch, Durability::kUnknown, first_id, synced.WithContext("fdatasync failed"));
-    return;
+    return {Durability::kUnknown, first_id, synced.WithContext("fdatasync failed")};
   }
 
   next_id_ = first_id + batch.size();
@@ -350,10 +184,37 @@ void SegmentedLog::CommitBatch(std::vector<PendingAppend>& batch) {
     appends_ += batch.size();
     record_bytes_ += encode_buffer_.size();
   }
-  Reply(batch, Durability::kTrue, first_id, Status::Ok());
+  return {Durability::kTrue, first_id, Status::Ok()};
 }
 
-void SegmentedLog::Reply(std::vector<PendingAppend>& batch, Durability durability, uint64_t first_id,
+GroupOutcome SegmentedLog::RollBack(uint64_t size, const Status& write_error, uint64_t first_id) {
+  // A write that failed before any byte reached the file (ENOSPC, say) leaves
+  // nothing to cut; skipping the cut spares a disk-full storm one fsync per group.
+  if (active_file_->Size() == size) return {Durability::kFalse, 0, write_error};
+  // Cut back to the last synced size so the partial write can never surface;
+  // the ids of this group are not consumed and the log keeps serving. The cut
+  // must be durable before anyone hears "not written": otherwise a power loss
+  // could bring the bytes back, and the next group, reusing these ids, would
+  // contradict them.
+  Status truncated = active_file_->Truncate(size);
+  if (truncated.ok()) {
+    PreallocateActive();  // ftruncate dropped the KEEP_SIZE reservation past `size`
+    truncated = active_file_->Sync();
+  }
+  if (!truncated.ok()) {
+    Poison(truncated.WithContext("cannot cut back a failed write"));
+    // Part of the group may still be on disk and could be recovered later.
+    return {Durability::kUnknown, first_id,
+            write_error.WithContext("write failed and cutting it back failed (" + truncated.ToString() + ")")};
+  }
+  return {Durability::kFalse, 0, write_error};
+}
+
+void SegmentedLog::PreallocateActive() {
+  if (options_.preallocate) (void)active_file_->Preallocate(options_.segment_bytes);
+}
+
+void SegmentedLog::Reply(const std::vector<PendingAppend>& batch, Durability durability, uint64_t first_id,
                          const Status& status) {
   for (size_t i = 0; i < batch.size(); ++i) {
     uint64_t id = durability == Durability::kFalse ? 0 : first_id + i;
@@ -383,29 +244,30 @@ Result<std::vector<LogEntry>> SegmentedLog::Read(uint64_t from_id, size_t max_en
     --it;  // from_id >= front()->first_id, so this is the segment holding from_id
     for (bool first = true; it != segments_.end(); ++it, first = false) {
       const Segment& segment = **it;
-      ReadStep step{*it, kSegmentHeaderSize, segment.first_id, segment.end_id, segment.durable_bytes};
+      ReadStep step{*it, segment.header_bytes, segment.first_id, segment.end_id, segment.durable_bytes};
       if (first) {
         if (const IndexPoint* point = FindIndexPoint(segment.index, from_id)) {
           step.start_offset = point->offset;
           step.start_id = point->id;
         }
       }
-      if (step.start_id < step.end_id) steps.push_back(std::move(step));
+      if (step.start_id < step.end_id && from_id < step.end_id) steps.push_back(std::move(step));
     }
   }
 
   size_t payload_bytes = 0;
   for (const ReadStep& step : steps) {
+    const uint32_t version = step.segment->version;
     BufferedFileReader reader(step.segment->reader.get(), step.durable_bytes,
                               std::clamp<size_t>(max_bytes, 4096, 1 << 20));
     uint64_t offset = step.start_offset;
     for (uint64_t expected_id = step.start_id; expected_id < step.end_id; ++expected_id) {
       std::string_view view;
-      WAL_RETURN_IF_ERROR(reader.View(offset, kRecordHeaderSize, &view));
-      size_t claimed = ClaimedRecordSize(view);
-      if (claimed > kRecordHeaderSize) WAL_RETURN_IF_ERROR(reader.View(offset, claimed, &view));
+      WAL_RETURN_IF_ERROR(reader.View(offset, RecordHeaderSize(version), &view));
+      size_t claimed = ClaimedRecordSize(view, version);
+      if (claimed > RecordHeaderSize(version)) WAL_RETURN_IF_ERROR(reader.View(offset, claimed, &view));
       ParsedRecord record;
-      RecordParse parse = ParseRecord(view, options_.max_record_bytes, &record);
+      RecordParse parse = ParseRecord(view, version, &record);
       if (parse != RecordParse::kOk || record.id != expected_id) {
         return Corruption(step.segment->path + " at offset " + std::to_string(offset) +
                           ": record failed verification while reading id " + std::to_string(expected_id));
@@ -421,41 +283,6 @@ Result<std::vector<LogEntry>> SegmentedLog::Read(uint64_t from_id, size_t max_en
   return entries;
 }
 
-Status SegmentedLog::CommitConsumed(uint64_t consumed_id) {
-  std::lock_guard checkpoint_lock(checkpoint_mutex_);
-  {
-    std::lock_guard lock(mutex_);
-    if (consumed_id <= consumed_id_) return Status::Ok();
-    if (consumed_id > durable_end_id_) {
-      return InvalidArgument("consumed id " + std::to_string(consumed_id) + " is past the durable end " +
-                             std::to_string(durable_end_id_));
-    }
-  }
-  // Persist the position before deleting anything it covers: after a crash the
-  // checkpoint must never point into a segment that is gone.
-  WAL_RETURN_IF_ERROR(
-      file_system_->WriteFileAtomically(JoinPath(options_.directory, kCheckpointFileName), EncodeCheckpoint(consumed_id)));
-
-  std::vector<std::shared_ptr<Segment>> doomed;
-  {
-    std::lock_guard lock(mutex_);
-    consumed_id_ = consumed_id;
-    // The last segment is the active one and is never deleted.
-    while (segments_.size() > 1 && segments_.front()->end_id <= consumed_id) {
-      record_bytes_ -= segments_.front()->durable_bytes - kSegmentHeaderSize;
-      doomed.push_back(std::move(segments_.front()));
-      segments_.pop_front();
-    }
-  }
-  if (doomed.empty()) return Status::Ok();
-  // Readers that already hold a segment keep their open descriptor, so unlinking
-  // under them is safe.
-  for (const auto& segment : doomed) {
-    WAL_RETURN_IF_ERROR(file_system_->RemoveFile(segment->path));
-  }
-  return file_system_->SyncDirectory(options_.directory);
-}
-
 LogStats SegmentedLog::Stats() const {
   std::lock_guard lock(mutex_);
   LogStats stats;
@@ -467,6 +294,9 @@ LogStats SegmentedLog::Stats() const {
   stats.fsyncs = fsyncs_;
   stats.appends = appends_;
   stats.poisoned = poisoned_;
+  stats.reserve_held = reserve_.held();
+  stats.reserve_releases = reserve_releases_;
+  stats.pending_removals = pending_removal_count_;
   return stats;
 }
 
@@ -496,12 +326,15 @@ Status SegmentedLog::Close() {
   return status;
 }
 
-}  // namespace
+}  // namespace internal
 
 Result<std::unique_ptr<Log>> Log::Open(FileSystem* file_system, const LogOptions& options, RecoveryReport* report) {
   if (options.directory.empty()) return InvalidArgument("LogOptions.directory is empty");
-  if (options.max_record_bytes > UINT32_MAX) return InvalidArgument("max_record_bytes must fit in 32 bits");
-  auto log = std::make_unique<SegmentedLog>(file_system, options);
+  if (options.max_record_bytes > kMaxRecordBytes) {
+    return InvalidArgument("max_record_bytes must be at most " + std::to_string(kMaxRecordBytes) +
+                           " (the format's maximum)");
+  }
+  auto log = std::make_unique<internal::SegmentedLog>(file_system, options);
   WAL_RETURN_IF_ERROR(log->Recover(report));
   log->StartCommitThread();
   return std::unique_ptr<Log>(std::move(log));

@@ -11,73 +11,15 @@
 #include <sstream>
 #include <thread>
 
-#include "common/fault_injecting_file_system.h"
-#include "log/log.h"
-#include "log/record_format.h"
+#include "log/log_test_fixture.h"
 
 namespace wal::log {
 namespace {
 
-std::string ReadWholeFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream contents;
-  contents << in.rdbuf();
-  return contents.str();
-}
+using testing::ReadWholeFile;
+using testing::WriteWholeFile;
 
-void WriteWholeFile(const std::string& path, const std::string& contents) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(contents.data(), static_cast<std::streamsize>(contents.size()));
-}
-
-class SegmentedLogTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    directory_ = JoinPath(::testing::TempDir(), "wal_log_test_" + std::to_string(::getpid()) + "_" +
-                                                    ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    ASSERT_TRUE(DefaultFileSystem()->RemoveAll(directory_).ok());
-    options_.directory = directory_;
-  }
-  void TearDown() override { (void)DefaultFileSystem()->RemoveAll(directory_); }
-
-  std::unique_ptr<Log> OpenOrDie(FileSystem* file_system = nullptr, RecoveryReport* report = nullptr) {
-    auto log = Log::Open(file_system ? file_system : &fs_, options_, report);
-    EXPECT_TRUE(log.ok()) << log.status().ToString();
-    return log.ok() ? std::move(log).value() : nullptr;
-  }
-
-  // Appends and waits for the callback.
-  static AppendResult AppendAndWait(Log* log, std::string payload) {
-    std::promise<AppendResult> done;
-    auto future = done.get_future();
-    log->Append(std::move(payload), [&done](const AppendResult& result) { done.set_value(result); });
-    return future.get();
-  }
-
-  static std::vector<LogEntry> ReadAll(Log* log, uint64_t from = 0) {
-    auto entries = log->Read(from, SIZE_MAX, SIZE_MAX);
-    EXPECT_TRUE(entries.ok()) << entries.status().ToString();
-    return entries.ok() ? std::move(entries).value() : std::vector<LogEntry>{};
-  }
-
-  std::string SegmentPath(uint64_t first_id) const { return JoinPath(directory_, SegmentFileName(first_id)); }
-
-  std::vector<std::string> SegmentNames() {
-    auto names = DefaultFileSystem()->ListDirectory(directory_);
-    EXPECT_TRUE(names.ok());
-    std::vector<std::string> segments;
-    for (auto& name : names.value()) {
-      if (ParseSegmentFileName(name)) segments.push_back(name);
-    }
-    return segments;
-  }
-
-  static std::string PayloadFor(uint64_t i) { return "payload-" + std::to_string(i); }
-
-  std::string directory_;
-  LogOptions options_;
-  FaultInjectingFileSystem fs_{DefaultFileSystem()};
-};
+class SegmentedLogTest : public testing::LogTestBase {};
 
 TEST_F(SegmentedLogTest, AppendReadAndReopen) {
   auto log = OpenOrDie();

@@ -5,8 +5,10 @@
 // whether they are durable. Backends know nothing about delays, retries or
 // targets; the engine knows nothing about files, brokers or HTTP.
 //
-// Adding a backend means adding a folder under src/queue/ and one line to
-// queue/backend_registry.cc; the engine does not change.
+// Adding a backend means adding a folder under src/queue/ (its settings struct,
+// module_config.h's shape, plus the Backend; docs/adding-a-module.md) and one
+// registration line in src/modules/builtin_modules.cc. Neither config/ nor the
+// engine changes: the engine gets backends through a BackendFactory.
 #pragma once
 
 #include <chrono>
@@ -14,12 +16,14 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/durability.h"
 #include "common/file_system.h"
 #include "common/status.h"
-#include "config/config.h"
+#include "config/module_catalog.h"
+#include "config/namespace_config.h"
 
 namespace wal::queue {
 
@@ -135,17 +139,63 @@ class Backend {
   virtual Status Close() = 0;
 };
 
+// What a backend is opened with besides the namespace config (of which it
+// reads only its own settings, config.backend.settings, plus
+// dlq/consumer/max_payload_bytes).
 struct BackendContext {
   FileSystem* file_system = nullptr;  // outlives the backend
   std::string data_dir;               // this namespace's private data directory
   std::string region;                 // the instance's region (server config), may be empty
-  // The namespace's whole config (backend section, DLQ name, consumer settings).
-  // Backends read only their own section plus dlq/consumer/max_payload_bytes.
+  // The namespace's target applies to this instance's region only (a
+  // cross-region replication target): every region consumes the whole log on
+  // its own, in order, so one region's lag or retries never hold back another's.
+  bool regional_delivery = false;
 };
 
-// Opens the backend the namespace config names. Fails with a clear Status when
-// the backend cannot be opened (corrupt log, unreachable broker at open time is
-// NOT a failure for remote backends: they connect lazily).
-Result<std::unique_ptr<Backend>> OpenBackend(const BackendContext& context, const config::NamespaceConfig& config);
+// What the engine may rely on about a backend type, declared by its module.
+struct BackendTraits {
+  // Read() and ListDeadLetters() see every entry the backend holds (the
+  // embedded log), so an entry they do not return does not exist.
+  bool reads_are_complete = false;
+  // What status shows when Stats().writable is false and Stats().error is empty.
+  std::string not_writable_reason = "the backend is not accepting writes; the server log has its last error";
+};
+
+// Opens `config`'s backend. Fails with a clear Status when it cannot be opened
+// (corrupt log; an unreachable broker is NOT a failure for remote backends:
+// they connect lazily).
+using OpenBackendFunction =
+    std::function<Result<std::unique_ptr<Backend>>(const BackendContext& context, const config::NamespaceConfig& config)>;
+
+// One backend type: how its settings are read (the schema's type is the
+// `backend.type` users write) and how it is opened.
+struct BackendModule {
+  config::ModuleSchema schema;
+  OpenBackendFunction open;
+  BackendTraits traits;
+};
+
+// A backend module for the settings struct `Settings` (module_config.h).
+template <typename Settings>
+BackendModule BackendModuleOf(OpenBackendFunction open, BackendTraits traits = {}) {
+  return BackendModule{config::SchemaFor<Settings>(), std::move(open), std::move(traits)};
+}
+
+// Where the engine gets backends (src/modules/ registers every backend of the
+// build; tests may hand in fakes). Thread-safe; outlives what it opens.
+class BackendFactory {
+ public:
+  BackendFactory() = default;
+  BackendFactory(const BackendFactory&) = delete;
+  BackendFactory& operator=(const BackendFactory&) = delete;
+  virtual ~BackendFactory() = default;
+
+  // Opens the backend config.backend names; kUnavailable when this build has
+  // no such backend.
+  virtual Result<std::unique_ptr<Backend>> Open(const BackendContext& context,
+                                                const config::NamespaceConfig& config) const = 0;
+  // The traits of the backend type `type` (defaults for an unknown type).
+  virtual BackendTraits Traits(std::string_view type) const = 0;
+};
 
 }  // namespace wal::queue

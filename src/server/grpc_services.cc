@@ -201,7 +201,7 @@ Status GetNamespace(engine::Engine& engine, const v1::GetNamespaceRequest& reque
 }
 
 Status ApplyNamespace(engine::Engine& engine, const v1::ApplyNamespaceRequest& request, v1::NamespaceResponse* response) {
-  WAL_ASSIGN_OR_RETURN(config::NamespaceConfig config, NamespaceFromStruct(request.config()));
+  WAL_ASSIGN_OR_RETURN(config::NamespaceConfig config, NamespaceFromStruct(request.config(), engine.module_catalog()));
   WAL_RETURN_IF_ERROR(engine.ApplyNamespace(config));
   WAL_ASSIGN_OR_RETURN(*response->mutable_config(), NamespaceToStruct(config));
   return Status::Ok();

@@ -11,11 +11,12 @@ Result<google::protobuf::Struct> NamespaceToStruct(const config::NamespaceConfig
   return document;
 }
 
-Result<config::NamespaceConfig> NamespaceFromStruct(const google::protobuf::Struct& document) {
+Result<config::NamespaceConfig> NamespaceFromStruct(const google::protobuf::Struct& document,
+                                                    const config::ModuleCatalog& modules) {
   std::string json;
   auto printed = google::protobuf::util::MessageToJsonString(document, &json);
   if (!printed.ok()) return InvalidArgument("config: " + std::string(printed.message()));
-  return config::NamespaceFromJson(json, "config");
+  return config::NamespaceFromJson(json, "config", modules);
 }
 
 }  // namespace wal::server

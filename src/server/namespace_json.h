@@ -6,10 +6,13 @@
 
 #include "common/status.h"
 #include "config/config.h"
+#include "config/module_catalog.h"
 
 namespace wal::server {
 
 Result<google::protobuf::Struct> NamespaceToStruct(const config::NamespaceConfig& config);
-Result<config::NamespaceConfig> NamespaceFromStruct(const google::protobuf::Struct& document);
+// Decodes and validates `document` with `modules` (the engine's catalog).
+Result<config::NamespaceConfig> NamespaceFromStruct(const google::protobuf::Struct& document,
+                                                    const config::ModuleCatalog& modules);
 
 }  // namespace wal::server

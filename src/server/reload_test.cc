@@ -21,6 +21,7 @@
 
 #include "common/fault_injecting_file_system.h"
 #include "engine/engine.h"
+#include "modules/builtin_modules.h"
 #include "server/auth.h"
 #include "server/file_reloader.h"
 #include "server/request_gate.h"
@@ -302,6 +303,8 @@ class GateReloadTest : public ::testing::Test {
     }
     engine::EngineOptions options{DefaultFileSystem(), dir_.path() + "/data", dir_.path() + "/ns",
                                   engine::Role::kProducer, ""};
+    const modules::ModuleRegistry& modules = modules::BuiltinModules();
+    options.modules = {&modules.catalog(), &modules, &modules, &modules};
     auto created = engine::Engine::Create(options);
     ASSERT_TRUE(created.ok()) << created.status().ToString();
     engine_ = std::move(created).value();

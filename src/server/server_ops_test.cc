@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "engine/engine.h"
+#include "modules/builtin_modules.h"
 #include "server/auth.h"
 #include "control/directory_namespace_store.h"
 #include "server/config_watcher.h"
@@ -48,6 +49,8 @@ class EngineFixture : public ::testing::Test {
     for (const auto& [name, yaml] : namespaces) WriteFile(dir_.path() + "/ns/" + name + ".yaml", yaml);
     engine::EngineOptions options{DefaultFileSystem(), dir_.path() + "/data", dir_.path() + "/ns",
                                   engine::Role::kProducer, ""};
+    const modules::ModuleRegistry& modules = modules::BuiltinModules();
+    options.modules = {&modules.catalog(), &modules, &modules, &modules};
     auto created = engine::Engine::Create(options);
     ASSERT_TRUE(created.ok()) << created.status().ToString();
     engine_ = std::move(created).value();
@@ -214,7 +217,7 @@ class WatcherTest : public EngineFixture {};
 
 TEST_F(WatcherTest, PicksUpNewChangedAndRemovedFiles) {
   Open({{"orders", "name: orders\n"}});
-  auto store = control::DirectoryNamespaceStore::Open(DefaultFileSystem(), ns_dir());
+  auto store = control::DirectoryNamespaceStore::Open(DefaultFileSystem(), ns_dir(), engine_->module_catalog());
   ASSERT_TRUE(store.ok());
   ConfigWatcher watcher(engine_.get(), store->get(), std::chrono::milliseconds(0));
   EXPECT_EQ(watcher.PollOnce(), 0);  // what the engine loaded is already live

@@ -7,8 +7,6 @@
 #include <random>
 
 #include "common/file_system.h"
-#include "sets/local_set_store.h"
-#include "sets/postgres_set_store.h"
 
 namespace wal::sets {
 namespace {
@@ -51,29 +49,6 @@ std::string_view SetStateName(SetState state) {
     case SetState::kDiscarded: return "discarded";
   }
   return "pending";
-}
-
-Result<std::unique_ptr<SetStore>> OpenSetStore(const config::DurableStorageConfig& config,
-                                               const std::string& namespace_name, FileSystem* file_system,
-                                               const std::string& data_dir) {
-  switch (config.type) {
-    case config::DurableStorageType::kLocal: {
-      LocalSetStore::Options options;
-      options.directory = JoinPath(data_dir, "sets");
-      options.max_chunk_bytes = config.chunk_bytes;
-      WAL_ASSIGN_OR_RETURN(auto store, LocalSetStore::Open(file_system, options));
-      return std::unique_ptr<SetStore>(std::move(store));
-    }
-    case config::DurableStorageType::kPostgres: {
-      PostgresSetStore::Options options;
-      options.dsn = config.dsn;
-      options.table = config.table;
-      options.namespace_name = namespace_name;
-      WAL_ASSIGN_OR_RETURN(auto store, PostgresSetStore::Open(options));
-      return std::unique_ptr<SetStore>(std::move(store));
-    }
-  }
-  return InvalidArgument("durable_storage.type: unknown");
 }
 
 // ---------------------------------------------------------------------------
@@ -136,9 +111,10 @@ SetManager::SetManager(std::string namespace_name, config::DurableStorageConfig 
 
 SetManager::~SetManager() { (void)Close(); }
 
-Result<std::unique_ptr<SetManager>> SetManager::Open(const config::NamespaceConfig& config, FileSystem* file_system,
+Result<std::unique_ptr<SetManager>> SetManager::Open(const config::NamespaceConfig& config,
+                                                     const SetStoreFactory& stores, FileSystem* file_system,
                                                      const std::string& data_dir) {
-  WAL_ASSIGN_OR_RETURN(auto store, OpenSetStore(config.durable_storage, config.name, file_system, data_dir));
+  WAL_ASSIGN_OR_RETURN(auto store, stores.Open(config.durable_storage, SetStoreContext{config.name, file_system, data_dir}));
   return std::make_unique<SetManager>(config.name, config.durable_storage, std::move(store));
 }
 
@@ -164,7 +140,7 @@ Status SetManager::Validate(const v1::MutationSet& set, const config::NamespaceC
       return InvalidArgument(where + ".sequence: " + std::to_string(mutation.sequence()) + " is used twice in the set");
     }
     if (mutation.target().empty()) {
-      if (config.target.type == config::TargetType::kNone) {
+      if (config.target.is_none()) {
         return InvalidArgument(where + ".target: namespace " + config.name +
                                " has no default target; name one of its targets");
       }

@@ -32,7 +32,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "config/config.h"
+#include "config/namespace_config.h"
 #include "sets/set_store.h"
 #include "target/target.h"
 #include "wal/v1/record.pb.h"
@@ -73,8 +73,9 @@ class SetManager {
   SetManager(std::string namespace_name, config::DurableStorageConfig config, std::unique_ptr<SetStore> store);
   ~SetManager();
 
-  static Result<std::unique_ptr<SetManager>> Open(const config::NamespaceConfig& config, FileSystem* file_system,
-                                                  const std::string& data_dir);
+  // Opens the store config.durable_storage names through `stores`.
+  static Result<std::unique_ptr<SetManager>> Open(const config::NamespaceConfig& config, const SetStoreFactory& stores,
+                                                  FileSystem* file_system, const std::string& data_dir);
 
   // ---- Producer ------------------------------------------------------------
 

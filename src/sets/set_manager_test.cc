@@ -10,7 +10,8 @@
 #include <map>
 #include <random>
 
-#include "sets/local_set_store.h"
+#include "modules/builtin_modules.h"
+#include "sets/local/local_set_store.h"
 
 namespace wal::sets {
 namespace {
@@ -60,9 +61,10 @@ class RecordingTarget final : public target::Target {
 config::NamespaceConfig Namespace() {
   config::NamespaceConfig config;
   config.name = "sets";
-  config.target.type = config::TargetType::kSqlite;
-  config.target.settings_json = R"({"path": "/tmp/unused.db"})";
-  config.targets["cache"] = config::TargetConfig{config::TargetType::kRedis, R"({"address": "127.0.0.1:1"})"};
+  const config::ModuleCatalog& modules = modules::BuiltinModules().catalog();
+  config.target = config::TargetFromJson(R"({"type": "sqlite", "path": "/tmp/unused.db"})", "target", modules).value();
+  config.targets["cache"] =
+      config::TargetFromJson(R"({"type": "redis", "address": "127.0.0.1:1"})", "targets.cache", modules).value();
   config.durable_storage.chunk_bytes = 4096;
   config::FillNamespaceDefaults(&config);
   return config;
@@ -89,7 +91,7 @@ class SetManagerTest : public ::testing::Test {
  protected:
   void Open() {
     manager_.reset();
-    auto opened = SetManager::Open(config_, DefaultFileSystem(), dir_.path());
+    auto opened = SetManager::Open(config_, modules::BuiltinModules(), DefaultFileSystem(), dir_.path());
     ASSERT_TRUE(opened.ok()) << opened.status().ToString();
     manager_ = std::move(opened).value();
   }

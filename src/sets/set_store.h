@@ -9,8 +9,10 @@
 // sequence order) cut into chunks of at most `chunk_bytes`; Load concatenates
 // the chunks again. Each set has a state and an `applied_through` count.
 //
-// Implementations: the local log (LocalSetStore) and a PostgreSQL table pair
-// (PostgresSetStore). Thread-safe; nothing throws.
+// Implementations, each a module in its own folder: the local log
+// (local/LocalSetStore) and a PostgreSQL table pair (postgres/PostgresSetStore).
+// Adding one is a folder plus one line in src/modules/builtin_modules.cc.
+// Thread-safe; nothing throws.
 #pragma once
 
 #include <cstdint>
@@ -22,7 +24,8 @@
 
 #include "common/file_system.h"
 #include "common/status.h"
-#include "config/config.h"
+#include "config/module_catalog.h"
+#include "config/namespace_config.h"
 
 namespace wal::sets {
 
@@ -78,10 +81,41 @@ class SetStore {
   virtual Status Close() = 0;
 };
 
-// Opens the store `config` names. `data_dir` is the namespace's data directory
-// (the local store lives in <data_dir>/sets and is opened there lazily).
-Result<std::unique_ptr<SetStore>> OpenSetStore(const config::DurableStorageConfig& config,
-                                               const std::string& namespace_name, FileSystem* file_system,
-                                               const std::string& data_dir);
+// What a store is opened with besides its config.
+struct SetStoreContext {
+  std::string namespace_name;
+  FileSystem* file_system = nullptr;  // outlives the store
+  std::string data_dir;               // the namespace's data directory (the local store uses <data_dir>/sets)
+};
+
+using OpenSetStoreFunction = std::function<Result<std::unique_ptr<SetStore>>(
+    const config::DurableStorageConfig& config, const SetStoreContext& context)>;
+
+// One store type: how its settings are read (the schema's type is the
+// `durable_storage.type` users write) and how it is opened.
+struct SetStoreModule {
+  config::ModuleSchema schema;
+  OpenSetStoreFunction open;
+};
+
+// A store module for the settings struct `Settings` (module_config.h).
+template <typename Settings>
+SetStoreModule SetStoreModuleOf(OpenSetStoreFunction open) {
+  return SetStoreModule{config::SchemaFor<Settings>(), std::move(open)};
+}
+
+// Where the engine gets set stores (src/modules/ registers every store of the
+// build). Thread-safe; outlives what it opens.
+class SetStoreFactory {
+ public:
+  SetStoreFactory() = default;
+  SetStoreFactory(const SetStoreFactory&) = delete;
+  SetStoreFactory& operator=(const SetStoreFactory&) = delete;
+  virtual ~SetStoreFactory() = default;
+
+  // Opens the store `config` names; kUnavailable when this build has no such store.
+  virtual Result<std::unique_ptr<SetStore>> Open(const config::DurableStorageConfig& config,
+                                                 const SetStoreContext& context) const = 0;
+};
 
 }  // namespace wal::sets

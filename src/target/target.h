@@ -10,17 +10,21 @@
 // and deletes must be idempotent (a repeated put stores the same value; deleting
 // a missing key succeeds).
 //
-// Adding a target means adding a folder under src/target/ and one line to
-// target/target_registry.cc; the engine does not change.
+// Adding a target means adding a folder under src/target/ (its settings
+// struct, module_config.h's shape, plus the Target; docs/adding-a-module.md)
+// and one registration line in src/modules/builtin_modules.cc. Neither config/
+// nor the engine changes: the engine gets targets through a TargetFactory.
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
 
 #include "common/status.h"
-#include "config/config.h"
+#include "config/module_catalog.h"
+#include "config/namespace_config.h"
 #include "wal/v1/wal.pb.h"
 
 namespace wal::target {
@@ -75,10 +79,59 @@ class Target {
   virtual Status Probe() = 0;
 };
 
-// Builds the target `config` names. Fails with kInvalidArgument naming the
-// setting when settings are wrong; never fails because the target is
-// unreachable (connections are made lazily).
-Result<std::unique_ptr<Target>> CreateTarget(const config::TargetConfig& config,
-                                             const TargetEnvironment& environment = {});
+// Builds the target `config` names from its (validated) settings. Fails with
+// kInvalidArgument naming the setting when the settings cannot work here (a
+// replication target without this instance's region); never fails because
+// the target is unreachable (connections are made lazily).
+using CreateTargetFunction =
+    std::function<Result<std::unique_ptr<Target>>(const config::TargetConfig& config, const TargetEnvironment& environment)>;
+
+// One target type: how its settings are read (the schema's type is the
+// `target.type` users write) and how it is built.
+struct TargetModule {
+  config::ModuleSchema schema;
+  CreateTargetFunction create;
+  // It applies to this instance's region only, so each region consumes the
+  // whole log itself (queue::BackendContext::regional_delivery).
+  bool regional_delivery = false;
+};
+
+// A target module for the settings struct `Settings` (module_config.h);
+// `create` gets the settings, already validated.
+template <typename Settings, typename Create>
+TargetModule TargetModuleOf(Create create, bool regional_delivery = false) {
+  TargetModule module;
+  module.schema = config::SchemaFor<Settings>();
+  module.create = [create = std::move(create)](const config::TargetConfig& config,
+                                               const TargetEnvironment& environment) -> Result<std::unique_ptr<Target>> {
+    const Settings* settings = config.settings.As<Settings>();
+    if (settings == nullptr) {
+      return InvalidArgument("target: a '" + std::string(config.type()) + "' target is not a '" +
+                             std::string(Settings::kType) + "' target");
+    }
+    auto created = create(*settings, environment);
+    if (!created.ok()) return created.status();
+    return std::unique_ptr<Target>(std::move(created).value());
+  };
+  module.regional_delivery = regional_delivery;
+  return module;
+}
+
+// Where the engine gets targets (src/modules/ registers every target of the
+// build; tests may hand in fakes). Thread-safe; outlives what it builds.
+class TargetFactory {
+ public:
+  TargetFactory() = default;
+  TargetFactory(const TargetFactory&) = delete;
+  TargetFactory& operator=(const TargetFactory&) = delete;
+  virtual ~TargetFactory() = default;
+
+  // Builds the target `config` names; kInvalidArgument for type "none" or a
+  // type this build does not have.
+  virtual Result<std::unique_ptr<Target>> Create(const config::TargetConfig& config,
+                                                 const TargetEnvironment& environment) const = 0;
+  // TargetModule::regional_delivery of the type `type` (false when unknown).
+  virtual bool RegionalDelivery(std::string_view type) const = 0;
+};
 
 }  // namespace wal::target

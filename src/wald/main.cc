@@ -8,12 +8,14 @@
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <csignal>
+#include <iostream>
 #include <memory>
 
 #include "config/config.h"
 #include "control/namespace_store.h"
 #include "engine/engine.h"
 #include "log/log.h"
+#include "modules/builtin_modules.h"
 #include "server/auth.h"
 #include "server/config_watcher.h"
 #include "server/file_reloader.h"
@@ -26,6 +28,7 @@
 #include "server/shard_map.h"
 #include "server/shard_map_control.h"
 #include "server/tls.h"
+#include "wald/repair_command.h"
 
 namespace {
 
@@ -49,6 +52,8 @@ int main(int argc, char** argv) {
   std::string region;
   std::string shard_map_path;
   std::string shard;
+  bool repair = false;
+  std::string repair_namespace;
   app.add_option("--config", config_path, "Server config file (YAML or JSON)");
   app.add_option("--data-dir", data_dir, "Where namespaces' logs live (overrides the file)");
   app.add_option("--namespaces", namespaces_dir, "Directory of namespace config files (overrides the file)");
@@ -60,6 +65,11 @@ int main(int argc, char** argv) {
   app.add_option("--role", role, "producer|consumer|both: take writes, deliver, or both (overrides the file)");
   app.add_option("--shard-map", shard_map_path, "Shard map file (overrides the file; needs --shard)");
   app.add_option("--shard", shard, "This instance's shard in the shard map (overrides the file)");
+  CLI::Option* repair_flag = app.add_flag("--repair", repair,
+               "Offline: check every embedded log under the data directory, cut out mid-log damage, report what "
+               "was dropped, and exit (wald must not be serving this data directory)");
+  app.add_option("--namespace", repair_namespace, "With --repair: only this namespace's logs")
+      ->needs(repair_flag);
   CLI11_PARSE(app, argc, argv);
 
   wal::FileSystem* file_system = wal::DefaultFileSystem();
@@ -70,6 +80,7 @@ int main(int argc, char** argv) {
     server_config = std::move(loaded).value();
   }
   if (!data_dir.empty()) server_config.data_dir = data_dir;
+  if (repair) return wal::wald::RunRepair(file_system, server_config.data_dir, repair_namespace, std::cout);
   if (!namespaces_dir.empty()) server_config.namespaces_dir = namespaces_dir;
   if (!grpc_listen.empty()) server_config.grpc_listen = grpc_listen;
   if (!http_listen.empty()) server_config.http_listen = http_listen;
@@ -131,10 +142,13 @@ int main(int argc, char** argv) {
     grpc_credentials = server_tls->GrpcCredentials();
   }
 
-  auto namespace_store = wal::control::OpenNamespaceStore(server_config, file_system);
+  // Every backend, target and set store of this build (src/modules).
+  const wal::modules::ModuleRegistry& modules = wal::modules::BuiltinModules();
+  auto namespace_store = wal::control::OpenNamespaceStore(server_config, file_system, modules.catalog());
   if (!namespace_store.ok()) return Fail("config store: " + namespace_store.status().message());
   wal::engine::EngineOptions engine_options{file_system, server_config.data_dir, server_config.namespaces_dir,
-                                            *parsed_role, server_config.region, namespace_store->get()};
+                                            *parsed_role, server_config.region, namespace_store->get(),
+                                            {&modules.catalog(), &modules, &modules, &modules}};
   auto created = wal::engine::Engine::Create(engine_options);
   if (!created.ok()) return Fail("engine: " + created.status().ToString());
   std::unique_ptr<wal::engine::Engine> engine = std::move(created).value();

@@ -224,6 +224,53 @@ TEST_F(WaldApiTest, AdminApplyTakesEffectLiveAndSurvivesRestart) {
   ASSERT_TRUE(Write(request, &response).error_code() == grpc::StatusCode::NOT_FOUND);
 }
 
+// A typo in a target's settings is refused when the namespace is applied, over
+// HTTP and with walctl, naming the key; nothing is created or changed.
+TEST_F(WaldApiTest, TargetSettingTyposAreRefusedAtApply) {
+  auto client = Http();
+  const std::string db = dir_.path() + "/typo.db";
+  auto typo = client.Put("/v1/namespaces/typo",
+                         R"({"backend":{"type":"local"},"target":{"type":"sqlite","path":")" + db +
+                             R"(","tiemout":"5s"}})",
+                         "application/json");
+  ASSERT_TRUE(typo);
+  EXPECT_EQ(typo->status, 400) << typo->body;
+  EXPECT_NE(typo->body.find("target.tiemout: unknown field 'tiemout'"), std::string::npos) << typo->body;
+  auto absent = client.Get("/v1/namespaces/typo");
+  ASSERT_TRUE(absent);
+  EXPECT_EQ(absent->status, 404) << absent->body;
+  EXPECT_FALSE(std::filesystem::exists(wald_->namespaces_dir() + "/typo.yaml"));
+
+  // A named target, and an existing namespace: refused, and the old config stays.
+  auto named = client.Put("/v1/namespaces/orders",
+                          R"({"max_payload_bytes":1024,"targets":{"cache":{"type":"redis","address":"127.0.0.1:1",)"
+                          R"("tiemout":"1s"}}})",
+                          "application/json");
+  ASSERT_TRUE(named);
+  EXPECT_EQ(named->status, 400) << named->body;
+  EXPECT_NE(named->body.find("targets.cache.tiemout: unknown field 'tiemout' (did you mean 'timeout'?)"),
+            std::string::npos)
+      << named->body;
+  auto orders = client.Get("/v1/namespaces/orders");
+  ASSERT_TRUE(orders);
+  ASSERT_EQ(orders->status, 200) << orders->body;
+  EXPECT_NE(orders->body.find("65536"), std::string::npos) << orders->body;
+
+  const std::string file = dir_.path() + "/typo.yaml";
+  std::ofstream(file) << "name: typo\ntarget: {type: sqlite, path: " << db << ", tiemout: 5s}\n";
+  auto applied = wald_->Walctl({"--json", "namespaces", "apply", file});
+  EXPECT_NE(applied.exit_code, 0) << applied.output;
+  EXPECT_NE(applied.output.find(file + ": target.tiemout: unknown field 'tiemout'"), std::string::npos)
+      << applied.output;
+  auto listed = wald_->Walctl({"--json", "namespaces", "list"});
+  EXPECT_EQ(listed.output.find("typo"), std::string::npos) << listed.output;
+
+  // Without the typo the same file applies.
+  std::ofstream(file) << "name: typo\ntarget: {type: sqlite, path: " << db << ", busy_timeout: 5s}\n";
+  auto fixed = wald_->Walctl({"namespaces", "apply", file});
+  EXPECT_EQ(fixed.exit_code, 0) << fixed.output;
+}
+
 TEST_F(WaldApiTest, WalctlCommands) {
   auto written = wald_->Walctl({"write", "orders", "hello", "--delay", "2s"});
   EXPECT_EQ(written.exit_code, 0) << written.output;

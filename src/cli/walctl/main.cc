@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "config/config.h"
+#include "modules/builtin_modules.h"
 #include "server/namespace_json.h"
 #include "server/shard_map.h"
 #include "wal/v1/admin.grpc.pb.h"
@@ -276,7 +277,7 @@ int main(int argc, char** argv) {
     else if (log_read->parsed()) routed = log_namespace;
     else if (dlq->parsed()) routed = dlq_namespace;
     else if (namespaces_apply->parsed()) {
-      auto config = wal::config::LoadNamespaceFile(wal::DefaultFileSystem(), namespace_file);
+      auto config = wal::config::LoadNamespaceFile(wal::DefaultFileSystem(), namespace_file, wal::modules::BuiltinModules().catalog());
       if (config.ok()) routed = config->name;
     }
     wal::Result<wal::server::ShardMap> map = wal::InvalidArgument("no shard map");
@@ -407,7 +408,7 @@ int main(int argc, char** argv) {
   }
   if (namespaces_apply->parsed()) {
     // Validate locally first so a bad file is reported with its own name.
-    auto config = wal::config::LoadNamespaceFile(wal::DefaultFileSystem(), namespace_file);
+    auto config = wal::config::LoadNamespaceFile(wal::DefaultFileSystem(), namespace_file, wal::modules::BuiltinModules().catalog());
     if (!config.ok()) return ReportLocalFailure(options, config.status().message());
     auto document = wal::server::NamespaceToStruct(*config);
     if (!document.ok()) return ReportLocalFailure(options, document.status().message());

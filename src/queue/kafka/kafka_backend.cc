@@ -1244,11 +1244,11 @@ class KafkaBackend final : public Backend {
 }  // namespace
 
 Result<std::unique_ptr<Backend>> OpenKafkaBackend(const BackendContext& context, const config::NamespaceConfig& config) {
-  Result<KafkaSettings> settings = ResolveKafkaSettings(config, context.region);
+  Result<KafkaSettings> settings = ResolveKafkaSettings(config, context.region, context.regional_delivery);
   if (!settings.ok()) return settings.status().WithContext("namespace " + config.name);
   auto backend = std::make_unique<KafkaBackend>(context, std::move(settings).value());
   WAL_RETURN_IF_ERROR(backend->Open().WithContext("namespace " + config.name));
-  if (!context.region.empty() && config.target.type == config::TargetType::kReplication) {
+  if (!context.region.empty() && context.regional_delivery) {
     spdlog::info("namespace {}: replication consumer for region {} (kafka group {})", config.name, context.region,
                  backend->consumer_group());
   }

@@ -20,4 +20,8 @@ namespace wal::queue::kafka {
 // its group on the first Poll (so producer-only processes never take partitions).
 Result<std::unique_ptr<Backend>> OpenKafkaBackend(const BackendContext& context, const config::NamespaceConfig& config);
 
+// The module: settings `backend.kafka` (kafka_config.h) and OpenKafkaBackend.
+// Registered in src/modules/.
+BackendModule Module();
+
 }  // namespace wal::queue::kafka

@@ -21,6 +21,7 @@
 #include <thread>
 
 #include "queue/kafka/kafka_backend.h"
+#include "queue/kafka/kafka_config.h"
 
 namespace wal::queue::kafka {
 namespace {
@@ -92,17 +93,17 @@ class KafkaBrokerTest : public ::testing::Test {
   config::NamespaceConfig Config(std::map<std::string, std::string> extra = {}) const {
     config::NamespaceConfig c;
     c.name = "ns";
-    c.backend.type = config::BackendType::kKafka;
-    c.backend.kafka.bootstrap_servers = Servers();
-    c.backend.kafka.topics = {topic_};
-    c.backend.kafka.consumer_group = "g-" + topic_;
-    c.backend.kafka.delay_tiers = {200ms, 500ms};
-    c.backend.kafka.properties = {{"wal.commit.interval.ms", "50"},
-                                  {"message.timeout.ms", "10000"},
-                                  {"consumer.session.timeout.ms", "6000"},
-                                  {"consumer.heartbeat.interval.ms", "500"},
-                                  {"linger.ms", "1"}};
-    for (auto& [k, v] : extra) c.backend.kafka.properties[k] = v;
+    KafkaBackendConfig& kafka = c.backend.settings.Mutable<KafkaBackendConfig>();
+    kafka.bootstrap_servers = Servers();
+    kafka.topics = {topic_};
+    kafka.consumer_group = "g-" + topic_;
+    kafka.delay_tiers = {200ms, 500ms};
+    kafka.properties = {{"wal.commit.interval.ms", "50"},
+                        {"message.timeout.ms", "10000"},
+                        {"consumer.session.timeout.ms", "6000"},
+                        {"consumer.heartbeat.interval.ms", "500"},
+                        {"linger.ms", "1"}};
+    for (auto& [k, v] : extra) kafka.properties[k] = v;
     return c;
   }
 
@@ -202,7 +203,7 @@ TEST_F(KafkaBrokerTest, UncompletedEntriesComeBackToTheNextInstance) {
 TEST_F(KafkaBrokerTest, EachGroupRetriesOnlyItsOwnCopies) {
   config::NamespaceConfig a_config = Config();
   config::NamespaceConfig b_config = Config();
-  b_config.backend.kafka.consumer_group = "g-other-" + topic_;
+  b_config.backend.settings.Mutable<KafkaBackendConfig>().consumer_group = "g-other-" + topic_;
   auto a = Open(a_config);
   auto b = Open(b_config);
   ASSERT_TRUE(a && b);

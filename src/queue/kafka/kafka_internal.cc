@@ -130,9 +130,10 @@ Status CheckProperty(const std::string& side, const std::string& key, const std:
 
 }  // namespace
 
-Result<KafkaSettings> ResolveKafkaSettings(const config::NamespaceConfig& config, const std::string& region) {
-  const config::KafkaBackendConfig& kafka = config.backend.kafka;
-  const bool replication = config.target.type == config::TargetType::kReplication;
+Result<KafkaSettings> ResolveKafkaSettings(const config::NamespaceConfig& config, const std::string& region,
+                                           bool regional_delivery) {
+  const KafkaBackendConfig& kafka = config.backend.settings.Get<KafkaBackendConfig>();
+  const bool replication = regional_delivery;
   KafkaSettings s;
   s.name = config.name;
   if (kafka.bootstrap_servers.empty()) return InvalidArgument("backend.kafka.bootstrap_servers: required");
@@ -140,7 +141,8 @@ Result<KafkaSettings> ResolveKafkaSettings(const config::NamespaceConfig& config
   s.bootstrap_servers = kafka.bootstrap_servers;
   s.topics = kafka.topics;
   s.dlq_topic = kafka.dlq_topics.empty() ? kafka.topics[0] + ".dlq" : kafka.dlq_topics[0];
-  s.consumer_group = kafka.consumer_group.empty() ? "wal-" + config.name : kafka.consumer_group;
+  s.consumer_group =
+      kafka.consumer_group.empty() ? KafkaBackendConfig::DefaultConsumerGroup(config.name) : kafka.consumer_group;
   // Cross-region replication: every region consumes the whole topic in its own
   // group, so one region's lag never holds back another's.
   if (replication && !region.empty()) s.consumer_group += "." + region;

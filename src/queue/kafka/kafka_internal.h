@@ -12,7 +12,8 @@
 #include <vector>
 
 #include "common/status.h"
-#include "config/config.h"
+#include "config/namespace_config.h"
+#include "queue/kafka/kafka_config.h"
 
 namespace wal::queue::kafka {
 
@@ -122,11 +123,13 @@ struct KafkaSettings {
   std::map<std::string, std::string> reader_properties;    // admin reads (DLQ, Read)
 };
 
-// Maps and validates config.backend.kafka. Properties that would break the
-// backend's guarantees (acks other than all, idempotence off, auto commit on,
-// an explicit group.id) are InvalidArgument naming the field. `region` is the
-// instance's region: a namespace whose target is `replication` consumes in the
-// group "<consumer_group>.<region>" (one group per target region).
-Result<KafkaSettings> ResolveKafkaSettings(const config::NamespaceConfig& config, const std::string& region = "");
+// Maps and validates config.backend's kafka settings. Properties that would
+// break the backend's guarantees (acks other than all, idempotence off, auto
+// commit on, an explicit group.id) are InvalidArgument naming the field.
+// `region` is the instance's region; with `regional_delivery` (the target
+// applies per region: BackendContext) the namespace consumes in the group
+// "<consumer_group>.<region>" (one group per target region) and retries in place.
+Result<KafkaSettings> ResolveKafkaSettings(const config::NamespaceConfig& config, const std::string& region = "",
+                                           bool regional_delivery = false);
 
 }  // namespace wal::queue::kafka

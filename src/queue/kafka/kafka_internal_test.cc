@@ -125,12 +125,13 @@ TEST(OffsetTrackerTest, ReverseOrderCompletion) {
   EXPECT_EQ(tracker.Committable(), 100);
 }
 
+KafkaBackendConfig& Kafka(config::NamespaceConfig& c) { return c.backend.settings.Mutable<KafkaBackendConfig>(); }
+
 config::NamespaceConfig KafkaNamespace() {
   config::NamespaceConfig c;
   c.name = "orders";
-  c.backend.type = config::BackendType::kKafka;
-  c.backend.kafka.bootstrap_servers = "127.0.0.1:9092";
-  c.backend.kafka.topics = {"orders-log"};
+  Kafka(c).bootstrap_servers = "127.0.0.1:9092";
+  Kafka(c).topics = {"orders-log"};
   return c;
 }
 
@@ -156,10 +157,10 @@ TEST(SettingsTest, Defaults) {
 
 TEST(SettingsTest, MapsConfiguredValues) {
   auto c = KafkaNamespace();
-  c.backend.kafka.dlq_topics = {"orders-dead", "unused"};
-  c.backend.kafka.consumer_group = "eu-west";
-  c.backend.kafka.delay_tiers = {200ms, 500ms};
-  c.backend.kafka.properties = {{"message.timeout.ms", "5000"},
+  Kafka(c).dlq_topics = {"orders-dead", "unused"};
+  Kafka(c).consumer_group = "eu-west";
+  Kafka(c).delay_tiers = {200ms, 500ms};
+  Kafka(c).properties = {{"message.timeout.ms", "5000"},
                                 {"producer.linger.ms", "0"},
                                 {"consumer.session.timeout.ms", "6000"},
                                 {"wal.topic.partitions", "4"},
@@ -198,7 +199,7 @@ TEST(SettingsTest, RefusesPropertiesThatBreakGuarantees) {
   };
   for (const auto& [key, value] : bad) {
     auto c = KafkaNamespace();
-    c.backend.kafka.properties = {{key, value}};
+    Kafka(c).properties = {{key, value}};
     auto s = ResolveKafkaSettings(c);
     ASSERT_FALSE(s.ok()) << key << "=" << value;
     EXPECT_EQ(s.status().code(), StatusCode::kInvalidArgument);
@@ -213,25 +214,25 @@ TEST(SettingsTest, ReplicationConsumesInOneGroupPerRegion) {
   EXPECT_EQ(plain->consumer_group, "wal-orders") << "only replication namespaces get a group per region";
   EXPECT_FALSE(plain->retry_in_place);
 
-  c.target.type = config::TargetType::kReplication;
-  auto regional = ResolveKafkaSettings(c, "us-west-2");
+  // The target applies per region (BackendContext::regional_delivery).
+  auto regional = ResolveKafkaSettings(c, "us-west-2", /*regional_delivery=*/true);
   ASSERT_TRUE(regional.ok());
   EXPECT_EQ(regional->consumer_group, "wal-orders.us-west-2");
   EXPECT_EQ(regional->consumer_properties.at("group.id"), "wal-orders.us-west-2");
   EXPECT_TRUE(regional->retry_in_place);
-  auto fan_out = ResolveKafkaSettings(c, "");
+  auto fan_out = ResolveKafkaSettings(c, "", /*regional_delivery=*/true);
   ASSERT_TRUE(fan_out.ok());
   EXPECT_EQ(fan_out->consumer_group, "wal-orders");
 
-  c.backend.kafka.properties["wal.retry.in_place"] = "false";
-  EXPECT_FALSE(ResolveKafkaSettings(c, "us-west-2")->retry_in_place);
-  c.backend.kafka.properties["wal.retry.in_place"] = "sometimes";
-  EXPECT_FALSE(ResolveKafkaSettings(c, "us-west-2").ok());
+  Kafka(c).properties["wal.retry.in_place"] = "false";
+  EXPECT_FALSE(ResolveKafkaSettings(c, "us-west-2", true)->retry_in_place);
+  Kafka(c).properties["wal.retry.in_place"] = "sometimes";
+  EXPECT_FALSE(ResolveKafkaSettings(c, "us-west-2", true).ok());
 }
 
 TEST(SettingsTest, DlqMustDifferFromLogTopic) {
   auto c = KafkaNamespace();
-  c.backend.kafka.dlq_topics = {"orders-log"};
+  Kafka(c).dlq_topics = {"orders-log"};
   EXPECT_FALSE(ResolveKafkaSettings(c).ok());
 }
 

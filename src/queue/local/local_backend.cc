@@ -15,6 +15,7 @@
 #include <unordered_set>
 
 #include "queue/local/envelope.h"
+#include "queue/local/local_config.h"
 
 namespace wal::queue::local {
 namespace {
@@ -1122,8 +1123,9 @@ Result<std::unique_ptr<log::Log>> OpenLog(const BackendContext& context, const c
                                           const std::string& subdirectory) {
   log::LogOptions options;
   options.directory = JoinPath(context.data_dir, subdirectory);
-  options.segment_bytes = config.backend.local.segment_bytes;
-  options.preallocate = config.backend.local.preallocate;
+  const LocalBackendConfig& local = config.backend.settings.Get<LocalBackendConfig>();
+  options.segment_bytes = local.segment_bytes;
+  options.preallocate = local.preallocate;
   // A record holds the payload plus its envelope; leave room for the envelope.
   options.max_record_bytes = config.max_payload_bytes + (64u << 10);
   WAL_RETURN_IF_ERROR(context.file_system->CreateDirectories(options.directory));

@@ -65,4 +65,8 @@ Result<std::unique_ptr<LocalBackend>> OpenLocalBackend(const BackendContext& con
                                                        const config::NamespaceConfig& config,
                                                        const LocalBackendOptions& options);
 
+// The module: settings `backend.local` (local_config.h), OpenLocalBackend, and
+// its traits (reads see every entry). Registered in src/modules/.
+BackendModule Module();
+
 }  // namespace wal::queue::local

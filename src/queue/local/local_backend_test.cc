@@ -1,4 +1,5 @@
 #include "queue/local/local_backend.h"
+#include "queue/local/local_config.h"
 
 #include <gtest/gtest.h>
 #include <malloc.h>
@@ -45,7 +46,7 @@ class LocalBackendTest : public ::testing::Test {
     ASSERT_TRUE(DefaultFileSystem()->RemoveAll(data_dir_).ok());
     ASSERT_TRUE(DefaultFileSystem()->CreateDirectories(data_dir_).ok());
     config_.name = "test";
-    config_.backend.local.preallocate = false;
+    config_.backend.settings.Mutable<LocalBackendConfig>().preallocate = false;
     options_.copy_forward_interval = 0ms;  // tests drive copy-forward through RunMaintenance
   }
   void TearDown() override {
@@ -468,7 +469,7 @@ TEST_F(LocalBackendTest, PurgeDropsDeadLetters) {
 }
 
 TEST_F(LocalBackendTest, RetentionDeletesConsumedSegments) {
-  config_.backend.local.segment_bytes = 4096;
+  config_.backend.settings.Mutable<LocalBackendConfig>().segment_bytes = 4096;
   Open();
   AppendMany(600, [](uint64_t i) { return Entry(std::string(100, 'a' + i % 26), Clock::now() - 1s); }, 10);
   ASSERT_GT(backend_->Stats().segments, 10u);
@@ -489,7 +490,7 @@ TEST_F(LocalBackendTest, RetentionDeletesConsumedSegments) {
 }
 
 TEST_F(LocalBackendTest, BackgroundCheckpointDeletesSegments) {
-  config_.backend.local.segment_bytes = 4096;
+  config_.backend.settings.Mutable<LocalBackendConfig>().segment_bytes = 4096;
   options_.checkpoint_interval = 20ms;
   Open();
   AppendMany(300, [](uint64_t) { return Entry(std::string(100, 'x'), Clock::now() - 1s); }, 10);
@@ -504,7 +505,7 @@ TEST_F(LocalBackendTest, BackgroundCheckpointDeletesSegments) {
 }
 
 TEST_F(LocalBackendTest, CopyForwardFreesSegmentsPinnedByALongPendingEntry) {
-  config_.backend.local.segment_bytes = 4096;
+  config_.backend.settings.Mutable<LocalBackendConfig>().segment_bytes = 4096;
   Open();
   const TimePoint far_due = Clock::now() + 2500ms;  // "far" for the test; it must be pending throughout
   const uint64_t pinned = AppendOrDie(Entry("far-future", far_due, "fk"));
@@ -550,7 +551,7 @@ TEST_F(LocalBackendTest, CopyForwardFreesSegmentsPinnedByALongPendingEntry) {
 }
 
 TEST_F(LocalBackendTest, CopyForwardSkipsHeldEntriesAndLargeBacklogs) {
-  config_.backend.local.segment_bytes = 4096;
+  config_.backend.settings.Mutable<LocalBackendConfig>().segment_bytes = 4096;
   options_.copy_forward_max_entries = 5;
   options_.copy_forward_max_fraction = 0.0;
   Open();

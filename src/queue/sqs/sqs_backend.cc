@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "queue/sqs/sigv4.h"
+#include "queue/sqs/sqs_config.h"
 
 namespace wal::queue::sqs {
 namespace {
@@ -71,9 +72,9 @@ struct Task {
 class SqsBackend final : public Backend {
  public:
   SqsBackend(const config::NamespaceConfig& config, SqsBackendOptions options)
-      : config_(config.backend.sqs),
+      : config_(config.backend.settings.Get<SqsBackendConfig>()),
         name_(config.name),
-        dlq_name_(config.backend.sqs.dlq_queue.empty() ? config.dlq.name : config.backend.sqs.dlq_queue),
+        dlq_name_(config_.dlq_queue.empty() ? config.dlq.name : config_.dlq_queue),
         options_(std::move(options)),
         client_(options_.client),
         hop_(std::clamp<seconds>(duration_cast<seconds>(config_.max_delay_hop), seconds(1), seconds(900))),
@@ -800,7 +801,7 @@ class SqsBackend final : public Backend {
     }
   }
 
-  const config::SqsBackendConfig config_;
+  const SqsBackendConfig config_;
   const std::string name_;
   const std::string dlq_name_;
   const SqsBackendOptions options_;
@@ -862,7 +863,7 @@ uint64_t EntryIdForMessage(std::string_view message_id) {
 
 Result<std::unique_ptr<Backend>> OpenSqsBackendWithOptions(const config::NamespaceConfig& config,
                                                            SqsBackendOptions options) {
-  const config::SqsBackendConfig& sqs = config.backend.sqs;
+  const SqsBackendConfig& sqs = config.backend.settings.Get<SqsBackendConfig>();
   if (sqs.queue.empty()) {
     return InvalidArgument("namespace " + config.name + ": backend.sqs.queue: required for the sqs backend");
   }
@@ -878,8 +879,9 @@ Result<std::unique_ptr<Backend>> OpenSqsBackend(const BackendContext& /*context*
   auto credentials = LoadCredentials(ProcessEnvironment());
   if (!credentials.ok()) return credentials.status().WithContext("namespace " + config.name + ": sqs backend");
   SqsBackendOptions options;
-  options.client.region = config.backend.sqs.region;
-  options.client.endpoint = config.backend.sqs.endpoint;
+  const SqsBackendConfig& sqs = config.backend.settings.Get<SqsBackendConfig>();
+  options.client.region = sqs.region;
+  options.client.endpoint = sqs.endpoint;
   options.client.credentials = std::move(credentials).value();
   return OpenSqsBackendWithOptions(config, std::move(options));
 }

@@ -66,13 +66,17 @@ struct SqsBackendOptions {
 };
 
 // Reads credentials from the environment / shared credentials file (see
-// credentials.h) and opens the backend named by config.backend.sqs. Does not
+// credentials.h) and opens the backend config.backend's sqs settings name. Does not
 // contact SQS: queue URLs are resolved on first use.
 Result<std::unique_ptr<Backend>> OpenSqsBackend(const BackendContext& context, const config::NamespaceConfig& config);
 
 // Same, with explicit client options (tests, tools).
 Result<std::unique_ptr<Backend>> OpenSqsBackendWithOptions(const config::NamespaceConfig& config,
                                                            SqsBackendOptions options);
+
+// The module: settings `backend.sqs` (sqs_config.h) and OpenSqsBackend.
+// Registered in src/modules/.
+BackendModule Module();
 
 // The entry id of an SQS message: first 63 bits of SHA-256(MessageId).
 uint64_t EntryIdForMessage(std::string_view message_id);

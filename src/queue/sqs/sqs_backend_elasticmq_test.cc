@@ -23,6 +23,7 @@
 #include "queue/sqs/sigv4.h"
 #include "queue/sqs/sqs_backend.h"
 #include "queue/sqs/sqs_client.h"
+#include "queue/sqs/sqs_config.h"
 
 #ifndef WAL_SOURCE_DIR
 #error "WAL_SOURCE_DIR must point at the source tree"
@@ -110,11 +111,11 @@ SqsBackendOptions Options(const std::string& endpoint, const std::string& key = 
 config::NamespaceConfig Config(const std::string& queue, const std::string& dlq, std::chrono::milliseconds hop = 900s) {
   config::NamespaceConfig config;
   config.name = "sqs-test";
-  config.backend.type = config::BackendType::kSqs;
-  config.backend.sqs.queue = queue;
-  config.backend.sqs.dlq_queue = dlq;
-  config.backend.sqs.region = "elasticmq";
-  config.backend.sqs.max_delay_hop = hop;
+  SqsBackendConfig& sqs = config.backend.settings.Mutable<SqsBackendConfig>();
+  sqs.queue = queue;
+  sqs.dlq_queue = dlq;
+  sqs.region = "elasticmq";
+  sqs.max_delay_hop = hop;
   config.dlq.name = dlq;
   return config;
 }

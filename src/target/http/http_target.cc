@@ -10,7 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "target/mutation_util.h"
-#include "target/settings.h"
+#include "target/target_settings.h"
 
 namespace wal::target {
 namespace {
@@ -21,32 +21,10 @@ constexpr size_t kBodyExcerptBytes = 200;
 // config validation for the full request timeout.
 constexpr std::chrono::milliseconds kMaxProbeTimeout{2000};
 
-constexpr std::string_view kNamespaceHeader = "X-Wal-Namespace";
-constexpr std::string_view kEntryIdHeader = "X-Wal-Entry-Id";
-constexpr std::string_view kAttemptHeader = "X-Wal-Attempt";
-constexpr std::string_view kIdempotencyKeyHeader = "Idempotency-Key";
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
-// RFC 9110 token characters, the only ones allowed in a header name.
-bool IsHeaderName(std::string_view name) {
-  if (name.empty()) return false;
-  return std::all_of(name.begin(), name.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-  });
-}
-
-// No CR, LF or other control bytes: they would split the header (injection).
-bool IsHeaderValue(std::string_view value) {
-  return std::none_of(value.begin(), value.end(), [](char c) {
-    unsigned char byte = static_cast<unsigned char>(c);
-    return (byte < 0x20 && byte != '\t') || byte == 0x7f;
-  });
-}
+constexpr std::string_view kNamespaceHeader = HttpTargetConfig::kNamespaceHeader;
+constexpr std::string_view kEntryIdHeader = HttpTargetConfig::kEntryIdHeader;
+constexpr std::string_view kAttemptHeader = HttpTargetConfig::kAttemptHeader;
+constexpr std::string_view kIdempotencyKeyHeader = HttpTargetConfig::kIdempotencyKeyHeader;
 
 std::string PercentEncodeUnprintable(std::string_view text) {
   static constexpr char kHex[] = "0123456789ABCDEF";
@@ -86,29 +64,6 @@ std::string Base64(std::string_view bytes) {
     out.push_back('=');
   }
   return out;
-}
-
-// Parses and checks the URL; returns it without user info, query or
-// fragment, which may hold credentials and must not reach logs.
-Result<std::string> LoggableUrl(const std::string& url) {
-  std::unique_ptr<CURLU, decltype(&curl_url_cleanup)> parsed(curl_url(), &curl_url_cleanup);
-  if (parsed == nullptr) return Internal("curl_url: out of memory");
-  if (curl_url_set(parsed.get(), CURLUPART_URL, url.c_str(), 0) != CURLUE_OK) {
-    return SettingError("url", "is not a valid URL");
-  }
-  auto part = [&](CURLUPart which) -> std::string {
-    char* text = nullptr;
-    if (curl_url_get(parsed.get(), which, &text, 0) != CURLUE_OK || text == nullptr) return "";
-    std::string value(text);
-    curl_free(text);
-    return value;
-  };
-  std::string scheme = part(CURLUPART_SCHEME);
-  if (scheme != "http" && scheme != "https") return SettingError("url", "must start with http:// or https://");
-  std::string host = part(CURLUPART_HOST);
-  if (host.empty()) return SettingError("url", "has no host");
-  std::string port = part(CURLUPART_PORT);
-  return scheme + "://" + host + (port.empty() ? "" : ":" + port) + part(CURLUPART_PATH);
 }
 
 size_t KeepBodyExcerpt(char* data, size_t size, size_t count, void* user_data) {
@@ -172,35 +127,21 @@ class HttpTarget::HandlePool {
 
 Result<std::unique_ptr<HttpTarget>> HttpTarget::Create(Options options) {
   InitializeCurlOnce();
-  if (options.url.empty()) return SettingError("url", "is required");
-  WAL_ASSIGN_OR_RETURN(std::string loggable_url, LoggableUrl(options.url));
+  WAL_ASSIGN_OR_RETURN(std::string loggable_url, LoggableUrl(options.url, "target.url"));
   std::transform(options.method.begin(), options.method.end(), options.method.begin(),
                  [](char c) { return static_cast<char>(std::toupper(static_cast<unsigned char>(c))); });
-  if (options.method != "POST" && options.method != "PUT") {
-    return SettingError("method", "must be POST or PUT, got '" + options.method + "'");
-  }
-  if (options.timeout <= std::chrono::milliseconds(0)) return SettingError("timeout", "must be > 0s");
-  for (const auto& [name, value] : options.headers) {
-    // Only the name may appear in an error: the value may be a secret.
-    if (!IsHeaderName(name)) return SettingError("headers." + name, "is not a valid header name");
-    if (!IsHeaderValue(value)) return SettingError("headers." + name, "value must not contain control characters");
-    for (std::string_view reserved : {kNamespaceHeader, kEntryIdHeader, kAttemptHeader, kIdempotencyKeyHeader}) {
-      if (EqualsIgnoreCase(name, reserved)) return SettingError("headers." + name, "is set by the target itself");
-    }
-  }
   if (options.max_idle_handles == 0) options.max_idle_handles = 1;
   return std::unique_ptr<HttpTarget>(new HttpTarget(std::move(options), std::move(loggable_url)));
 }
 
 Result<std::unique_ptr<HttpTarget>> HttpTarget::FromSettings(std::string_view settings_json) {
-  WAL_ASSIGN_OR_RETURN(Settings settings, Settings::Parse(settings_json));
-  Options options;
-  WAL_ASSIGN_OR_RETURN(options.url, settings.RequiredString("url"));
-  WAL_ASSIGN_OR_RETURN(options.headers, settings.OptionalStringMap("headers"));
-  WAL_ASSIGN_OR_RETURN(options.timeout, settings.OptionalDuration("timeout", options.timeout));
-  WAL_ASSIGN_OR_RETURN(options.method, settings.OptionalString("method", "POST"));
-  WAL_RETURN_IF_ERROR(settings.RejectUnknownKeys());
-  return Create(std::move(options));
+  return CreateFromSettingsJson<HttpTarget, HttpTargetConfig>(settings_json);
+}
+
+TargetModule HttpTarget::Module() {
+  return TargetModuleOf<HttpTargetConfig>([](const HttpTargetConfig& settings, const TargetEnvironment&) {
+    return Create(OptionsWith<Options>(settings));
+  });
 }
 
 HttpTarget::HttpTarget(Options options, std::string loggable_url)
@@ -208,7 +149,7 @@ HttpTarget::HttpTarget(Options options, std::string loggable_url)
       loggable_url_(std::move(loggable_url)),
       handles_(std::make_unique<HandlePool>(options_.max_idle_handles)) {
   for (const auto& [name, value] : options_.headers) {
-    if (EqualsIgnoreCase(name, "Content-Type")) has_content_type_header_ = true;
+    if (config::EqualsIgnoringCase(name, "Content-Type")) has_content_type_header_ = true;
   }
 }
 

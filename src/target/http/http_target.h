@@ -1,8 +1,8 @@
 // An HTTP(S) webhook target, via libcurl.
 //
-// Settings: `url` (required http:// or https://), `headers` (map of extra
-// request headers, e.g. Authorization), `timeout` (duration for the whole
-// request; default 5s), `method` (POST or PUT; default POST).
+// Settings (http_config.h): `url` (required http:// or https://), `headers`
+// (map of extra request headers, e.g. Authorization), `timeout` (duration for
+// the whole request; default 5s), `method` (POST or PUT; default POST).
 //
 // Opaque payloads are sent as the body as-is (Content-Type
 // application/octet-stream). Mutations are sent as JSON (application/json):
@@ -29,22 +29,24 @@
 #include <string>
 #include <string_view>
 
+#include "target/http/http_config.h"
 #include "target/target.h"
 
 namespace wal::target {
 
 class HttpTarget final : public Target {
  public:
-  struct Options {
-    std::string url;
-    std::map<std::string, std::string> headers;
-    std::chrono::milliseconds timeout{5000};
-    std::string method = "POST";
+  struct Options : HttpTargetConfig {
     size_t max_idle_handles = 8;
   };
 
+  // The settings must have passed HttpTargetConfig::Validate (decoding does
+  // that); nothing here checks them again.
   static Result<std::unique_ptr<HttpTarget>> Create(Options options);
+  // Decodes and validates settings JSON (see the file comment), then Create.
   static Result<std::unique_ptr<HttpTarget>> FromSettings(std::string_view settings_json);
+  // The module: type `http`, HttpTargetConfig, Create. Registered in src/modules/.
+  static TargetModule Module();
 
   ~HttpTarget() override;
 

@@ -305,14 +305,14 @@ TEST(HttpTargetTest, ParsesAndRejectsSettings) {
     const char* expected;
   };
   for (const Case& c :
-       {Case{R"({})", "target.url: is required"}, Case{R"({"url": "ftp://x/"})", "target.url: must start with"},
+       {Case{R"({})", "target.url: required for target type 'http'"}, Case{R"({"url": "ftp://x/"})", "target.url: must start with"},
         Case{R"({"url": "http://"})", "target.url"}, Case{R"({"url": "http://x/", "method": "GET"})", "target.method"},
         Case{R"({"url": "http://x/", "timeout": "0s"})", "target.timeout: must be > 0s"},
         Case{R"({"url": "http://x/", "headers": {"Bad Name": "v"}})", "target.headers.Bad Name"},
         Case{R"({"url": "http://x/", "headers": {"X-Token": "sec\r\nret"}})", "target.headers.X-Token"},
         Case{R"({"url": "http://x/", "headers": {"x-wal-attempt": "1"}})", "is set by the target"},
         Case{R"({"url": "http://x/", "headers": {"A": 1}})", "target.headers.A: must be a string"},
-        Case{R"({"url": "http://x/", "header": {}})", "target.header: unknown setting"}}) {
+        Case{R"({"url": "http://x/", "header": {}})", "target.header: unknown field 'header' (did you mean 'headers'?)"}}) {
     auto result = HttpTarget::FromSettings(c.json);
     ASSERT_FALSE(result.ok()) << c.json;
     EXPECT_EQ(result.status().code(), StatusCode::kInvalidArgument);

@@ -9,7 +9,7 @@
 #include <mutex>
 
 #include "target/mutation_util.h"
-#include "target/settings.h"
+#include "target/target_settings.h"
 
 namespace wal::target {
 namespace {
@@ -47,97 +47,27 @@ void LogCallback(const rd_kafka_t* rk, int level, const char* facility, const ch
   }
 }
 
-std::string Lower(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
-  return text;
-}
-
-bool IsKnownErrorName(const std::string& name) {
-  const rd_kafka_err_desc* descriptions = nullptr;
-  size_t count = 0;
-  rd_kafka_get_err_descs(&descriptions, &count);
-  for (size_t i = 0; i < count; ++i) {
-    if (descriptions[i].name != nullptr && name == descriptions[i].name) return true;
-  }
-  return false;
-}
-
 }  // namespace
 
-std::set<std::string> KafkaTarget::DefaultPermanentErrors() {
-  // Failures the same record would meet again: too large, no such topic,
-  // not allowed, malformed. Timeouts, transport errors, leader changes,
-  // NOT_ENOUGH_REPLICAS and throttling are retryable.
-  return {"MSG_SIZE_TOO_LARGE",      "_MSG_SIZE_TOO_LARGE",     "RECORD_LIST_TOO_LARGE",
-          "INVALID_MSG_SIZE",        "INVALID_MSG",             "INVALID_RECORD",
-          "UNKNOWN_TOPIC_OR_PART",   "_UNKNOWN_TOPIC",          "_UNKNOWN_PARTITION",
-          "TOPIC_EXCEPTION",         "TOPIC_AUTHORIZATION_FAILED", "CLUSTER_AUTHORIZATION_FAILED",
-          "_INVALID_ARG"};
+Result<std::unique_ptr<KafkaTarget>> KafkaTarget::FromSettings(std::string_view settings_json) {
+  return CreateFromSettingsJson<KafkaTarget, KafkaTargetConfig>(settings_json);
 }
 
-Result<std::unique_ptr<KafkaTarget>> KafkaTarget::FromSettings(std::string_view settings_json) {
-  WAL_ASSIGN_OR_RETURN(Settings settings, Settings::Parse(settings_json));
-  Options options;
-  WAL_ASSIGN_OR_RETURN(options.bootstrap_servers, settings.RequiredString("bootstrap_servers"));
-  WAL_ASSIGN_OR_RETURN(options.topic, settings.RequiredString("topic"));
-  WAL_ASSIGN_OR_RETURN(options.timeout, settings.OptionalDuration("timeout", options.timeout));
-  WAL_ASSIGN_OR_RETURN(std::string encoding, settings.OptionalString("encoding", "mutation"));
-  if (encoding == "mutation") {
-    options.encoding = Encoding::kMutation;
-  } else if (encoding == "value") {
-    options.encoding = Encoding::kValue;
-  } else {
-    return SettingError("encoding", "must be 'mutation' or 'value', got '" + encoding + "'");
-  }
-  WAL_ASSIGN_OR_RETURN(options.properties, settings.OptionalStringMap("properties"));
-  WAL_ASSIGN_OR_RETURN(int64_t max_bytes, settings.OptionalInteger("max_message_bytes", 1000000, 1, int64_t{1} << 30));
-  options.max_message_bytes = static_cast<uint64_t>(max_bytes);
-  // permanent_errors is optional (absent: the default); [] means nothing is permanent.
-  auto permanent = settings.RequiredStringList("permanent_errors");
-  if (permanent.ok()) {
-    options.permanent_errors.clear();
-    for (size_t i = 0; i < permanent->size(); ++i) {
-      const std::string& name = (*permanent)[i];
-      if (!IsKnownErrorName(name)) {
-        return SettingError("permanent_errors[" + std::to_string(i) + "]",
-                            "unknown librdkafka error name '" + name + "' (e.g. MSG_SIZE_TOO_LARGE, _UNKNOWN_TOPIC)");
-      }
-      options.permanent_errors.insert(name);
-    }
-  } else if (permanent.status().message().ends_with("must not be empty")) {
-    options.permanent_errors.clear();
-  } else if (!permanent.status().message().ends_with("is required")) {
-    return permanent.status();
-  }
-  WAL_RETURN_IF_ERROR(settings.RejectUnknownKeys());
-  return Create(std::move(options));
+TargetModule KafkaTarget::Module() {
+  return TargetModuleOf<KafkaTargetConfig>([](const KafkaTargetConfig& settings, const TargetEnvironment&) {
+    return Create(settings);
+  });
 }
 
 Result<std::unique_ptr<KafkaTarget>> KafkaTarget::Create(Options options) {
-  if (options.bootstrap_servers.empty()) return SettingError("bootstrap_servers", "required");
-  if (options.topic.empty()) return SettingError("topic", "required");
-  for (const auto& [key, value] : options.properties) {
-    const std::string v = Lower(value);
-    if ((key == "acks" || key == "request.required.acks") && v != "all" && v != "-1") {
-      return SettingError("properties." + key, "must be 'all': ok means every in-sync replica has it");
-    }
-    if (key == "enable.idempotence" && v != "true") {
-      return SettingError("properties." + key, "must stay true: retries must not duplicate or reorder");
-    }
-    if (key == "bootstrap.servers" || key == "metadata.broker.list") {
-      return SettingError("properties." + key, "set target.bootstrap_servers instead");
-    }
-    if (key == "message.timeout.ms" || key == "delivery.timeout.ms") {
-      return SettingError("properties." + key, "set target.timeout instead");
-    }
-  }
   std::unique_ptr<KafkaTarget> target(new KafkaTarget(std::move(options)));
   WAL_RETURN_IF_ERROR(target->StartProducer());
   target->poller_ = std::thread([raw = target.get()] { raw->PollLoop(); });
   return target;
 }
 
-KafkaTarget::KafkaTarget(Options options) : options_(std::move(options)) {}
+KafkaTarget::KafkaTarget(Options options)
+    : options_(std::move(options)), permanent_errors_(options_.permanent_errors.begin(), options_.permanent_errors.end()) {}
 
 KafkaTarget::~KafkaTarget() {
   stop_ = true;
@@ -198,7 +128,7 @@ void KafkaTarget::PollLoop() {
 ApplyOutcome KafkaTarget::Classify(int error_code) const {
   const auto error = static_cast<rd_kafka_resp_err_t>(error_code);
   if (error == RD_KAFKA_RESP_ERR_NO_ERROR) return ApplyOutcome::kOk;
-  return options_.permanent_errors.count(rd_kafka_err2name(error)) ? ApplyOutcome::kPermanent
+  return permanent_errors_.count(rd_kafka_err2name(error)) ? ApplyOutcome::kPermanent
                                                                    : ApplyOutcome::kRetryable;
 }
 

@@ -3,7 +3,7 @@
 // ApplyMutation returns ok only once the delivery report says every in-sync
 // replica has the record.
 //
-// Settings:
+// Settings (kafka_config.h):
 //   bootstrap_servers  required, "host:port[,host:port]"
 //   topic              required
 //   timeout            delivery timeout (librdkafka message.timeout.ms), default 10s;
@@ -17,7 +17,7 @@
 //   permanent_errors   librdkafka error names (rd_kafka_err2name, e.g.
 //                      MSG_SIZE_TOO_LARGE, _UNKNOWN_TOPIC) that fail permanently;
 //                      every other failure is retryable. Default: see
-//                      KafkaTarget::DefaultPermanentErrors().
+//                      KafkaTargetConfig::DefaultPermanentErrors().
 //   max_message_bytes  largest key+value accepted at write time, default 1000000
 //                      (the broker's default message.max.bytes)
 //
@@ -37,6 +37,7 @@
 #include <atomic>
 #include <map>
 
+#include "target/kafka/kafka_config.h"
 #include "target/target.h"
 
 struct rd_kafka_s;
@@ -45,20 +46,17 @@ namespace wal::target {
 
 class KafkaTarget final : public Target {
  public:
-  enum class Encoding { kMutation, kValue };
-  struct Options {
-    std::string bootstrap_servers;
-    std::string topic;
-    std::chrono::milliseconds timeout{10000};
-    Encoding encoding = Encoding::kMutation;
-    std::map<std::string, std::string> properties;
-    std::set<std::string> permanent_errors = DefaultPermanentErrors();
-    uint64_t max_message_bytes = 1000000;
-  };
+  using Encoding = KafkaTargetConfig::Encoding;
+  using Options = KafkaTargetConfig;
 
-  static std::set<std::string> DefaultPermanentErrors();
+  // The settings must have passed KafkaTargetConfig::Validate (decoding does
+  // that); nothing here checks them again. Starts the producer, which
+  // connects lazily.
   static Result<std::unique_ptr<KafkaTarget>> Create(Options options);
+  // Decodes and validates settings JSON (see the file comment), then Create.
   static Result<std::unique_ptr<KafkaTarget>> FromSettings(std::string_view settings_json);
+  // The module: type `kafka`, KafkaTargetConfig, Create. Registered in src/modules/.
+  static TargetModule Module();
 
   ~KafkaTarget() override;
 
@@ -79,6 +77,7 @@ class KafkaTarget final : public Target {
   void PollLoop();
 
   const Options options_;
+  const std::set<std::string> permanent_errors_;  // options_.permanent_errors, for lookup
   std::shared_mutex producer_mutex_;  // exclusive only to replace a producer after a fatal error
   rd_kafka_s* producer_ = nullptr;
   std::atomic<bool> fatal_{false};

@@ -6,6 +6,7 @@
 #include <ctime>
 
 #include "target/mutation_util.h"
+#include "target/target_settings.h"
 
 namespace wal::target {
 namespace {
@@ -144,35 +145,19 @@ class MemcachedTarget::PooledConnection {
 };
 
 Result<std::unique_ptr<MemcachedTarget>> MemcachedTarget::Create(Options options) {
-  if (options.servers.empty()) return SettingError("servers", "must list at least one host:port");
-  for (char c : options.key_prefix) {
-    if (!IsValidKeyByte(static_cast<unsigned char>(c))) {
-      return SettingError("key_prefix", "must not contain whitespace or control characters");
-    }
-  }
-  if (options.key_prefix.size() >= kMaxKeyBytes) {
-    return SettingError("key_prefix", "must be shorter than " + std::to_string(kMaxKeyBytes) + " bytes");
-  }
   if (options.max_idle_connections == 0) options.max_idle_connections = 1;
   if (!options.now_seconds) options.now_seconds = SystemNowSeconds;
   return std::unique_ptr<MemcachedTarget>(new MemcachedTarget(std::move(options)));
 }
 
 Result<std::unique_ptr<MemcachedTarget>> MemcachedTarget::FromSettings(std::string_view settings_json) {
-  WAL_ASSIGN_OR_RETURN(Settings settings, Settings::Parse(settings_json));
-  Options options;
-  WAL_ASSIGN_OR_RETURN(std::vector<std::string> servers, settings.RequiredStringList("servers"));
-  for (size_t i = 0; i < servers.size(); ++i) {
-    WAL_ASSIGN_OR_RETURN(HostPort server, ParseHostPort(servers[i], "servers[" + std::to_string(i) + "]"));
-    options.servers.push_back(std::move(server));
-  }
-  WAL_ASSIGN_OR_RETURN(options.timeout, settings.OptionalDuration("timeout", options.timeout));
-  WAL_ASSIGN_OR_RETURN(options.key_prefix, settings.OptionalString("key_prefix", ""));
-  WAL_ASSIGN_OR_RETURN(int64_t max_item_bytes,
-                       settings.OptionalInteger("max_item_bytes", 1 << 20, 1024, int64_t{1} << 30));
-  options.max_item_bytes = static_cast<uint64_t>(max_item_bytes);
-  WAL_RETURN_IF_ERROR(settings.RejectUnknownKeys());
-  return Create(std::move(options));
+  return CreateFromSettingsJson<MemcachedTarget, MemcachedTargetConfig>(settings_json);
+}
+
+TargetModule MemcachedTarget::Module() {
+  return TargetModuleOf<MemcachedTargetConfig>([](const MemcachedTargetConfig& settings, const TargetEnvironment&) {
+    return Create(OptionsWith<Options>(settings));
+  });
 }
 
 MemcachedTarget::MemcachedTarget(Options options) : options_(std::move(options)) {

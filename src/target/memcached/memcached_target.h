@@ -1,9 +1,9 @@
 // A memcached (or EVCache-style memcached fleet) target, via libmemcached.
 //
-// Settings: `servers` (required list of host:port; keys are spread over them
-// by consistent hashing), `timeout` (duration for connect and each reply;
-// default 1s), `key_prefix` (default none), `max_item_bytes` (the servers'
-// item size limit, memcached's -I; default 1 MiB).
+// Settings (memcached_config.h): `servers` (required list of host:port;
+// keys are spread over them by consistent hashing), `timeout` (duration for
+// connect and each reply; default 1s), `key_prefix` (default none),
+// `max_item_bytes` (the servers' item size limit, memcached's -I; default 1 MiB).
 //
 // PUT -> set with the TTL as expiration, DELETE -> delete (a missing key is
 // success). The memcached key is [key_prefix][table:][partition_key:]key.
@@ -23,7 +23,7 @@
 #include <string_view>
 #include <vector>
 
-#include "target/settings.h"
+#include "target/memcached/memcached_config.h"
 #include "target/target.h"
 
 struct memcached_st;
@@ -32,11 +32,7 @@ namespace wal::target {
 
 class MemcachedTarget final : public Target {
  public:
-  struct Options {
-    std::vector<HostPort> servers;
-    std::chrono::milliseconds timeout{1000};
-    std::string key_prefix;
-    uint64_t max_item_bytes = 1 << 20;
+  struct Options : MemcachedTargetConfig {
     // Idle connections kept for reuse; more are opened under load and closed
     // when returned beyond this count.
     size_t max_idle_connections = 8;
@@ -46,7 +42,7 @@ class MemcachedTarget final : public Target {
   };
 
   // Longest key memcached accepts.
-  static constexpr size_t kMaxKeyBytes = 250;
+  static constexpr size_t kMaxKeyBytes = MemcachedTargetConfig::kMaxKeyBytes;
   // TTLs longer than this are sent as absolute unix times (memcached's rule).
   static constexpr int64_t kMaxRelativeExpirationSeconds = 60 * 60 * 24 * 30;
   // What memcached stores beside the value and key in an item (header, CAS,
@@ -54,8 +50,13 @@ class MemcachedTarget final : public Target {
   // here is never refused by the server as too large.
   static constexpr uint64_t kItemOverheadBytes = 96;
 
+  // The settings must have passed MemcachedTargetConfig::Validate (decoding
+  // does that); nothing here checks them again. Connects on first use.
   static Result<std::unique_ptr<MemcachedTarget>> Create(Options options);
+  // Decodes and validates settings JSON (see the file comment), then Create.
   static Result<std::unique_ptr<MemcachedTarget>> FromSettings(std::string_view settings_json);
+  // The module: type `memcached`, MemcachedTargetConfig, Create. Registered in src/modules/.
+  static TargetModule Module();
 
   ~MemcachedTarget() override;
 

@@ -107,7 +107,7 @@ TEST(MemcachedValidationTest, ParsesAndRejectsSettings) {
     const char* json;
     const char* expected;
   };
-  for (const Case& c : {Case{R"({})", "target.servers: is required"},
+  for (const Case& c : {Case{R"({})", "target.servers: required for target type 'memcached'"},
                         Case{R"({"servers": []})", "target.servers: must not be empty"},
                         Case{R"({"servers": "127.0.0.1:11211"})", "target.servers: must be a list"},
                         Case{R"({"servers": ["127.0.0.1:11211", "nohost"]})", "target.servers[1]: must be host:port"},
@@ -116,7 +116,7 @@ TEST(MemcachedValidationTest, ParsesAndRejectsSettings) {
                         Case{R"({"servers": ["h:1"], "max_item_bytes": 10})", "target.max_item_bytes: must be in"},
                         Case{R"({"servers": ["h:1"], "max_item_bytes": "lots"})", "must be an integer"},
                         Case{R"({"servers": ["h:1"], "timeout": "1.5s"})", "target.timeout"},
-                        Case{R"({"servers": ["h:1"], "server": []})", "target.server: unknown setting"}}) {
+                        Case{R"({"servers": ["h:1"], "server": []})", "target.server: unknown field 'server' (did you mean 'servers'?)"}}) {
     auto result = MemcachedTarget::FromSettings(c.json);
     ASSERT_FALSE(result.ok()) << c.json;
     EXPECT_EQ(result.status().code(), StatusCode::kInvalidArgument);

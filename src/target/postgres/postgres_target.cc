@@ -5,7 +5,7 @@
 #include "common/sql_identifier.h"
 #include "target/mutation_util.h"
 #include "target/postgres/pg_client.h"
-#include "target/settings.h"
+#include "target/target_settings.h"
 
 namespace wal::target {
 namespace {
@@ -22,29 +22,17 @@ ApplyResult FromError(const pg::PgError& error, const std::string& what) {
 bool PostgresTarget::IsValidIdentifier(std::string_view name) { return IsSqlIdentifier(name, 63); }
 
 Result<std::unique_ptr<PostgresTarget>> PostgresTarget::Create(Options options) {
-  if (options.dsn.empty()) return SettingError("dsn", "is required");
-  if (!IsValidIdentifier(options.schema)) {
-    return SettingError("schema", "must match [A-Za-z_][A-Za-z0-9_]{0,62}, got '" + options.schema + "'");
-  }
-  if (!IsValidIdentifier(options.default_table)) {
-    return SettingError("table", "must match [A-Za-z_][A-Za-z0-9_]{0,62}, got '" + options.default_table + "'");
-  }
-  if (options.max_connections == 0) options.max_connections = 1;
   return std::unique_ptr<PostgresTarget>(new PostgresTarget(std::move(options)));
 }
 
 Result<std::unique_ptr<PostgresTarget>> PostgresTarget::FromSettings(std::string_view settings_json) {
-  WAL_ASSIGN_OR_RETURN(Settings settings, Settings::Parse(settings_json));
-  Options options;
-  WAL_ASSIGN_OR_RETURN(options.dsn, settings.RequiredString("dsn"));
-  WAL_ASSIGN_OR_RETURN(options.schema, settings.OptionalString("schema", options.schema));
-  WAL_ASSIGN_OR_RETURN(options.default_table, settings.OptionalString("table", options.default_table));
-  WAL_ASSIGN_OR_RETURN(options.create_tables, settings.OptionalBool("create_tables", options.create_tables));
-  WAL_ASSIGN_OR_RETURN(options.timeout, settings.OptionalDuration("timeout", options.timeout));
-  WAL_ASSIGN_OR_RETURN(int64_t connections, settings.OptionalInteger("max_connections", 8, 1, 256));
-  options.max_connections = static_cast<size_t>(connections);
-  WAL_RETURN_IF_ERROR(settings.RejectUnknownKeys());
-  return Create(std::move(options));
+  return CreateFromSettingsJson<PostgresTarget, PostgresTargetConfig>(settings_json);
+}
+
+TargetModule PostgresTarget::Module() {
+  return TargetModuleOf<PostgresTargetConfig>([](const PostgresTargetConfig& settings, const TargetEnvironment&) {
+    return Create(OptionsWith<Options>(settings));
+  });
 }
 
 PostgresTarget::PostgresTarget(Options options)
@@ -54,7 +42,7 @@ PostgresTarget::PostgresTarget(Options options)
 PostgresTarget::~PostgresTarget() = default;
 
 std::string PostgresTarget::QualifiedTable(std::string_view table) const {
-  return Quote(options_.schema) + "." + Quote(table.empty() ? std::string_view(options_.default_table) : table);
+  return Quote(options_.schema) + "." + Quote(table.empty() ? std::string_view(options_.table) : table);
 }
 
 std::optional<ApplyResult> PostgresTarget::EnsureTable(const std::string& table) {
@@ -123,7 +111,7 @@ ApplyResult PostgresTarget::ApplyMutation(const v1::Mutation& mutation, const De
   if (!mutation.table().empty() && !IsValidIdentifier(mutation.table())) {
     return ApplyResult::Permanent("mutation.table: invalid table name '" + Excerpt(mutation.table(), 80) + "'");
   }
-  const std::string table = mutation.table().empty() ? options_.default_table : mutation.table();
+  const std::string table = mutation.table().empty() ? options_.table : mutation.table();
   if (auto not_ready = EnsureTable(table)) return *not_ready;
   const bool is_put = mutation.op() == v1::Mutation::PUT;
   pg::PgResult result;
@@ -176,7 +164,7 @@ Status PostgresTarget::Probe() {
 
 Result<std::optional<std::string>> PostgresTarget::Get(std::string_view table, std::string_view partition_key,
                                                        std::string_view key) {
-  const std::string name(table.empty() ? std::string_view(options_.default_table) : table);
+  const std::string name(table.empty() ? std::string_view(options_.table) : table);
   if (!IsValidIdentifier(name)) return InvalidArgument("invalid table name");
   pg::PgResult result = pool_->Exec("SELECT value FROM " + QualifiedTable(name) +
                                         " WHERE partition_key = $1 AND sort_key = $2"

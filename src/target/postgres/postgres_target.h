@@ -1,9 +1,10 @@
 // A PostgreSQL target, via libpq.
 //
-// Settings: `dsn` (required; libpq connection string or URI), `schema`
-// (default "public"), `table` (the table used when a mutation names none;
-// default "kv"), `create_tables` (default true), `timeout` (connect and
-// per-statement; default 5s), `max_connections` (idle pool size; default 8).
+// Settings (postgres_config.h): `dsn` (required; libpq connection string or
+// URI), `schema` (default "public"), `table` (the table used when a mutation
+// names none; default "kv"), `create_tables` (default true), `timeout`
+// (connect and per-statement; default 5s), `max_connections` (idle pool size,
+// 1..256; default 8).
 //
 // Each mutation table is `<schema>.<table>`:
 //   (partition_key TEXT, sort_key BYTEA, value BYTEA, expires_at TIMESTAMPTZ NULL,
@@ -30,6 +31,7 @@
 #include <string>
 #include <string_view>
 
+#include "target/postgres/postgres_config.h"
 #include "target/target.h"
 
 namespace wal::pg {
@@ -40,17 +42,15 @@ namespace wal::target {
 
 class PostgresTarget final : public Target {
  public:
-  struct Options {
-    std::string dsn;
-    std::string schema = "public";
-    std::string default_table = "kv";
-    bool create_tables = true;
-    std::chrono::milliseconds timeout{5000};
-    size_t max_connections = 8;
-  };
+  using Options = PostgresTargetConfig;
 
+  // The settings must have passed PostgresTargetConfig::Validate (decoding
+  // does that); nothing here checks them again. Connects on first use.
   static Result<std::unique_ptr<PostgresTarget>> Create(Options options);
+  // Decodes and validates settings JSON (see the file comment), then Create.
   static Result<std::unique_ptr<PostgresTarget>> FromSettings(std::string_view settings_json);
+  // The module: type `postgres`, PostgresTargetConfig, Create. Registered in src/modules/.
+  static TargetModule Module();
 
   ~PostgresTarget() override;
 

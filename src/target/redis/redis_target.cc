@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "target/mutation_util.h"
+#include "target/target_settings.h"
 
 namespace wal::target {
 namespace {
@@ -169,23 +170,18 @@ class RedisTarget::Connection {
 };
 
 Result<std::unique_ptr<RedisTarget>> RedisTarget::Create(Options options) {
-  if (options.address.host.empty() || options.address.port == 0) return SettingError("address", "is required");
-  if (options.db < 0) return SettingError("db", "must be >= 0");
   if (options.max_idle_connections == 0) options.max_idle_connections = 1;
   return std::unique_ptr<RedisTarget>(new RedisTarget(std::move(options)));
 }
 
 Result<std::unique_ptr<RedisTarget>> RedisTarget::FromSettings(std::string_view settings_json) {
-  WAL_ASSIGN_OR_RETURN(Settings settings, Settings::Parse(settings_json));
-  Options options;
-  WAL_ASSIGN_OR_RETURN(std::string address, settings.RequiredString("address"));
-  WAL_ASSIGN_OR_RETURN(options.address, ParseHostPort(address, "address"));
-  WAL_ASSIGN_OR_RETURN(options.password, settings.OptionalString("password", ""));
-  WAL_ASSIGN_OR_RETURN(options.db, settings.OptionalInteger("db", 0, 0, 1 << 20));
-  WAL_ASSIGN_OR_RETURN(options.timeout, settings.OptionalDuration("timeout", options.timeout));
-  WAL_ASSIGN_OR_RETURN(options.key_prefix, settings.OptionalString("key_prefix", ""));
-  WAL_RETURN_IF_ERROR(settings.RejectUnknownKeys());
-  return Create(std::move(options));
+  return CreateFromSettingsJson<RedisTarget, RedisTargetConfig>(settings_json);
+}
+
+TargetModule RedisTarget::Module() {
+  return TargetModuleOf<RedisTargetConfig>([](const RedisTargetConfig& settings, const TargetEnvironment&) {
+    return Create(OptionsWith<Options>(settings));
+  });
 }
 
 RedisTarget::RedisTarget(Options options)

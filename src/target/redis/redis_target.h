@@ -1,8 +1,8 @@
 // A Redis target, via hiredis.
 //
-// Settings: `address` (required host:port), `password` (AUTH; default none),
-// `db` (SELECT; default 0), `timeout` (duration for connect and each command;
-// default 1s), `key_prefix` (default none).
+// Settings (redis_config.h): `address` (required host:port), `password`
+// (AUTH; default none), `db` (SELECT; default 0), `timeout` (duration for
+// connect and each command; default 1s), `key_prefix` (default none).
 //
 // PUT -> SET key value [PX ttl_ms], DELETE -> DEL (deleting a missing key
 // succeeds). The Redis key is [key_prefix][table:][partition_key:]key.
@@ -24,24 +24,24 @@
 #include <string>
 #include <string_view>
 
-#include "target/settings.h"
+#include "target/redis/redis_config.h"
 #include "target/target.h"
 
 namespace wal::target {
 
 class RedisTarget final : public Target {
  public:
-  struct Options {
-    HostPort address;
-    std::string password;
-    int64_t db = 0;
-    std::chrono::milliseconds timeout{1000};
-    std::string key_prefix;
+  struct Options : RedisTargetConfig {
     size_t max_idle_connections = 8;
   };
 
+  // The settings must have passed RedisTargetConfig::Validate (decoding does
+  // that); nothing here checks them again. Connects on first use.
   static Result<std::unique_ptr<RedisTarget>> Create(Options options);
+  // Decodes and validates settings JSON (see the file comment), then Create.
   static Result<std::unique_ptr<RedisTarget>> FromSettings(std::string_view settings_json);
+  // The module: type `redis`, RedisTargetConfig, Create. Registered in src/modules/.
+  static TargetModule Module();
 
   ~RedisTarget() override;
 

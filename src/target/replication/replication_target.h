@@ -1,7 +1,7 @@
 // Cross-region replication target (EVCache-style): one memcached cluster per
 // region; every mutation is applied to the region(s) this instance serves.
 //
-// Settings:
+// Settings (replication_config.h):
 //   regions:            map region -> {servers: [host:port, ...]} (required, non-empty)
 //   local_region:       the origin assumed for records that carry none (written
 //                       by an instance without a region); one of `regions`
@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "target/memcached/memcached_target.h"
+#include "target/replication/replication_config.h"
 #include "target/target.h"
 
 namespace wal::target {
@@ -37,8 +38,17 @@ class ReplicationTarget final : public Target {
     std::unique_ptr<MemcachedTarget> cache;
   };
 
+  // Builds the regions `environment` applies to. The settings must have passed
+  // ReplicationTargetConfig::Validate (decoding does that); this instance's
+  // region must be one of them.
+  static Result<std::unique_ptr<ReplicationTarget>> Create(const ReplicationTargetConfig& settings,
+                                                           const TargetEnvironment& environment);
+  // Decodes and validates settings JSON (see the file comment), then Create.
   static Result<std::unique_ptr<ReplicationTarget>> FromSettings(std::string_view settings_json,
                                                                  const TargetEnvironment& environment);
+  // The module: type `replication` (alias `evc-replication`), applied per
+  // region (regional delivery). Registered in src/modules/.
+  static TargetModule Module();
 
   ApplyResult ApplyMutation(const v1::Mutation& mutation, const DeliveryContext& context) override;
   ApplyResult DeliverOpaque(std::string_view payload, const DeliveryContext& context) override;

@@ -8,12 +8,12 @@
 
 #include "common/sql_identifier.h"
 #include "target/mutation_util.h"
-#include "target/settings.h"
+#include "target/target_settings.h"
 
 namespace wal::target {
 namespace {
 
-constexpr std::string_view kOpaqueTable = "opaque";
+constexpr std::string_view kOpaqueTable = SqliteTargetConfig::kOpaqueTable;
 // How often each table is swept for expired rows; reads already hide them, so
 // this only bounds how long dead rows take up space.
 constexpr int64_t kPurgeIntervalMillis = 60'000;
@@ -21,14 +21,6 @@ constexpr int64_t kPurgeIntervalMillis = 60'000;
 int64_t SystemNowMillis() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
-}
-
-bool IsValidPrefix(std::string_view prefix) {
-  if (prefix.size() > 64) return false;
-  for (char c : prefix) {
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_')) return false;
-  }
-  return true;
 }
 
 // Errors that come from the environment (disk, locks, the file itself) and may
@@ -85,27 +77,18 @@ std::string ColumnBytes(sqlite3_stmt* statement, int column) {
 bool SqliteTarget::IsValidTableName(std::string_view name) { return IsSqlIdentifier(name, 64); }
 
 Result<std::unique_ptr<SqliteTarget>> SqliteTarget::Create(Options options) {
-  if (options.path.empty()) return SettingError("path", "is required");
-  if (!IsValidTableName(options.default_table) || options.default_table == kOpaqueTable) {
-    return SettingError("table", "must match [A-Za-z_][A-Za-z0-9_]{0,63} and not be 'opaque', got '" +
-                                     options.default_table + "'");
-  }
-  if (!IsValidPrefix(options.table_prefix)) {
-    return SettingError("table_prefix", "must be at most 64 of [A-Za-z0-9_], got '" + options.table_prefix + "'");
-  }
   if (!options.now_millis) options.now_millis = SystemNowMillis;
   return std::unique_ptr<SqliteTarget>(new SqliteTarget(std::move(options)));
 }
 
 Result<std::unique_ptr<SqliteTarget>> SqliteTarget::FromSettings(std::string_view settings_json) {
-  WAL_ASSIGN_OR_RETURN(Settings settings, Settings::Parse(settings_json));
-  Options options;
-  WAL_ASSIGN_OR_RETURN(options.path, settings.RequiredString("path"));
-  WAL_ASSIGN_OR_RETURN(options.default_table, settings.OptionalString("table", "kv"));
-  WAL_ASSIGN_OR_RETURN(options.table_prefix, settings.OptionalString("table_prefix", ""));
-  WAL_ASSIGN_OR_RETURN(options.busy_timeout, settings.OptionalDuration("busy_timeout", options.busy_timeout));
-  WAL_RETURN_IF_ERROR(settings.RejectUnknownKeys());
-  return Create(std::move(options));
+  return CreateFromSettingsJson<SqliteTarget, SqliteTargetConfig>(settings_json);
+}
+
+TargetModule SqliteTarget::Module() {
+  return TargetModuleOf<SqliteTargetConfig>([](const SqliteTargetConfig& settings, const TargetEnvironment&) {
+    return Create(OptionsWith<Options>(settings));
+  });
 }
 
 SqliteTarget::SqliteTarget(Options options) : options_(std::move(options)) {}
@@ -116,7 +99,7 @@ SqliteTarget::~SqliteTarget() {
 }
 
 std::string SqliteTarget::FullTableName(std::string_view table) const {
-  return options_.table_prefix + std::string(table.empty() ? std::string_view(options_.default_table) : table);
+  return options_.table_prefix + std::string(table.empty() ? std::string_view(options_.table) : table);
 }
 
 void SqliteTarget::CloseLocked() {

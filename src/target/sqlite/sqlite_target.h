@@ -1,9 +1,9 @@
 // The embedded default target: a SQLite database file.
 //
-// Settings: `path` (required; parent directories are created), `table`
-// (the table used when a mutation names none; default "kv"), `table_prefix`
-// (prepended to every table name, e.g. to share a file between namespaces),
-// `busy_timeout` (duration; default 5s).
+// Settings (sqlite_config.h): `path` (required; parent directories are
+// created), `table` (the table used when a mutation names none; default "kv"),
+// `table_prefix` (prepended to every table name, e.g. to share a file between
+// namespaces), `busy_timeout` (duration; default 5s).
 //
 // Each mutation table is created on first use as
 //   (partition_key TEXT, key BLOB, value BLOB, expires_at INTEGER NULL,
@@ -29,6 +29,7 @@
 #include <string>
 #include <string_view>
 
+#include "target/sqlite/sqlite_config.h"
 #include "target/target.h"
 
 struct sqlite3;
@@ -38,19 +39,18 @@ namespace wal::target {
 
 class SqliteTarget final : public Target {
  public:
-  struct Options {
-    std::string path;
-    std::string default_table = "kv";
-    std::string table_prefix;
-    std::chrono::milliseconds busy_timeout{5000};
+  struct Options : SqliteTargetConfig {
     // Unix time in milliseconds; tests replace it to expire rows without sleeping.
     std::function<int64_t()> now_millis;
   };
 
-  // Validates `options` (table names, prefix) without touching the file.
+  // The settings must have passed SqliteTargetConfig::Validate (decoding does
+  // that); nothing here checks them again, and nothing touches the file.
   static Result<std::unique_ptr<SqliteTarget>> Create(Options options);
-  // Reads TargetConfig::settings_json (see the file comment).
+  // Decodes and validates settings JSON (see the file comment), then Create.
   static Result<std::unique_ptr<SqliteTarget>> FromSettings(std::string_view settings_json);
+  // The module: type `sqlite`, SqliteTargetConfig, Create. Registered in src/modules/.
+  static TargetModule Module();
 
   ~SqliteTarget() override;
 

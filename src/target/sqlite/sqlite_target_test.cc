@@ -253,13 +253,13 @@ TEST(SqliteTargetSettingsTest, ParsesAndRejectsSettings) {
     const char* json;
     const char* expected;
   };
-  for (const Case& c : {Case{R"({})", "target.path: is required"},
+  for (const Case& c : {Case{R"({})", "target.path: required for target type 'sqlite'"},
                         Case{R"({"path": ""})", "target.path: must not be empty"},
                         Case{R"({"path": 5})", "target.path: must be a string"},
                         Case{R"({"path": "a.db", "table_prefix": "bad-prefix"})", "target.table_prefix"},
                         Case{R"({"path": "a.db", "table": "9lives"})", "target.table"},
                         Case{R"({"path": "a.db", "busy_timeout": "0s"})", "target.busy_timeout: must be > 0s"},
-                        Case{R"({"path": "a.db", "pth": "typo"})", "target.pth: unknown setting"},
+                        Case{R"({"path": "a.db", "pth": "typo"})", "target.pth: unknown field 'pth' (did you mean 'path'?)"},
                         Case{R"([1, 2])", "settings must be a mapping"},
                         Case{R"({"path": )", "not valid JSON"}}) {
     auto result = SqliteTarget::FromSettings(c.json);
