@@ -52,7 +52,7 @@ build-fuzz: deps
 	@cmake --preset fuzz >/dev/null
 	@cmake --build --preset fuzz
 
-# Each target for FUZZ_SECONDS (FUZZ_RUNS=N: N executions instead), FUZZ_JOBS at once.
+# Each target for FUZZ_SECONDS (FUZZ_RUNS=N: at most N executions within that time), FUZZ_JOBS at once.
 fuzz: build-fuzz
 	@nice -n 10 bash fuzz/run.sh build/fuzz $(FUZZ_SECONDS) $(FUZZ_JOBS)
 

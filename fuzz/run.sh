@@ -6,13 +6,17 @@
 # For each target (all of fuzz/targets/ when none is named):
 #   1. every shipped input (fuzz/corpus/<target>/ and fuzz/regressions/<target>/)
 #      runs once, as a regression test;
-#   2. the target fuzzes for SECONDS seconds (or FUZZ_RUNS executions when that
-#      is set) from a working corpus in BUILD_DIR/corpus/<target>, which starts
+#   2. the target fuzzes for SECONDS seconds (with FUZZ_RUNS set: until FUZZ_RUNS
+#      executions or SECONDS seconds, whichever comes first) from a working corpus in BUILD_DIR/corpus/<target>, which starts
 #      as a copy of the shipped one and keeps what runs discover.
+# Inputs in fuzz/known-defects/<target>/ reproduce a defect that is not fixed
+# yet: each runs once with WAL_FUZZ_KNOWN_DEFECTS=1 and must still fail (the
+# target skips that class of input otherwise); one that passes fails the run, so
+# whoever fixes the defect moves it to regressions/ and removes the skip.
 # JOBS targets run at once (default 1). A crash, a leak, a timeout or a violated
 # property leaves its input in BUILD_DIR/artifacts/<target>/ and makes the script
 # exit 1 once every target has run. BUILD_DIR/fuzz-stats.txt gets one line per
-# target: executions, seconds, artifacts.
+# target: executions, seconds, executions per second, artifacts.
 set -uo pipefail
 
 if [ $# -lt 2 ]; then
@@ -58,8 +62,21 @@ run_one() {
     fi
     cp -n "${shipped[@]}" "$corpus"/ 2>/dev/null || true
   fi
+  if [ -d "$source_dir/known-defects/$target" ]; then
+    local known
+    mkdir -p "$build_dir/known-defects/$target"
+    while IFS= read -r -d '' known; do
+      if WAL_FUZZ_KNOWN_DEFECTS=1 "$binary" -artifact_prefix="$build_dir/known-defects/$target/" "$known" >"$log.known" 2>&1; then
+        echo "fuzz: $target: known defect $(basename "$known") no longer reproduces:" \
+          "move it to fuzz/regressions/$target/ and remove its skip in the target" >&2
+        failed=1
+      else
+        echo "fuzz: $target: known defect $(basename "$known") still reproduces (not fixed yet)"
+      fi
+    done < <(find "$source_dir/known-defects/$target" -type f -print0 | sort -z)
+  fi
   local budget=(-max_total_time="$seconds")
-  [ -n "${FUZZ_RUNS:-}" ] && budget=(-runs="$FUZZ_RUNS")
+  [ -n "${FUZZ_RUNS:-}" ] && budget+=(-runs="$FUZZ_RUNS")
   local started=$SECONDS
   "$binary" "${budget[@]}" -timeout=10 -rss_limit_mb=3072 -print_final_stats=1 \
     -artifact_prefix="$artifacts/" "$corpus" >"$log" 2>&1
@@ -69,14 +86,17 @@ run_one() {
   executions=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
   local found
   found=$(find "$artifacts" -type f | wc -l)
-  echo "$target executions=${executions:-?} seconds=$elapsed artifacts=$found" >>"$build_dir/fuzz-stats.txt"
+  local rate="?"
+  [ -n "$executions" ] && [ "$elapsed" -gt 0 ] && rate=$((executions / elapsed))
+  echo "$(date -u +%FT%TZ) $target executions=${executions:-?} seconds=$elapsed exec_per_s=$rate artifacts=$found" \
+    >>"$build_dir/fuzz-stats.txt"
   if [ $status -ne 0 ] || [ "$found" -gt 0 ]; then
     echo "fuzz: $target: found a problem (exit $status); inputs in $artifacts, log $log" >&2
     grep -m 5 -E "ERROR|SUMMARY|fuzz property violated|runtime error" "$log" >&2
     echo "fuzz: reproduce with: $binary $artifacts/<file>" >&2
     failed=1
   else
-    echo "fuzz: $target: ${executions:-?} executions in ${elapsed}s, no crash"
+    echo "fuzz: $target: ${executions:-?} executions in ${elapsed}s ($rate/s), no crash"
   fi
   return $failed
 }

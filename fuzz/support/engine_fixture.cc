@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "modules/builtin_modules.h"
 #include "server/auth.h"
 
 namespace wal::fuzz {
@@ -30,8 +31,8 @@ constexpr uint64_t kResetEvery = 20000;
 }  // namespace
 
 bool SafeToApply(const config::NamespaceConfig& config) {
-  return config.backend.type == config::BackendType::kLocal && config.target.type == config::TargetType::kNone &&
-         config.targets.empty() && config.durable_storage.type == config::DurableStorageType::kLocal;
+  return config.backend.type() == "local" && config.target.is_none() && config.targets.empty() &&
+         config.durable_storage.type() == "local";
 }
 
 EngineFixture& EngineFixture::Get() {
@@ -44,8 +45,9 @@ EngineFixture::EngineFixture() {
   spdlog::set_level(spdlog::level::off);
   google::protobuf::SetLogHandler([](google::protobuf::LogLevel, const char*, int, const std::string&) {});
 
+  const modules::ModuleRegistry& modules = modules::BuiltinModules();
   for (const char* text : kBaseline) {
-    auto parsed = config::ParseNamespace(text, config::Format::kYaml, "baseline");
+    auto parsed = config::ParseNamespace(text, config::Format::kYaml, "baseline", modules.catalog());
     if (!parsed.ok()) Die(parsed.status());
     baseline_.push_back(*parsed);
   }
@@ -60,6 +62,9 @@ EngineFixture::EngineFixture() {
   options.data_dir = "/data";
   options.namespaces_dir = "/namespaces";
   options.role = engine::Role::kProducer;  // no delivery workers: nothing leaves the process
+  // Every module, so fuzzed configs and target overrides decode as in wald;
+  // only SafeToApply configs ever open one (the local backend and set store).
+  options.modules = {&modules.catalog(), &modules, &modules, &modules};
   auto created = engine::Engine::Create(options);
   if (!created.ok()) Die(created.status());
   engine_ = std::move(created).value();
