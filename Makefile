@@ -8,7 +8,7 @@ export PATH := $(HOME)/go/bin:$(PATH)
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := true
 
-.PHONY: deps build build-asan run test test-unit test-asan bench clean tools package
+.PHONY: deps build build-asan build-fuzz run test test-unit test-asan fuzz test-fuzz bench clean tools package
 
 deps:
 	@bash scripts/install-deps.sh
@@ -34,6 +34,7 @@ run: build
 test: build tools
 	@cd $(BUILD_DIR) && ctest --output-on-failure -j2 --timeout 900
 	@$(MAKE) --no-print-directory test-asan
+	@$(MAKE) --no-print-directory test-fuzz
 
 test-unit: build
 	@cd $(BUILD_DIR) && ctest --output-on-failure -j2 -L unit
@@ -42,6 +43,23 @@ test-unit: build
 test-asan: build-asan
 	@cd build/asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --output-on-failure -j2 -L unit
+
+# libFuzzer targets (clang, ASan+UBSan; fuzz/README.md).
+FUZZ_SECONDS ?= 60
+FUZZ_JOBS ?= 2
+FUZZ_CI_SECONDS ?= 20
+build-fuzz: deps
+	@cmake --preset fuzz >/dev/null
+	@cmake --build --preset fuzz
+
+# Each target for FUZZ_SECONDS (FUZZ_RUNS=N: at most N executions within that time), FUZZ_JOBS at once.
+fuzz: build-fuzz
+	@nice -n 10 bash fuzz/run.sh build/fuzz $(FUZZ_SECONDS) $(FUZZ_JOBS)
+
+# The bounded run `make test` ends with: every shipped input once, then
+# FUZZ_CI_SECONDS of fuzzing per target.
+test-fuzz: build-fuzz
+	@nice -n 10 bash fuzz/run.sh build/fuzz $(FUZZ_CI_SECONDS) $(FUZZ_JOBS)
 
 # A .deb (wald, walctl, the systemd unit, a default /etc/wal/server.yaml) in $(BUILD_DIR).
 package: build

@@ -9,6 +9,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "common/utf8.h"
+
 namespace wal::config {
 namespace {
 
@@ -178,6 +180,8 @@ void Emit(YAML::Emitter& out, const Json& value) {
 }  // namespace
 
 Result<Json> YamlTextToJson(std::string_view text, const std::set<std::string>& free_form_paths) {
+  // yaml-cpp passes any bytes through; the JSON side (saving, the admin API) needs UTF-8.
+  if (!IsValidUtf8(text)) return InvalidArgument("invalid YAML: the text is not valid UTF-8");
   try {
     YAML::Node root = YAML::Load(std::string(text));
     return ConvertNode(root, "", ScalarTyping::kSchema, free_form_paths);

@@ -1,8 +1,14 @@
 #include "server/grpc_services.h"
 
 #include <google/protobuf/util/json_util.h>
-
+#include <grpcpp/support/proto_buffer_reader.h>
+#include <grpcpp/support/proto_buffer_writer.h>
 #include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <atomic>
+#include <exception>
+#include <memory>
 
 #include "server/logging.h"
 #include "server/namespace_json.h"
@@ -48,28 +54,69 @@ void LogRefusal(const Admission& admission, std::string_view call) {
   }
 }
 
-grpc::ServerUnaryReactor* FinishRefused(grpc::CallbackServerContext* context, const Admission& admission) {
+// The status of a refused call; a misdirected one also names the right shard
+// in trailing metadata.
+Status Refuse(grpc::CallbackServerContext* context, const Admission& admission, std::string_view call) {
+  LogRefusal(admission, call);
   if (admission.misdirected()) {
     context->AddTrailingMetadata(kShardAddressKey, admission.address);
     context->AddTrailingMetadata("wal-shard", admission.shard);
   }
-  return FinishNow(context, admission.status);
+  return admission.status;
 }
 
-// Runs `body` (returning a Status) once the gate admits the call.
-template <typename Body>
-grpc::ServerUnaryReactor* Guarded(grpc::CallbackServerContext* context, RequestGate* gate, std::string_view call,
-                                  const std::string& name, Scope scope, Body&& body) {
-  CallMetadata metadata = ReadCallMetadata(context);
-  RequestIdScope request_id(metadata.request_id);
-  if (gate != nullptr) {
-    Admission admission = gate->Admit(metadata.authorization, name, scope);
-    if (!admission.ok()) {
-      LogRefusal(admission, call);
-      return FinishRefused(context, admission);
-    }
+Status HandlerFailed(std::string_view call, std::string_view what) {
+  spdlog::error("{}: the handler failed: {}", call, what);
+  return Internal("the request handler failed");
+}
+
+Status ParseFailure(const google::protobuf::Message& message) {
+  return InvalidArgument("request: the bytes are not a valid " + message.GetTypeName() +
+                         " (truncated, another message, or a string field that is not UTF-8)");
+}
+
+Status ParseRequest(const grpc::ByteBuffer& bytes, google::protobuf::Message* message) {
+  grpc::ByteBuffer shared(bytes);  // shares the slices; the reader needs a mutable buffer
+  grpc::ProtoBufferReader reader(&shared);
+  if (!reader.status().ok() || !message->ParseFromZeroCopyStream(&reader)) return ParseFailure(*message);
+  return Status::Ok();
+}
+
+Status SerializeResponse(const google::protobuf::Message& message, grpc::ByteBuffer* out) {
+  bool own_buffer = false;
+  grpc::Status serialized = grpc::SerializationTraits<google::protobuf::Message>::Serialize(message, out, &own_buffer);
+  if (!serialized.ok()) return Internal("the response cannot be serialized: " + serialized.error_message());
+  return Status::Ok();
+}
+
+// One admin call: parse, admit (the namespace is `name_of(request)`), run
+// `body(request, &response)`, serialize. Whatever happens, the call is
+// finished exactly once and nothing escapes to gRPC's thread.
+template <typename Request, typename Response, typename NameOf, typename Body>
+grpc::ServerUnaryReactor* Unary(grpc::CallbackServerContext* context, RequestGate* gate, std::string_view call,
+                                Scope scope, const grpc::ByteBuffer* bytes, grpc::ByteBuffer* out, NameOf&& name_of,
+                                Body&& body) {
+  Status status;
+  try {
+    status = [&]() -> Status {
+      CallMetadata metadata = ReadCallMetadata(context);
+      RequestIdScope request_id(metadata.request_id);
+      Request request;
+      WAL_RETURN_IF_ERROR(ParseRequest(*bytes, &request));
+      if (gate != nullptr) {
+        Admission admission = gate->Admit(metadata.authorization, name_of(request), scope);
+        if (!admission.ok()) return Refuse(context, admission, call);
+      }
+      Response response;
+      WAL_RETURN_IF_ERROR(body(request, &response));
+      return SerializeResponse(response, out);
+    }();
+  } catch (const std::exception& error) {
+    status = HandlerFailed(call, error.what());
+  } catch (...) {
+    status = HandlerFailed(call, "an exception that is not a std::exception");
   }
-  return FinishNow(context, body());
+  return FinishNow(context, status);
 }
 
 std::string ConfigName(const google::protobuf::Struct& config) {
@@ -79,47 +126,72 @@ std::string ConfigName(const google::protobuf::Struct& config) {
 
 }  // namespace
 
-grpc::ServerUnaryReactor* WriteAheadLogService::WriteToLog(grpc::CallbackServerContext* context,
-                                                           const v1::WriteToLogRequest* request,
-                                                           v1::WriteToLogResponse* response) {
-  const auto started = std::chrono::steady_clock::now();
-  CallMetadata metadata = ReadCallMetadata(context);
-  RequestIdScope request_id(metadata.request_id);
-  const std::string& name = request->namespace_();
-  // The namespace is looked up once, by the gate or here; the metric label of
-  // a namespace that is not served is "" (names from requests are unbounded).
-  engine::NamespaceView view;
-  if (gate_ != nullptr) {
-    Admission admission = gate_->AdmitWrite(metadata.authorization, name);
-    if (!admission.ok()) {
-      LogRefusal(admission, "write");
-      if (metrics_ != nullptr) metrics_->WriteRejected(admission.view.served() ? name : "", admission.status.code());
-      return FinishRefused(context, admission);
-    }
-    view = std::move(admission.view);
-  } else {
-    view = engine_->View(name);
+Status ParseRequestBytes(std::string_view bytes, google::protobuf::Message* message) {
+  if (!message->ParseFromArray(bytes.data(), static_cast<int>(std::min<size_t>(bytes.size(), INT32_MAX)))) {
+    return ParseFailure(*message);
   }
-  const std::string label = view.served() ? name : "";
+  return Status::Ok();
+}
+
+grpc::ServerUnaryReactor* WriteAheadLogService::WriteToLog(grpc::CallbackServerContext* context,
+                                                           const grpc::ByteBuffer* bytes, grpc::ByteBuffer* out) {
+  const auto started = std::chrono::steady_clock::now();
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  engine_->WriteToLog(view, *request, [this, reactor, response, started, name, label, id = metadata.request_id](
-                                          engine::WriteOutcome outcome) {
-    if (!outcome.rejection.ok()) {
-      if (metrics_ != nullptr) metrics_->WriteRejected(label, outcome.rejection.code());
-      reactor->Finish(ToGrpcStatus(outcome.rejection));
-      return;
+  // Claimed by whoever finishes the call: the write's callback, or a refusal
+  // or failure here. The loser touches neither `out` nor the reactor.
+  auto answered = std::make_shared<std::atomic<bool>>(false);
+  auto finish = [reactor, answered](const Status& status) {
+    if (!answered->exchange(true)) reactor->Finish(ToGrpcStatus(status));
+  };
+  try {
+    CallMetadata metadata = ReadCallMetadata(context);
+    RequestIdScope request_id(metadata.request_id);
+    v1::WriteToLogRequest request;
+    Status parsed = ParseRequest(*bytes, &request);
+    if (!parsed.ok()) {
+      if (metrics_ != nullptr) metrics_->WriteRejected("", parsed.code());
+      finish(parsed);
+      return reactor;
     }
-    if (metrics_ != nullptr) {
-      metrics_->WriteAnswered(name, outcome.response.durable(), std::chrono::steady_clock::now() - started);
+    const std::string& name = request.namespace_();
+    // The namespace is looked up once, by the gate or here; the metric label
+    // of a namespace that is not served is "" (names from requests are unbounded).
+    engine::NamespaceView view;
+    if (gate_ != nullptr) {
+      Admission admission = gate_->AdmitWrite(metadata.authorization, name);
+      if (!admission.ok()) {
+        if (metrics_ != nullptr) metrics_->WriteRejected(admission.view.served() ? name : "", admission.status.code());
+        finish(Refuse(context, admission, "write"));
+        return reactor;
+      }
+      view = std::move(admission.view);
+    } else {
+      view = engine_->View(name);
     }
-    if (outcome.response.durable() != v1::TRUE) {
-      RequestIdScope callback_id(id);
-      spdlog::warn("write to {} answered durable={}: {}", name, v1::Durable_Name(outcome.response.durable()),
-                   outcome.response.message());
-    }
-    *response = std::move(outcome.response);
-    reactor->Finish(grpc::Status::OK);
-  });
+    const std::string label = view.served() ? name : "";
+    engine_->WriteToLog(view, request, [this, reactor, out, started, name, label, answered, id = metadata.request_id](
+                                           engine::WriteOutcome outcome) {
+      if (answered->exchange(true)) return;
+      if (!outcome.rejection.ok()) {
+        if (metrics_ != nullptr) metrics_->WriteRejected(label, outcome.rejection.code());
+        reactor->Finish(ToGrpcStatus(outcome.rejection));
+        return;
+      }
+      if (metrics_ != nullptr) {
+        metrics_->WriteAnswered(name, outcome.response.durable(), std::chrono::steady_clock::now() - started);
+      }
+      if (outcome.response.durable() != v1::TRUE) {
+        RequestIdScope callback_id(id);
+        spdlog::warn("write to {} answered durable={}: {}", name, v1::Durable_Name(outcome.response.durable()),
+                     outcome.response.message());
+      }
+      reactor->Finish(ToGrpcStatus(SerializeResponse(outcome.response, out)));
+    });
+  } catch (const std::exception& error) {
+    finish(HandlerFailed("write", error.what()));
+  } catch (...) {
+    finish(HandlerFailed("write", "an exception that is not a std::exception"));
+  }
   return reactor;
 }
 
@@ -241,81 +313,86 @@ Status PurgeDeadLetters(engine::Engine& engine, const v1::PurgeDeadLettersReques
 
 }  // namespace admin
 
-grpc::ServerUnaryReactor* AdminService::ListNamespaces(grpc::CallbackServerContext* context,
-                                                       const v1::ListNamespacesRequest*,
-                                                       v1::ListNamespacesResponse* response) {
-  return Guarded(context, gate_, "ListNamespaces", "", Scope::kRead, [&] { return admin::ListNamespaces(*engine_, response); });
+grpc::ServerUnaryReactor* AdminService::ListNamespaces(grpc::CallbackServerContext* context, const Raw* request,
+                                                       Raw* response) {
+  return Unary<v1::ListNamespacesRequest, v1::ListNamespacesResponse>(
+      context, gate_, "ListNamespaces", Scope::kRead, request, response, [](const auto&) { return std::string(); },
+      [&](const auto&, auto* result) { return admin::ListNamespaces(*engine_, result); });
 }
 
-grpc::ServerUnaryReactor* AdminService::GetNamespace(grpc::CallbackServerContext* context,
-                                                     const v1::GetNamespaceRequest* request,
-                                                     v1::NamespaceResponse* response) {
-  return Guarded(context, gate_, "GetNamespace", request->name(), Scope::kRead,
-                 [&] { return admin::GetNamespace(*engine_, *request, response); });
+grpc::ServerUnaryReactor* AdminService::GetNamespace(grpc::CallbackServerContext* context, const Raw* request,
+                                                     Raw* response) {
+  return Unary<v1::GetNamespaceRequest, v1::NamespaceResponse>(
+      context, gate_, "GetNamespace", Scope::kRead, request, response, [](const auto& get) { return get.name(); },
+      [&](const auto& get, auto* result) { return admin::GetNamespace(*engine_, get, result); });
 }
 
-grpc::ServerUnaryReactor* AdminService::ApplyNamespace(grpc::CallbackServerContext* context,
-                                                       const v1::ApplyNamespaceRequest* request,
-                                                       v1::NamespaceResponse* response) {
-  return Guarded(context, gate_, "ApplyNamespace", ConfigName(request->config()), Scope::kAdmin,
-                 [&] { return admin::ApplyNamespace(*engine_, *request, response); });
+grpc::ServerUnaryReactor* AdminService::ApplyNamespace(grpc::CallbackServerContext* context, const Raw* request,
+                                                       Raw* response) {
+  return Unary<v1::ApplyNamespaceRequest, v1::NamespaceResponse>(
+      context, gate_, "ApplyNamespace", Scope::kAdmin, request, response,
+      [](const auto& apply) { return ConfigName(apply.config()); },
+      [&](const auto& apply, auto* result) { return admin::ApplyNamespace(*engine_, apply, result); });
 }
 
-grpc::ServerUnaryReactor* AdminService::DeleteNamespace(grpc::CallbackServerContext* context,
-                                                        const v1::DeleteNamespaceRequest* request,
-                                                        v1::DeleteNamespaceResponse*) {
-  return Guarded(context, gate_, "DeleteNamespace", request->name(), Scope::kAdmin,
-                 [&] { return admin::DeleteNamespace(*engine_, *request); });
+grpc::ServerUnaryReactor* AdminService::DeleteNamespace(grpc::CallbackServerContext* context, const Raw* request,
+                                                        Raw* response) {
+  return Unary<v1::DeleteNamespaceRequest, v1::DeleteNamespaceResponse>(
+      context, gate_, "DeleteNamespace", Scope::kAdmin, request, response,
+      [](const auto& remove) { return remove.name(); },
+      [&](const auto& remove, auto*) { return admin::DeleteNamespace(*engine_, remove); });
 }
 
-grpc::ServerUnaryReactor* AdminService::GetStatus(grpc::CallbackServerContext* context,
-                                                  const v1::GetStatusRequest* request, v1::GetStatusResponse* response) {
-  return Guarded(context, gate_, "GetStatus", request->namespace_(), Scope::kRead,
-                 [&] { return admin::GetStatus(*engine_, *request, response); });
+grpc::ServerUnaryReactor* AdminService::GetStatus(grpc::CallbackServerContext* context, const Raw* request,
+                                                  Raw* response) {
+  return Unary<v1::GetStatusRequest, v1::GetStatusResponse>(
+      context, gate_, "GetStatus", Scope::kRead, request, response, [](const auto& get) { return get.namespace_(); },
+      [&](const auto& get, auto* result) { return admin::GetStatus(*engine_, get, result); });
 }
 
-grpc::ServerUnaryReactor* AdminService::ReadLog(grpc::CallbackServerContext* context, const v1::ReadLogRequest* request,
-                                                v1::ReadLogResponse* response) {
-  return Guarded(context, gate_, "ReadLog", request->namespace_(), Scope::kRead,
-                 [&] { return admin::ReadLog(*engine_, *request, response); });
+grpc::ServerUnaryReactor* AdminService::ReadLog(grpc::CallbackServerContext* context, const Raw* request,
+                                                Raw* response) {
+  return Unary<v1::ReadLogRequest, v1::ReadLogResponse>(
+      context, gate_, "ReadLog", Scope::kRead, request, response, [](const auto& read) { return read.namespace_(); },
+      [&](const auto& read, auto* result) { return admin::ReadLog(*engine_, read, result); });
 }
 
-}  // namespace wal::server
-
-namespace wal::server {
-
-grpc::ServerUnaryReactor* AdminService::ListDeadLetters(grpc::CallbackServerContext* context,
-                                                        const v1::ListDeadLettersRequest* request,
-                                                        v1::ListDeadLettersResponse* response) {
-  return Guarded(context, gate_, "ListDeadLetters", request->namespace_(), Scope::kRead,
-                 [&] { return admin::ListDeadLetters(*engine_, *request, response); });
+grpc::ServerUnaryReactor* AdminService::ListDeadLetters(grpc::CallbackServerContext* context, const Raw* request,
+                                                        Raw* response) {
+  return Unary<v1::ListDeadLettersRequest, v1::ListDeadLettersResponse>(
+      context, gate_, "ListDeadLetters", Scope::kRead, request, response,
+      [](const auto& list) { return list.namespace_(); },
+      [&](const auto& list, auto* result) { return admin::ListDeadLetters(*engine_, list, result); });
 }
 
-grpc::ServerUnaryReactor* AdminService::RedriveDeadLetters(grpc::CallbackServerContext* context,
-                                                           const v1::RedriveDeadLettersRequest* request,
-                                                           v1::RedriveDeadLettersResponse* response) {
-  return Guarded(context, gate_, "RedriveDeadLetters", request->namespace_(), Scope::kAdmin,
-                 [&] { return admin::RedriveDeadLetters(*engine_, *request, response); });
+grpc::ServerUnaryReactor* AdminService::RedriveDeadLetters(grpc::CallbackServerContext* context, const Raw* request,
+                                                           Raw* response) {
+  return Unary<v1::RedriveDeadLettersRequest, v1::RedriveDeadLettersResponse>(
+      context, gate_, "RedriveDeadLetters", Scope::kAdmin, request, response,
+      [](const auto& redrive) { return redrive.namespace_(); },
+      [&](const auto& redrive, auto* result) { return admin::RedriveDeadLetters(*engine_, redrive, result); });
 }
 
-grpc::ServerUnaryReactor* AdminService::PurgeDeadLetters(grpc::CallbackServerContext* context,
-                                                         const v1::PurgeDeadLettersRequest* request,
-                                                         v1::PurgeDeadLettersResponse* response) {
-  return Guarded(context, gate_, "PurgeDeadLetters", request->namespace_(), Scope::kAdmin,
-                 [&] { return admin::PurgeDeadLetters(*engine_, *request, response); });
+grpc::ServerUnaryReactor* AdminService::PurgeDeadLetters(grpc::CallbackServerContext* context, const Raw* request,
+                                                         Raw* response) {
+  return Unary<v1::PurgeDeadLettersRequest, v1::PurgeDeadLettersResponse>(
+      context, gate_, "PurgeDeadLetters", Scope::kAdmin, request, response,
+      [](const auto& purge) { return purge.namespace_(); },
+      [&](const auto& purge, auto* result) { return admin::PurgeDeadLetters(*engine_, purge, result); });
 }
 
-grpc::ServerUnaryReactor* AdminService::GetShardMap(grpc::CallbackServerContext* context,
-                                                    const v1::GetShardMapRequest*, v1::ShardMapResponse* response) {
-  return Guarded(context, gate_, "GetShardMap", "", Scope::kRead,
-                 [&] { return admin::GetShardMap(shard_maps_, response); });
+grpc::ServerUnaryReactor* AdminService::GetShardMap(grpc::CallbackServerContext* context, const Raw* request,
+                                                    Raw* response) {
+  return Unary<v1::GetShardMapRequest, v1::ShardMapResponse>(
+      context, gate_, "GetShardMap", Scope::kRead, request, response, [](const auto&) { return std::string(); },
+      [&](const auto&, auto* result) { return admin::GetShardMap(shard_maps_, result); });
 }
 
-grpc::ServerUnaryReactor* AdminService::ApplyShardMap(grpc::CallbackServerContext* context,
-                                                      const v1::ApplyShardMapRequest* request,
-                                                      v1::ShardMapResponse* response) {
-  return Guarded(context, gate_, "ApplyShardMap", "", Scope::kAdmin,
-                 [&] { return admin::ApplyShardMap(shard_maps_, *request, response); });
+grpc::ServerUnaryReactor* AdminService::ApplyShardMap(grpc::CallbackServerContext* context, const Raw* request,
+                                                      Raw* response) {
+  return Unary<v1::ApplyShardMapRequest, v1::ShardMapResponse>(
+      context, gate_, "ApplyShardMap", Scope::kAdmin, request, response, [](const auto&) { return std::string(); },
+      [&](const auto& apply, auto* result) { return admin::ApplyShardMap(shard_maps_, apply, result); });
 }
 
 }  // namespace wal::server

@@ -3,7 +3,17 @@
 // Both use gRPC's callback API: WriteToLog returns its reactor at once and
 // finishes it from the log's commit thread when the group commit covering the
 // entry completes, so no gRPC thread waits on the disk.
+//
+// The methods take the request as raw bytes and parse it themselves
+// (ParseRequestBytes): gRPC's own answer to bytes that are not the request
+// message is UNIMPLEMENTED with an empty message, which reads like a missing
+// method; these answer INVALID_ARGUMENT naming the message type.
+//
+// Failure: no input escapes as an exception or aborts; a handler that fails
+// unexpectedly answers INTERNAL and the server keeps serving.
 #pragma once
+
+#include <string_view>
 
 #include "engine/engine.h"
 #include "server/metrics.h"
@@ -14,14 +24,22 @@
 
 namespace wal::server {
 
-class WriteAheadLogService final : public v1::WriteAheadLog::CallbackService {
+// Parses a request message from its wire bytes; INVALID_ARGUMENT when they are
+// not one (truncated, another type, a string field that is not UTF-8, nesting
+// past protobuf's depth limit). What the gRPC services run on every request.
+Status ParseRequestBytes(std::string_view bytes, google::protobuf::Message* message);
+
+using WriteAheadLogRawService = v1::WriteAheadLog::WithRawCallbackMethod_WriteToLog<v1::WriteAheadLog::Service>;
+
+class WriteAheadLogService final : public WriteAheadLogRawService {
  public:
   // engine, gate and metrics outlive the service; a null gate admits everything.
   explicit WriteAheadLogService(engine::Engine* engine, RequestGate* gate = nullptr, Metrics* metrics = nullptr)
       : engine_(engine), gate_(gate), metrics_(metrics) {}
 
-  grpc::ServerUnaryReactor* WriteToLog(grpc::CallbackServerContext* context, const v1::WriteToLogRequest* request,
-                                       v1::WriteToLogResponse* response) override;
+  using WriteAheadLogRawService::WriteToLog;
+  grpc::ServerUnaryReactor* WriteToLog(grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+                                       grpc::ByteBuffer* response) override;
 
  private:
   engine::Engine* engine_;
@@ -29,39 +47,45 @@ class WriteAheadLogService final : public v1::WriteAheadLog::CallbackService {
   Metrics* metrics_;
 };
 
-class AdminService final : public v1::Admin::CallbackService {
+using AdminRawService = v1::Admin::WithRawCallbackMethod_ListNamespaces<
+    v1::Admin::WithRawCallbackMethod_GetNamespace<v1::Admin::WithRawCallbackMethod_ApplyNamespace<
+        v1::Admin::WithRawCallbackMethod_DeleteNamespace<v1::Admin::WithRawCallbackMethod_GetStatus<
+            v1::Admin::WithRawCallbackMethod_ReadLog<v1::Admin::WithRawCallbackMethod_ListDeadLetters<
+                v1::Admin::WithRawCallbackMethod_RedriveDeadLetters<v1::Admin::WithRawCallbackMethod_PurgeDeadLetters<
+                    v1::Admin::WithRawCallbackMethod_GetShardMap<
+                        v1::Admin::WithRawCallbackMethod_ApplyShardMap<v1::Admin::Service>>>>>>>>>>>;
+
+class AdminService final : public AdminRawService {
  public:
   // `shard_maps` (may be null: not sharded) outlives the service.
   explicit AdminService(engine::Engine* engine, RequestGate* gate = nullptr, ShardMapControl* shard_maps = nullptr)
       : engine_(engine), gate_(gate), shard_maps_(shard_maps) {}
 
-  grpc::ServerUnaryReactor* ListNamespaces(grpc::CallbackServerContext* context, const v1::ListNamespacesRequest* request,
-                                           v1::ListNamespacesResponse* response) override;
-  grpc::ServerUnaryReactor* GetNamespace(grpc::CallbackServerContext* context, const v1::GetNamespaceRequest* request,
-                                         v1::NamespaceResponse* response) override;
-  grpc::ServerUnaryReactor* ApplyNamespace(grpc::CallbackServerContext* context, const v1::ApplyNamespaceRequest* request,
-                                           v1::NamespaceResponse* response) override;
-  grpc::ServerUnaryReactor* DeleteNamespace(grpc::CallbackServerContext* context,
-                                            const v1::DeleteNamespaceRequest* request,
-                                            v1::DeleteNamespaceResponse* response) override;
-  grpc::ServerUnaryReactor* GetStatus(grpc::CallbackServerContext* context, const v1::GetStatusRequest* request,
-                                      v1::GetStatusResponse* response) override;
-  grpc::ServerUnaryReactor* ReadLog(grpc::CallbackServerContext* context, const v1::ReadLogRequest* request,
-                                    v1::ReadLogResponse* response) override;
-  grpc::ServerUnaryReactor* ListDeadLetters(grpc::CallbackServerContext* context,
-                                            const v1::ListDeadLettersRequest* request,
-                                            v1::ListDeadLettersResponse* response) override;
-  grpc::ServerUnaryReactor* RedriveDeadLetters(grpc::CallbackServerContext* context,
-                                               const v1::RedriveDeadLettersRequest* request,
-                                               v1::RedriveDeadLettersResponse* response) override;
-  grpc::ServerUnaryReactor* PurgeDeadLetters(grpc::CallbackServerContext* context,
-                                             const v1::PurgeDeadLettersRequest* request,
-                                             v1::PurgeDeadLettersResponse* response) override;
-  grpc::ServerUnaryReactor* GetShardMap(grpc::CallbackServerContext* context, const v1::GetShardMapRequest* request,
-                                        v1::ShardMapResponse* response) override;
-  grpc::ServerUnaryReactor* ApplyShardMap(grpc::CallbackServerContext* context,
-                                          const v1::ApplyShardMapRequest* request,
-                                          v1::ShardMapResponse* response) override;
+  using Raw = grpc::ByteBuffer;
+  using AdminRawService::ListNamespaces;
+  using AdminRawService::GetNamespace;
+  using AdminRawService::ApplyNamespace;
+  using AdminRawService::DeleteNamespace;
+  using AdminRawService::GetStatus;
+  using AdminRawService::ReadLog;
+  using AdminRawService::ListDeadLetters;
+  using AdminRawService::RedriveDeadLetters;
+  using AdminRawService::PurgeDeadLetters;
+  using AdminRawService::GetShardMap;
+  using AdminRawService::ApplyShardMap;
+  grpc::ServerUnaryReactor* ListNamespaces(grpc::CallbackServerContext* context, const Raw* request, Raw* response) override;
+  grpc::ServerUnaryReactor* GetNamespace(grpc::CallbackServerContext* context, const Raw* request, Raw* response) override;
+  grpc::ServerUnaryReactor* ApplyNamespace(grpc::CallbackServerContext* context, const Raw* request, Raw* response) override;
+  grpc::ServerUnaryReactor* DeleteNamespace(grpc::CallbackServerContext* context, const Raw* request, Raw* response) override;
+  grpc::ServerUnaryReactor* GetStatus(grpc::CallbackServerContext* context, const Raw* request, Raw* response) override;
+  grpc::ServerUnaryReactor* ReadLog(grpc::CallbackServerContext* context, const Raw* request, Raw* response) override;
+  grpc::ServerUnaryReactor* ListDeadLetters(grpc::CallbackServerContext* context, const Raw* request, Raw* response) override;
+  grpc::ServerUnaryReactor* RedriveDeadLetters(grpc::CallbackServerContext* context, const Raw* request,
+                                               Raw* response) override;
+  grpc::ServerUnaryReactor* PurgeDeadLetters(grpc::CallbackServerContext* context, const Raw* request,
+                                             Raw* response) override;
+  grpc::ServerUnaryReactor* GetShardMap(grpc::CallbackServerContext* context, const Raw* request, Raw* response) override;
+  grpc::ServerUnaryReactor* ApplyShardMap(grpc::CallbackServerContext* context, const Raw* request, Raw* response) override;
 
  private:
   engine::Engine* engine_;

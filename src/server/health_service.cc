@@ -42,17 +42,25 @@ HealthCheckResponse::ServingStatus HealthService::StatusOf(const std::string& se
   return HealthCheckResponse::SERVICE_UNKNOWN;
 }
 
-grpc::ServerUnaryReactor* HealthService::Check(grpc::CallbackServerContext* context,
-                                               const grpc::health::v1::HealthCheckRequest* request,
-                                               HealthCheckResponse* response) {
+grpc::ServerUnaryReactor* HealthService::Check(grpc::CallbackServerContext* context, const grpc::ByteBuffer* bytes,
+                                               grpc::ByteBuffer* out) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  const auto status = StatusOf(request->service());
-  if (status == HealthCheckResponse::SERVICE_UNKNOWN) {
-    reactor->Finish(grpc::Status(grpc::StatusCode::NOT_FOUND, "unknown service " + request->service()));
-  } else {
-    response->set_status(status);
-    reactor->Finish(grpc::Status::OK);
+  grpc::health::v1::HealthCheckRequest request;
+  grpc::ByteBuffer shared(*bytes);
+  if (!grpc::SerializationTraits<grpc::health::v1::HealthCheckRequest>::Deserialize(&shared, &request).ok()) {
+    reactor->Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                 "request: the bytes are not a valid grpc.health.v1.HealthCheckRequest"));
+    return reactor;
   }
+  const auto status = StatusOf(request.service());
+  if (status == HealthCheckResponse::SERVICE_UNKNOWN) {
+    reactor->Finish(grpc::Status(grpc::StatusCode::NOT_FOUND, "unknown service " + request.service()));
+    return reactor;
+  }
+  HealthCheckResponse response;
+  response.set_status(status);
+  bool own_buffer = false;
+  reactor->Finish(grpc::SerializationTraits<HealthCheckResponse>::Serialize(response, out, &own_buffer));
   return reactor;
 }
 

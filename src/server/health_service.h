@@ -2,6 +2,10 @@
 // describe it. The overall service ("") and wal's own services report SERVING
 // while wald serves and NOT_SERVING once shutdown begins.
 //
+// Check takes its request as raw bytes, like wal's own services
+// (grpc_services.h): bytes that are not a HealthCheckRequest get
+// INVALID_ARGUMENT rather than gRPC's empty UNIMPLEMENTED.
+//
 // Threading: all methods are thread-safe.
 #pragma once
 
@@ -11,15 +15,19 @@
 
 namespace wal::server {
 
-class HealthService final : public grpc::health::v1::Health::CallbackService {
+using HealthRawService = grpc::health::v1::Health::WithRawCallbackMethod_Check<
+    grpc::health::v1::Health::WithCallbackMethod_Watch<grpc::health::v1::Health::Service>>;
+
+class HealthService final : public HealthRawService {
  public:
   void SetServing(bool serving) { serving_.store(serving); }
 
-  grpc::ServerUnaryReactor* Check(grpc::CallbackServerContext* context,
-                                  const grpc::health::v1::HealthCheckRequest* request,
-                                  grpc::health::v1::HealthCheckResponse* response) override;
+  using HealthRawService::Check;
+  grpc::ServerUnaryReactor* Check(grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+                                  grpc::ByteBuffer* response) override;
   // Sends the current status once, then holds the stream open until the client
   // cancels or the server shuts down.
+  using HealthRawService::Watch;
   grpc::ServerWriteReactor<grpc::health::v1::HealthCheckResponse>* Watch(
       grpc::CallbackServerContext* context, const grpc::health::v1::HealthCheckRequest* request) override;
 

@@ -24,6 +24,9 @@ class TempDir {
 // A loopback TCP port that was free a moment ago.
 int FreePort();
 
+// A socket connected to 127.0.0.1:`port`, or -1 when nothing listens there.
+int ConnectLoopback(int port);
+
 struct CommandResult {
   int exit_code = -1;
   std::string output;  // stdout

@@ -119,9 +119,8 @@ void KafkaBackend::HandleMessage(rd_kafka_message_t* m) {
   rd_kafka_timestamp_type_t type;
   int64_t produced_ms = rd_kafka_message_timestamp(m, &type);
   if (produced_ms < 0) produced_ms = NowMs();
-  int64_t due_ms = 0;
-  if (!ParseInt64(HeaderValue(m, kDueHeader), &due_ms)) due_ms = produced_ms;  // foreign message: due now
-  const std::string owner = HeaderValue(m, kGroupHeader);
+  const Envelope envelope = DecodeEnvelope(HeaderValue(m, kDueHeader), HeaderValue(m, kGroupHeader), produced_ms);
+  const std::string& owner = envelope.group;
   std::lock_guard lock(mu_);
   auto it = parts_.find({topic, m->partition});
   if (it == parts_.end()) return;  // revoked meanwhile
@@ -135,8 +134,8 @@ void KafkaBackend::HandleMessage(rd_kafka_message_t* m) {
   }
   Message message;
   message.offset = m->offset;
-  message.due_ms = due_ms;
-  message.gate_ms = state.is_tier ? TierGateMs(produced_ms, due_ms, state.tier) : due_ms;
+  message.due_ms = envelope.due_ms;
+  message.gate_ms = state.is_tier ? TierGateMs(envelope.produced_ms, envelope.due_ms, state.tier) : envelope.due_ms;
   if (m->key != nullptr) message.key.assign(static_cast<const char*>(m->key), m->key_len);
   if (m->payload != nullptr) message.value.assign(static_cast<const char*>(m->payload), m->len);
   state.tracker.Add(m->offset);

@@ -36,7 +36,6 @@
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
-#include <sstream>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -86,11 +85,6 @@ inline int64_t DueMs(TimePoint t) {
   return std::chrono::ceil<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }
 
-inline bool ParseInt64(std::string_view text, int64_t* out) {
-  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), *out);
-  return ec == std::errc() && ptr == text.data() + text.size() && !text.empty();
-}
-
 // The last value of header `name` of `m`, empty when absent.
 std::string HeaderValue(const rd_kafka_message_t* m, const char* name);
 // A librdkafka configuration with `properties` set; InvalidArgument naming the
@@ -98,34 +92,6 @@ std::string HeaderValue(const rd_kafka_message_t* m, const char* name);
 Result<rd_kafka_conf_t*> MakeConf(const std::map<std::string, std::string>& properties);
 // librdkafka's log callback: its levels mapped onto spdlog.
 void LogCallback(const rd_kafka_t* rk, int level, const char* facility, const char* message);
-
-// Where a Delivery came from; the text form is Delivery.receipt.
-struct Receipt {
-  std::string topic;
-  int32_t partition = 0;
-  int64_t offset = 0;
-  uint64_t generation = 0;  // the assignment it was handed out under
-
-  std::string Coordinates() const { return topic + "/" + std::to_string(partition) + "/" + std::to_string(offset); }
-  std::string ToString() const { return Coordinates() + "/" + std::to_string(generation); }
-
-  static bool Parse(const std::string& text, Receipt* out) {
-    std::vector<std::string> parts;
-    std::stringstream stream(text);
-    std::string part;
-    while (std::getline(stream, part, '/')) parts.push_back(part);
-    if (parts.size() != 4 || parts[0].empty()) return false;
-    int64_t partition = 0, offset = 0, generation = 0;
-    if (!ParseInt64(parts[1], &partition) || !ParseInt64(parts[2], &offset) || !ParseInt64(parts[3], &generation)) {
-      return false;
-    }
-    out->topic = parts[0];
-    out->partition = static_cast<int32_t>(partition);
-    out->offset = offset;
-    out->generation = static_cast<uint64_t>(generation);
-    return true;
-  }
-};
 
 struct Message {
   int64_t offset = 0;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <limits>
 
 #include "config/duration.h"
 
@@ -25,7 +26,55 @@ size_t SelectTier(const std::vector<Milliseconds>& tiers, Milliseconds remaining
 }
 
 int64_t TierGateMs(int64_t produced_ms, int64_t due_ms, Milliseconds tier) {
-  return std::min(due_ms, produced_ms + static_cast<int64_t>(tier.count()));
+  // Saturating: a producer's timestamp is arbitrary.
+  const int64_t span = static_cast<int64_t>(tier.count());
+  const int64_t sat_out =
+      produced_ms > std::numeric_limits<int64_t>::max() - span ? std::numeric_limits<int64_t>::max() : produced_ms + span;
+  return std::min(due_ms, sat_out);
+}
+
+namespace {
+
+template <typename T>
+bool ParseWhole(std::string_view text, T* out) {
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), *out);
+  return !text.empty() && ec == std::errc() && ptr == text.data() + text.size();
+}
+
+int64_t ClampDue(int64_t ms) { return std::clamp<int64_t>(ms, 0, kMaxDueMs); }
+
+}  // namespace
+
+bool Receipt::Parse(std::string_view text, Receipt* out) {
+  std::string_view parts[4];
+  for (size_t i = 0; i < 4; ++i) {
+    const size_t slash = i < 3 ? text.find('/') : std::string_view::npos;
+    if (i < 3 && slash == std::string_view::npos) return false;
+    parts[i] = text.substr(0, slash);
+    text = i < 3 ? text.substr(slash + 1) : std::string_view();
+  }
+  if (parts[0].empty() || parts[3].find('/') != std::string_view::npos) return false;
+  int32_t partition = 0;
+  int64_t offset = 0;
+  uint64_t generation = 0;
+  if (!ParseWhole(parts[1], &partition) || partition < 0 || !ParseWhole(parts[2], &offset) || offset < 0 ||
+      !ParseWhole(parts[3], &generation)) {
+    return false;
+  }
+  out->topic = std::string(parts[0]);
+  out->partition = partition;
+  out->offset = offset;
+  out->generation = generation;
+  return true;
+}
+
+Envelope DecodeEnvelope(std::string_view due_header, std::string_view group_header, int64_t produced_ms) {
+  Envelope envelope;
+  envelope.produced_ms = ClampDue(produced_ms);
+  int64_t due_ms = 0;
+  envelope.due_ms = ParseWhole(due_header, &due_ms) ? ClampDue(due_ms) : envelope.produced_ms;
+  envelope.group = std::string(group_header);
+  return envelope;
 }
 
 void OffsetTracker::Reset(int64_t position) {
@@ -47,11 +96,7 @@ int64_t OffsetTracker::Committable() const {
 
 namespace {
 
-bool ParseInt(const std::string& text, int64_t* out) {
-  const char* end = text.data() + text.size();
-  auto [ptr, ec] = std::from_chars(text.data(), end, *out);
-  return ec == std::errc() && ptr == end;
-}
+bool ParseInt(const std::string& text, int64_t* out) { return ParseWhole(text, out); }
 
 std::string Lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });

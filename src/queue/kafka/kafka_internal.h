@@ -8,6 +8,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/status.h"
@@ -26,6 +27,38 @@ inline constexpr const char* kDeadFromHeader = "wal-dead-from";     // receipt o
 // letter). Other groups reading the same topics skip it: each group retries its
 // own copies. Messages written by Append carry none and go to every group.
 inline constexpr const char* kGroupHeader = "wal-group";
+
+// Where a Delivery came from; its text form is Delivery.receipt.
+struct Receipt {
+  std::string topic;
+  int32_t partition = 0;
+  int64_t offset = 0;
+  uint64_t generation = 0;  // the assignment it was handed out under
+
+  std::string Coordinates() const { return topic + "/" + std::to_string(partition) + "/" + std::to_string(offset); }
+  std::string ToString() const { return Coordinates() + "/" + std::to_string(generation); }
+
+  // Parses "topic/partition/offset/generation" (what ToString() writes):
+  // false for anything else, including numbers out of their ranges.
+  static bool Parse(std::string_view text, Receipt* out);
+};
+
+// Due times later than this (2200-01-01T00:00:00Z) are clamped to it: a header
+// from a foreign or damaged producer must not overflow the nanosecond
+// system_clock time point (which ends in 2262) the engine schedules with.
+inline constexpr int64_t kMaxDueMs = 7258118400000;
+
+// What the backend reads from a consumed message's headers.
+struct Envelope {
+  int64_t due_ms = 0;       // wal-due-ms; absent or not a number: the produce time (due at once)
+  int64_t produced_ms = 0;  // the message's timestamp, clamped to [0, kMaxDueMs]
+  std::string group;        // wal-group: the group that re-produced it; "" for Append's messages
+};
+
+// `due_header` and `group_header` are the headers' values ("" when absent);
+// `produced_ms` is the message's timestamp. Never fails: any bytes decode to a
+// due time in [0, kMaxDueMs].
+Envelope DecodeEnvelope(std::string_view due_header, std::string_view group_header, int64_t produced_ms);
 
 // The tiers used when the namespace sets none.
 std::vector<Milliseconds> DefaultDelayTiers();

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 namespace wal::queue::kafka {
 namespace {
 
@@ -25,6 +27,44 @@ TEST(TierTest, GateIsEarlierOfDueAndTierEnd) {
   EXPECT_EQ(TierGateMs(1000, 1300, 500ms), 1300);  // due within the tier: handed out at due
   EXPECT_EQ(TierGateMs(1000, 5000, 500ms), 1500);  // longer: looked at again after the tier, then hops
   EXPECT_EQ(TierGateMs(1000, 1500, 500ms), 1500);
+}
+
+TEST(TierTest, GateSaturatesForATimestampNearTheEndOfTime) {
+  // A foreign producer sets CreateTime; the sum must not wrap to the past.
+  const int64_t late = std::numeric_limits<int64_t>::max() - 5;
+  EXPECT_EQ(TierGateMs(late, std::numeric_limits<int64_t>::max(), 1s), std::numeric_limits<int64_t>::max());
+}
+
+TEST(EnvelopeTest, HeadersBecomeDueTimeAndGroup) {
+  Envelope envelope = DecodeEnvelope("1700000000123", "wal-orders", 1700000000000);
+  EXPECT_EQ(envelope.due_ms, 1700000000123);
+  EXPECT_EQ(envelope.produced_ms, 1700000000000);
+  EXPECT_EQ(envelope.group, "wal-orders");
+}
+
+TEST(EnvelopeTest, AForeignOrDamagedDueHeaderMeansDueAtItsProduceTime) {
+  for (const char* header : {"", "soon", "12x", "1e9", " 5", "99999999999999999999"}) {
+    EXPECT_EQ(DecodeEnvelope(header, "", 1234).due_ms, 1234) << header;
+  }
+}
+
+TEST(EnvelopeTest, DueTimesAreClampedToWhatATimePointHolds) {
+  EXPECT_EQ(DecodeEnvelope("9223372036854775807", "", 0).due_ms, kMaxDueMs);
+  EXPECT_EQ(DecodeEnvelope("-9223372036854775808", "", 0).due_ms, 0);
+  EXPECT_EQ(DecodeEnvelope("", "", std::numeric_limits<int64_t>::max()).produced_ms, kMaxDueMs);
+  // kMaxDueMs in nanoseconds still fits the system clock.
+  EXPECT_GT(std::chrono::system_clock::time_point(std::chrono::milliseconds(kMaxDueMs)).time_since_epoch().count(), 0);
+}
+
+TEST(ReceiptTest, RoundTripsAndRefusesAnythingElse) {
+  Receipt receipt{"orders.delay.1s", 3, 42, 7};
+  Receipt parsed;
+  ASSERT_TRUE(Receipt::Parse(receipt.ToString(), &parsed));
+  EXPECT_EQ(parsed.ToString(), "orders.delay.1s/3/42/7");
+  for (const char* text : {"", "orders", "orders/1/2", "/1/2/3", "orders/1/2/3/", "orders/1/2/3/4", "orders/-1/2/3",
+                           "orders/1/-2/3", "orders/1/2/-3", "orders/4294967296/2/3", "orders/x/2/3", "orders/1/2/"}) {
+    EXPECT_FALSE(Receipt::Parse(text, &parsed)) << text;
+  }
 }
 
 TEST(TierTest, TopicNames) {

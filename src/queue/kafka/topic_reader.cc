@@ -65,7 +65,7 @@ Result<std::vector<DlqRecord>> KafkaBackend::ReadTopic(const std::string& topic,
                             : static_cast<uint64_t>(m->offset);
         if (m->payload != nullptr) record.value.assign(static_cast<const char*>(m->payload), m->len);
         if (m->key != nullptr) record.key.assign(static_cast<const char*>(m->key), m->key_len);
-        (void)ParseInt64(HeaderValue(m, kDueHeader), &record.due_ms);
+        record.due_ms = DecodeEnvelope(HeaderValue(m, kDueHeader), "", 0).due_ms;
         record.group = HeaderValue(m, kGroupHeader);
         out.push_back(std::move(record));
         if (++taken[p] >= limit || m->offset + 1 >= end[p]) end.erase(p);

@@ -5,8 +5,10 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <charconv>
 #include <exception>
 
+#include "common/utf8.h"
 #include "queue/sqs/sigv4.h"
 
 namespace wal::queue::sqs {
@@ -40,6 +42,27 @@ std::string StringField(const json& object, const char* name) {
   auto it = object.find(name);
   if (it == object.end() || !it->is_string()) return "";
   return it->get<std::string>();
+}
+
+// Response text quoted in a Status message: it ends up in protobuf string
+// fields (NamespaceStatus.error) and JSON, which must be UTF-8.
+std::string Quote(std::string_view text) { return SanitizeUtf8(text); }
+
+// A whole decimal number of type T, or nullopt ("-1", "1e3", "" and overflow are not).
+template <typename T>
+std::optional<T> ParseNumber(std::string_view text) {
+  T value{};
+  auto [ptr, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || error != std::errc() || ptr != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+// The index a batch entry's Id names (we send "0".."n-1"), or nullopt.
+std::optional<size_t> EntryIndex(const json& entry, size_t count) {
+  if (!entry.is_object()) return std::nullopt;
+  std::optional<size_t> index = ParseNumber<size_t>(StringField(entry, "Id"));
+  if (!index || *index >= count) return std::nullopt;
+  return index;
 }
 
 json AttributesJson(const std::vector<std::pair<std::string, std::string>>& attributes) {
@@ -189,8 +212,8 @@ SentMessage ParseSendMessageResponse(const json& response, const OutgoingMessage
     result.status = Internal("SQS SendMessage: response has no MessageId");
     result.indeterminate = true;
   } else if (md5 != expected) {
-    result.status = Internal("SQS SendMessage: MD5OfMessageBody mismatch for message " + result.message_id +
-                             ": expected " + expected + ", got '" + md5 + "' (body corrupted in transit?)");
+    result.status = Internal("SQS SendMessage: MD5OfMessageBody mismatch for message " + Quote(result.message_id) +
+                             ": expected " + expected + ", got '" + Quote(md5) + "' (body corrupted in transit?)");
     result.indeterminate = true;
   }
   return result;
@@ -202,75 +225,102 @@ std::vector<SentMessage> ParseSendMessageBatchResponse(const json& response, con
     result.status = Internal("SQS SendMessageBatch: entry missing from the response");
     result.indeterminate = true;
   }
-  try {
-    auto index_of = [&](const json& entry) -> long {
-      std::string id = StringField(entry, "Id");
-      if (id.empty() || !std::all_of(id.begin(), id.end(), [](unsigned char c) { return std::isdigit(c); })) return -1;
-      long index = std::stol(id);
-      return index < long(sent.size()) ? index : -1;
-    };
-    if (auto it = response.find("Successful"); it != response.end() && it->is_array()) {
-      for (const json& entry : *it) {
-        long index = index_of(entry);
-        if (index < 0) continue;
-        results[size_t(index)] = ParseSendMessageResponse(entry, sent[size_t(index)]);
-      }
+  if (!response.is_object()) return results;
+  if (auto it = response.find("Successful"); it != response.end() && it->is_array()) {
+    for (const json& entry : *it) {
+      if (auto index = EntryIndex(entry, sent.size())) results[*index] = ParseSendMessageResponse(entry, sent[*index]);
     }
-    if (auto it = response.find("Failed"); it != response.end() && it->is_array()) {
-      for (const json& entry : *it) {
-        long index = index_of(entry);
-        if (index < 0) continue;
-        bool sender_fault = entry.value("SenderFault", true);
-        std::string code = StringField(entry, "Code");
-        std::string message = "SQS SendMessageBatch: entry refused: " + code + ": " + StringField(entry, "Message");
-        SentMessage& result = results[size_t(index)];
-        result.indeterminate = false;
-        result.message_id.clear();
-        result.status = sender_fault ? InvalidArgument(message) : Unavailable(message);
-      }
-    }
-  } catch (const std::exception& error) {
-    for (auto& result : results) {
-      result.status = Internal(std::string("SQS SendMessageBatch: malformed response: ") + error.what());
-      result.indeterminate = true;
+  }
+  if (auto it = response.find("Failed"); it != response.end() && it->is_array()) {
+    for (const json& entry : *it) {
+      auto index = EntryIndex(entry, sent.size());
+      if (!index) continue;
+      auto fault = entry.find("SenderFault");
+      const bool sender_fault = fault == entry.end() || !fault->is_boolean() || fault->get<bool>();
+      std::string message = "SQS SendMessageBatch: entry refused: " + Quote(StringField(entry, "Code")) + ": " +
+                            Quote(StringField(entry, "Message"));
+      SentMessage& result = results[*index];
+      result.indeterminate = false;
+      result.message_id.clear();
+      result.status = sender_fault ? InvalidArgument(message) : Unavailable(message);
     }
   }
   return results;
 }
 
+std::vector<Status> ParseDeleteMessageBatchResponse(const json& response, size_t count) {
+  std::vector<Status> statuses(count, Internal("SQS DeleteMessageBatch: entry missing from the response"));
+  if (!response.is_object()) return statuses;
+  if (auto it = response.find("Successful"); it != response.end() && it->is_array()) {
+    for (const json& entry : *it) {
+      if (auto index = EntryIndex(entry, count)) statuses[*index] = Status::Ok();
+    }
+  }
+  if (auto it = response.find("Failed"); it != response.end() && it->is_array()) {
+    for (const json& entry : *it) {
+      if (auto index = EntryIndex(entry, count)) {
+        statuses[*index] = InvalidArgument("SQS DeleteMessageBatch: " + Quote(StringField(entry, "Code")) + ": " +
+                                           Quote(StringField(entry, "Message")));
+      }
+    }
+  }
+  return statuses;
+}
+
+std::map<std::string, std::string> ParseGetQueueAttributesResponse(const json& response) {
+  std::map<std::string, std::string> attributes;
+  if (!response.is_object()) return attributes;
+  if (auto it = response.find("Attributes"); it != response.end() && it->is_object()) {
+    for (const auto& [name, value] : it->items()) {
+      if (value.is_string()) attributes[name] = value.get<std::string>();
+    }
+  }
+  return attributes;
+}
+
 Result<std::vector<ReceivedMessage>> ParseReceiveMessageResponse(const json& response) {
   std::vector<ReceivedMessage> messages;
-  try {
-    auto it = response.find("Messages");
-    if (it == response.end() || it->is_null()) return messages;
-    if (!it->is_array()) return Internal("SQS ReceiveMessage: Messages is not an array");
-    for (const json& entry : *it) {
-      ReceivedMessage message;
-      message.message_id = StringField(entry, "MessageId");
-      message.receipt_handle = StringField(entry, "ReceiptHandle");
-      message.body = StringField(entry, "Body");
-      if (message.message_id.empty() || message.receipt_handle.empty()) {
-        return Internal("SQS ReceiveMessage: a message lacks MessageId or ReceiptHandle");
-      }
-      std::string md5 = StringField(entry, "MD5OfBody");
-      if (!md5.empty() && md5 != Md5Hex(message.body)) {
-        return Internal("SQS ReceiveMessage: MD5OfBody mismatch for message " + message.message_id);
-      }
-      if (auto attrs = entry.find("Attributes"); attrs != entry.end() && attrs->is_object()) {
-        std::string count = StringField(*attrs, "ApproximateReceiveCount");
-        if (!count.empty()) message.receive_count = uint32_t(std::stoul(count));
-        std::string sent = StringField(*attrs, "SentTimestamp");
-        if (!sent.empty()) message.sent_timestamp_ms = std::stoll(sent);
-      }
-      if (auto attrs = entry.find("MessageAttributes"); attrs != entry.end() && attrs->is_object()) {
-        for (const auto& [name, value] : attrs->items()) {
-          if (value.is_object()) message.attributes[name] = StringField(value, "StringValue");
-        }
-      }
-      messages.push_back(std::move(message));
+  if (!response.is_object()) return Internal("SQS ReceiveMessage: the response is not a JSON object");
+  auto it = response.find("Messages");
+  if (it == response.end() || it->is_null()) return messages;
+  if (!it->is_array()) return Internal("SQS ReceiveMessage: Messages is not an array");
+  for (const json& entry : *it) {
+    if (!entry.is_object()) return Internal("SQS ReceiveMessage: a message is not a JSON object");
+    ReceivedMessage message;
+    message.message_id = StringField(entry, "MessageId");
+    message.receipt_handle = StringField(entry, "ReceiptHandle");
+    message.body = StringField(entry, "Body");
+    if (message.message_id.empty() || message.receipt_handle.empty()) {
+      return Internal("SQS ReceiveMessage: a message lacks MessageId or ReceiptHandle");
     }
-  } catch (const std::exception& error) {
-    return Internal(std::string("SQS ReceiveMessage: malformed response: ") + error.what());
+    std::string md5 = StringField(entry, "MD5OfBody");
+    if (!md5.empty() && md5 != Md5Hex(message.body)) {
+      return Internal("SQS ReceiveMessage: MD5OfBody mismatch for message " + Quote(message.message_id));
+    }
+    if (auto attrs = entry.find("Attributes"); attrs != entry.end() && attrs->is_object()) {
+      if (std::string count = StringField(*attrs, "ApproximateReceiveCount"); !count.empty()) {
+        std::optional<uint32_t> parsed = ParseNumber<uint32_t>(count);
+        if (!parsed) {
+          return Internal("SQS ReceiveMessage: ApproximateReceiveCount of message " + Quote(message.message_id) +
+                          " is not a count: '" + Quote(count) + "'");
+        }
+        message.receive_count = *parsed;
+      }
+      if (std::string sent = StringField(*attrs, "SentTimestamp"); !sent.empty()) {
+        std::optional<int64_t> parsed = ParseNumber<int64_t>(sent);
+        if (!parsed) {
+          return Internal("SQS ReceiveMessage: SentTimestamp of message " + Quote(message.message_id) +
+                          " is not milliseconds: '" + Quote(sent) + "'");
+        }
+        message.sent_timestamp_ms = *parsed;
+      }
+    }
+    if (auto attrs = entry.find("MessageAttributes"); attrs != entry.end() && attrs->is_object()) {
+      for (const auto& [name, value] : attrs->items()) {
+        if (value.is_object()) message.attributes[name] = StringField(value, "StringValue");
+      }
+    }
+    messages.push_back(std::move(message));
   }
   return messages;
 }
@@ -292,8 +342,8 @@ CallResult ErrorFromResponse(long http_status, std::string_view body, std::strin
   auto is = [&](std::initializer_list<std::string_view> names) {
     return std::any_of(names.begin(), names.end(), [&](std::string_view name) { return code == name || query_code == name; });
   };
-  std::string text = std::string(what) + ": " + (code.empty() ? "error" : code) + ": " + message + " (HTTP " +
-                     std::to_string(http_status) + ")";
+  std::string text = std::string(what) + ": " + Quote(code.empty() ? "error" : code) + ": " + Quote(message) +
+                     " (HTTP " + std::to_string(http_status) + ")";
   CallResult result;
   if (is({"QueueDoesNotExist", "AWS.SimpleQueueService.NonExistentQueue", "NonExistentQueue"})) {
     result.status = NotFound(text);
@@ -502,27 +552,7 @@ Result<std::vector<Status>> SqsClient::DeleteMessageBatch(const std::string& que
   for (size_t i = 0; i < receipts.size(); ++i) entries.push_back({{"Id", std::to_string(i)}, {"ReceiptHandle", receipts[i]}});
   CallResult result = Call("DeleteMessageBatch", json{{"QueueUrl", queue_url}, {"Entries", entries}});
   if (!result.status.ok()) return result.status;
-  std::vector<Status> statuses(receipts.size(), Internal("SQS DeleteMessageBatch: entry missing from the response"));
-  try {
-    if (auto it = result.body.find("Successful"); it != result.body.end() && it->is_array()) {
-      for (const json& entry : *it) {
-        size_t index = std::stoul(StringField(entry, "Id"));
-        if (index < statuses.size()) statuses[index] = Status::Ok();
-      }
-    }
-    if (auto it = result.body.find("Failed"); it != result.body.end() && it->is_array()) {
-      for (const json& entry : *it) {
-        size_t index = std::stoul(StringField(entry, "Id"));
-        if (index < statuses.size()) {
-          statuses[index] = InvalidArgument("SQS DeleteMessageBatch: " + StringField(entry, "Code") + ": " +
-                                            StringField(entry, "Message"));
-        }
-      }
-    }
-  } catch (const std::exception& error) {
-    return Internal(std::string("SQS DeleteMessageBatch: malformed response: ") + error.what());
-  }
-  return statuses;
+  return ParseDeleteMessageBatchResponse(result.body, receipts.size());
 }
 
 Status SqsClient::ChangeMessageVisibility(const std::string& queue_url, const std::string& receipt_handle,
@@ -536,13 +566,7 @@ Result<std::map<std::string, std::string>> SqsClient::GetQueueAttributes(const s
                                                                          const std::vector<std::string>& names) {
   CallResult result = Call("GetQueueAttributes", json{{"QueueUrl", queue_url}, {"AttributeNames", names}});
   if (!result.status.ok()) return result.status;
-  std::map<std::string, std::string> attributes;
-  if (auto it = result.body.find("Attributes"); it != result.body.end() && it->is_object()) {
-    for (const auto& [name, value] : it->items()) {
-      if (value.is_string()) attributes[name] = value.get<std::string>();
-    }
-  }
-  return attributes;
+  return ParseGetQueueAttributesResponse(result.body);
 }
 
 Status SqsClient::PurgeQueue(const std::string& queue_url) {

@@ -31,6 +31,7 @@
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -102,6 +103,11 @@ SentMessage ParseSendMessageResponse(const nlohmann::json& response, const Outgo
 std::vector<SentMessage> ParseSendMessageBatchResponse(const nlohmann::json& response,
                                                        const std::vector<OutgoingMessage>& sent);
 Result<std::vector<ReceivedMessage>> ParseReceiveMessageResponse(const nlohmann::json& response);
+// One status per receipt sent (`count`), in order.
+std::vector<Status> ParseDeleteMessageBatchResponse(const nlohmann::json& response, size_t count);
+std::map<std::string, std::string> ParseGetQueueAttributesResponse(const nlohmann::json& response);
+// None of the parsers throws, whatever the JSON; text they quote from a
+// response into a Status message is made valid UTF-8 (U+FFFD).
 
 // An HTTP error response as a CallResult (see the mapping above). `what` is
 // the "SQS <Action> <queue>" prefix for the message.

@@ -104,6 +104,48 @@ TEST(SqsClientTest, ReceiveMessageResponse) {
   EXPECT_EQ(ParseReceiveMessageResponse(response).status().code(), StatusCode::kInternal);
 }
 
+TEST(SqsClientTest, ReceiveCountsAndTimestampsMustBeWholeNumbersInRange) {
+  json response = json::parse(R"({"Messages":[{"Attributes":{"ApproximateReceiveCount":"1"},
+    "Body":"", "MessageId":"m", "ReceiptHandle":"r"}]})");
+  for (const char* count : {"-1", "4294967296", "3.0", " 3"}) {
+    response["Messages"][0]["Attributes"]["ApproximateReceiveCount"] = count;
+    EXPECT_EQ(ParseReceiveMessageResponse(response).status().code(), StatusCode::kInternal) << count;
+  }
+  response["Messages"][0]["Attributes"] = {{"SentTimestamp", "99999999999999999999"}};
+  EXPECT_EQ(ParseReceiveMessageResponse(response).status().code(), StatusCode::kInternal);
+  EXPECT_FALSE(ParseReceiveMessageResponse(json::array()).ok());
+  response["Messages"] = json::array({5});
+  EXPECT_FALSE(ParseReceiveMessageResponse(response).ok());
+}
+
+TEST(SqsClientTest, BatchEntriesWithOddIdsAreSkippedNotFatal) {
+  std::vector<OutgoingMessage> sent = {{"YQ==", 0, {}}, {"Yg==", 0, {}}};
+  json response = {{"Successful", json::array({{{"Id", "99999999999999999999"}}, {{"Id", "-1"}}, 7,
+                                               {{"Id", "1"}, {"MessageId", "m1"}, {"MD5OfMessageBody", Md5Hex("Yg==")}}})},
+                   {"Failed", json::array({{{"Id", "0"}, {"SenderFault", "yes"}, {"Code", 5}}})}};
+  std::vector<SentMessage> results = ParseSendMessageBatchResponse(response, sent);
+  ASSERT_EQ(results.size(), 2u);
+  EXPECT_EQ(results[0].status.code(), StatusCode::kInvalidArgument);
+  EXPECT_TRUE(results[1].status.ok()) << results[1].status.ToString();
+
+  json deleted = {{"Successful", json::array({{{"Id", ""}}, {{"Id", "1"}}})},
+                  {"Failed", json::array({{{"Id", "0"}, {"Code", "ReceiptHandleIsInvalid"}}})}};
+  std::vector<Status> statuses = ParseDeleteMessageBatchResponse(deleted, 3);
+  ASSERT_EQ(statuses.size(), 3u);
+  EXPECT_EQ(statuses[0].code(), StatusCode::kInvalidArgument);
+  EXPECT_TRUE(statuses[1].ok());
+  EXPECT_EQ(statuses[2].code(), StatusCode::kInternal);  // not in the response
+  EXPECT_EQ(ParseGetQueueAttributesResponse(json::parse(R"({"Attributes":{"A":"1","B":2}})")),
+            (std::map<std::string, std::string>{{"A", "1"}}));
+}
+
+TEST(SqsClientTest, ErrorTextQuotedFromAResponseIsValidUtf8) {
+  CallResult result = ErrorFromResponse(400, "\xff\xfe not json \xc3", "", "SQS SendMessage (queue q)");
+  EXPECT_EQ(result.status.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(result.status.message().find("\xef\xbf\xbd"), std::string::npos) << result.status.message();
+  EXPECT_EQ(result.status.message().find("\xff"), std::string::npos);
+}
+
 TEST(SqsClientTest, ErrorMapping) {
   auto map = [](long status, const std::string& body, const std::string& header = "") {
     return ErrorFromResponse(status, body, header, "SQS SendMessage (queue orders)");
