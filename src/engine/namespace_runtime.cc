@@ -236,7 +236,8 @@ void NamespaceRuntime::ProcessBatch(std::vector<queue::Delivery>& deliveries) {
       result = target::ApplyResult::Permanent("the stored record cannot be parsed");
     } else if (record.has_set_ref()) {
       // [mutation sets] a completion marker: rebuild the set and apply it.
-      target::DeliveryContext context{name_, delivery.id, attempt, record.idempotency_key(), record.origin_region()};
+      target::DeliveryContext context{name_, delivery.id, attempt, record.idempotency_key(), record.origin_region(),
+                                      TimeUtil::TimestampToMicroseconds(record.write_time())};
       sets::SetManager::ApplyReport report = ApplySetMarker(record, context);
       if (report.deferred) {
         // An earlier set holds one of its keys: wait, without spending an attempt.
@@ -257,7 +258,8 @@ void NamespaceRuntime::ProcessBatch(std::vector<queue::Delivery>& deliveries) {
         // A namespace whose target cannot be built keeps its entries: retry.
         result = target::ApplyResult::Retryable("target unavailable: " + target.status().message());
       } else {
-        target::DeliveryContext context{name_, delivery.id, attempt, record.idempotency_key(), record.origin_region()};
+        target::DeliveryContext context{name_, delivery.id, attempt, record.idempotency_key(), record.origin_region(),
+                                        TimeUtil::TimestampToMicroseconds(record.write_time())};
         result = ApplyPayload(**target, record, context);
       }
     }

@@ -11,6 +11,7 @@
 #include "queue/sqs/sqs_backend.h"
 #include "sets/local/local_set_store.h"
 #include "sets/postgres/postgres_set_store.h"
+#include "target/cassandra/cassandra_target.h"
 #include "target/http/http_target.h"
 #include "target/kafka/kafka_target.h"
 #include "target/memcached/memcached_target.h"
@@ -36,6 +37,7 @@ std::unique_ptr<ModuleRegistry> Register() {
       registry->Add(target::KafkaTarget::Module()),
       registry->Add(target::HttpTarget::Module()),
       registry->Add(target::ReplicationTarget::Module()),
+      registry->Add(target::CassandraTarget::Module()),
       registry->Add(sets::LocalSetStore::Module()),
       registry->Add(sets::PostgresSetStore::Module()),
   };
