@@ -9,6 +9,7 @@
 #include "queue/kafka/kafka_backend.h"
 #include "queue/local/local_backend.h"
 #include "queue/sqs/sqs_backend.h"
+#include "sets/cassandra/cassandra_set_store.h"
 #include "sets/local/local_set_store.h"
 #include "sets/postgres/postgres_set_store.h"
 #include "target/cassandra/cassandra_target.h"
@@ -40,6 +41,7 @@ std::unique_ptr<ModuleRegistry> Register() {
       registry->Add(target::CassandraTarget::Module()),
       registry->Add(sets::LocalSetStore::Module()),
       registry->Add(sets::PostgresSetStore::Module()),
+      registry->Add(sets::CassandraSetStore::Module()),
   };
   for (const Status& status : added) {
     // Two modules claiming one name is a build mistake, not an input: stop.

@@ -29,7 +29,7 @@ TEST(BuiltinModulesTest, EveryTypeOfThisBuildIsRegistered) {
             (std::vector<std::string_view>{"sqlite", "memcached", "redis", "postgres", "kafka", "http", "replication",
                                              "cassandra"}));
   EXPECT_EQ(Catalog().Aliases(ModuleKind::kTarget), (std::vector<std::string_view>{"evc-replication"}));
-  EXPECT_EQ(Catalog().Types(ModuleKind::kDurableStorage), (std::vector<std::string_view>{"local", "postgres"}));
+  EXPECT_EQ(Catalog().Types(ModuleKind::kDurableStorage), (std::vector<std::string_view>{"local", "postgres", "cassandra"}));
 }
 
 TEST(BuiltinModulesTest, BuildsEachTargetOfThisBuildWithoutConnecting) {
