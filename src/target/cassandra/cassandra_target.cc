@@ -26,13 +26,6 @@ int64_t TtlSeconds(const v1::Mutation& mutation) {
   return millis <= 0 ? 0 : millis / 1000 + (millis % 1000 != 0 ? 1 : 0);
 }
 
-bool OneOf(cql::TypeId id, std::initializer_list<cql::TypeId> ids) {
-  for (cql::TypeId candidate : ids) {
-    if (candidate == id) return true;
-  }
-  return false;
-}
-
 // The bind markers of `put` are pk, ck, value, timestamp: check the table's
 // columns have types our bytes fit.
 Status CheckColumnTypes(const std::string& qualified, const CassandraTableMapping& mapping,
@@ -40,16 +33,13 @@ Status CheckColumnTypes(const std::string& qualified, const CassandraTableMappin
   const auto& markers = put.metadata.bind_markers;
   if (markers.size() < 3) return InvalidArgument("cassandra: table " + qualified + ": unexpected bind markers");
   using cql::TypeId;
-  const std::pair<const std::string*, std::initializer_list<TypeId>> expected[] = {
-      {&mapping.partition_key_column, {TypeId::kVarchar, TypeId::kAscii, TypeId::kBlob}},
-      {&mapping.clustering_key_column, {TypeId::kBlob, TypeId::kVarchar, TypeId::kAscii}},
-      {&mapping.value_column, {TypeId::kBlob, TypeId::kVarchar, TypeId::kAscii}},
-  };
+  const auto fits = [](TypeId id) { return id == TypeId::kBlob || id == TypeId::kVarchar || id == TypeId::kAscii; };
+  const std::string* columns[] = {&mapping.partition_key_column, &mapping.clustering_key_column, &mapping.value_column};
   for (size_t i = 0; i < 3; ++i) {
-    if (!OneOf(markers[i].type.id, expected[i].second)) {
-      return InvalidArgument("cassandra: table " + qualified + " column " + *expected[i].first +
-                             " has a type wal cannot write (partition key: text, ascii or blob; clustering key and"
-                             " value: blob, text or ascii)");
+    if (!fits(markers[i].type.id)) {
+      return InvalidArgument("cassandra: table " + qualified + " column " + *columns[i] + " is " +
+                             markers[i].type.ToString() +
+                             ", a type wal cannot write (partition key, clustering key and value: text, ascii or blob)");
     }
   }
   return Status::Ok();

@@ -14,7 +14,7 @@
 // With create_tables (the default) that table is created on first use; the
 // keyspace never is (its replication is the operator's decision). Without it
 // the table must exist; its column types are checked against the prepared
-// statement's bind markers (pk text/ascii/blob; ck and value blob/text/ascii).
+// statement's bind markers (each of the three must be text, ascii or blob).
 //
 // Idempotency: PUT is `INSERT ... USING TIMESTAMP t [AND TTL s]` and DELETE is
 // `DELETE ... USING TIMESTAMP t`, where t is the entry's write time in
