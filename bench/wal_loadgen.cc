@@ -60,6 +60,7 @@ int main(int argc, char** argv) {
   int64_t delay_ms = 0;
   uint64_t count = 0;
   bool mutation = false;
+  uint64_t partitions = 0;
   int mutation_set = 0;
   app.add_option("--server", server)->capture_default_str();
   app.add_option("--namespace", namespace_name)->capture_default_str();
@@ -72,6 +73,9 @@ int main(int argc, char** argv) {
   app.add_option("--delay-ms", delay_ms, "lifecycle.delay of every write")->capture_default_str();
   app.add_option("--count", count, "Stop after this many writes in all (0: run for --seconds)")->capture_default_str();
   app.add_flag("--mutation", mutation, "Send PUT mutations with distinct keys instead of opaque payloads");
+  app.add_option("--partitions", partitions,
+                 "With --mutation: spread the keys over N partition keys p0..p(N-1) (0: no partition key)")
+      ->capture_default_str();
   app.add_option("--mutation-set", mutation_set,
                  "Send mutation sets of N PUTs (payload-bytes values, distinct keys) instead of opaque payloads")
       ->capture_default_str();
@@ -132,6 +136,7 @@ int main(int argc, char** argv) {
           put->set_table("bench");
           put->set_key("key-" + std::to_string(sequence));
           put->set_value(payload);
+          if (partitions > 0) put->set_partition_key("p" + std::to_string(sequence % partitions));
         }
         call->started = Clock::now();
         call->reader = stub->AsyncWriteToLog(&call->context, request, &queue);

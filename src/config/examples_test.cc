@@ -66,6 +66,11 @@ TEST(ExamplesTest, PersonaExamplesUseTheDocumentedBackends) {
   ASSERT_TRUE(local_mutations.ok()) << local_mutations.status().message();
   EXPECT_EQ(local_mutations->durable_storage.type(), "local");
   EXPECT_EQ(local_mutations->target.type(), "sqlite");
+  auto cassandra_mutations = load("multi-partition-mutations/kv-mutations-cassandra.yaml");
+  ASSERT_TRUE(cassandra_mutations.ok()) << cassandra_mutations.status().message();
+  EXPECT_EQ(cassandra_mutations->durable_storage.type(), "cassandra");
+  EXPECT_EQ(cassandra_mutations->target.type(), "cassandra");
+  EXPECT_EQ(cassandra_mutations->targets.at("cache").type(), "redis");
 }
 
 }  // namespace

@@ -335,7 +335,8 @@ void Engine::ApplySynchronously(std::shared_ptr<NamespaceRuntime> runtime, v1::L
       outcome.response.set_message("wal_enabled=false and the target is unavailable: " + target.status().message());
       return done(std::move(outcome));
     }
-    target::DeliveryContext context{runtime->name(), 0, 1, record.idempotency_key(), record.origin_region()};
+    target::DeliveryContext context{runtime->name(), 0, 1, record.idempotency_key(), record.origin_region(),
+                                    TimeUtil::TimestampToMicroseconds(record.write_time())};
     // A set's mutations may name the namespace's other targets.
     auto resolve = [&runtime, &record](const std::string& name) { return runtime->TargetNamed(record, name); };
     target::ApplyResult result = ApplyPayload(**target, record, context, resolve);

@@ -230,7 +230,8 @@ void NamespaceRuntime::ProcessBatch(std::vector<queue::Delivery>& deliveries) {
       result = target::ApplyResult::Permanent("the stored record cannot be parsed");
     } else if (record.has_set_ref()) {
       // A set's completion marker: rebuild the set from its store and apply it.
-      target::DeliveryContext context{name_, delivery.id, attempt, record.idempotency_key(), record.origin_region()};
+      target::DeliveryContext context{name_, delivery.id, attempt, record.idempotency_key(), record.origin_region(),
+                                      TimeUtil::TimestampToMicroseconds(record.write_time())};
       sets::SetManager::ApplyReport report = ApplySetMarker(record, context);
       if (report.deferred) {
         // An earlier set holds one of its keys: wait, without spending an attempt.
@@ -250,7 +251,8 @@ void NamespaceRuntime::ProcessBatch(std::vector<queue::Delivery>& deliveries) {
         // A namespace whose target cannot be built keeps its entries: retry.
         result = target::ApplyResult::Retryable("target unavailable: " + target.status().message());
       } else {
-        target::DeliveryContext context{name_, delivery.id, attempt, record.idempotency_key(), record.origin_region()};
+        target::DeliveryContext context{name_, delivery.id, attempt, record.idempotency_key(), record.origin_region(),
+                                        TimeUtil::TimestampToMicroseconds(record.write_time())};
         result = ApplyPayload(**target, record, context);
       }
     }

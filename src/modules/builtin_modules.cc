@@ -9,8 +9,10 @@
 #include "queue/kafka/kafka_backend.h"
 #include "queue/local/local_backend.h"
 #include "queue/sqs/sqs_backend.h"
+#include "sets/cassandra/cassandra_set_store.h"
 #include "sets/local/local_set_store.h"
 #include "sets/postgres/postgres_set_store.h"
+#include "target/cassandra/cassandra_target.h"
 #include "target/http/http_target.h"
 #include "target/kafka/kafka_target.h"
 #include "target/memcached/memcached_target.h"
@@ -36,8 +38,10 @@ std::unique_ptr<ModuleRegistry> Register() {
       registry->Add(target::KafkaTarget::Module()),
       registry->Add(target::HttpTarget::Module()),
       registry->Add(target::ReplicationTarget::Module()),
+      registry->Add(target::CassandraTarget::Module()),
       registry->Add(sets::LocalSetStore::Module()),
       registry->Add(sets::PostgresSetStore::Module()),
+      registry->Add(sets::CassandraSetStore::Module()),
   };
   for (const Status& status : added) {
     // Two modules claiming one name is a build mistake, not an input: stop.

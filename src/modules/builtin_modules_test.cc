@@ -26,9 +26,10 @@ TEST(BuiltinModulesTest, EveryTypeOfThisBuildIsRegistered) {
   using config::ModuleKind;
   EXPECT_EQ(Catalog().Types(ModuleKind::kBackend), (std::vector<std::string_view>{"local", "kafka", "sqs"}));
   EXPECT_EQ(Catalog().Types(ModuleKind::kTarget),
-            (std::vector<std::string_view>{"sqlite", "memcached", "redis", "postgres", "kafka", "http", "replication"}));
+            (std::vector<std::string_view>{"sqlite", "memcached", "redis", "postgres", "kafka", "http", "replication",
+                                             "cassandra"}));
   EXPECT_EQ(Catalog().Aliases(ModuleKind::kTarget), (std::vector<std::string_view>{"evc-replication"}));
-  EXPECT_EQ(Catalog().Types(ModuleKind::kDurableStorage), (std::vector<std::string_view>{"local", "postgres"}));
+  EXPECT_EQ(Catalog().Types(ModuleKind::kDurableStorage), (std::vector<std::string_view>{"local", "postgres", "cassandra"}));
 }
 
 TEST(BuiltinModulesTest, BuildsEachTargetOfThisBuildWithoutConnecting) {
@@ -41,6 +42,7 @@ TEST(BuiltinModulesTest, BuildsEachTargetOfThisBuildWithoutConnecting) {
            std::string(R"({"type": "http", "url": "http://127.0.0.1:1/hook"})"),
            std::string(R"({"type": "postgres", "dsn": "host=127.0.0.1 port=1 dbname=wal", "create_tables": false})"),
            std::string(R"({"type": "kafka", "bootstrap_servers": "127.0.0.1:1", "topic": "out"})"),
+           std::string(R"({"type": "cassandra", "contact_points": ["127.0.0.1:1"], "keyspace": "kv"})"),
            std::string(R"({"type": "evc-replication", "regions": {"a": {"servers": ["127.0.0.1:1"]}}})"),
        }) {
     auto target = BuiltinModules().Create(Target(json), target::TargetEnvironment{});

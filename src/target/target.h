@@ -49,6 +49,10 @@ struct DeliveryContext {
   uint32_t attempt = 0;        // 1 for the first delivery
   std::string idempotency_key;
   std::string origin_region;   // the region whose producer accepted the write (may be empty)
+  // The entry's write time (lifecycle.write_time, else when it was accepted)
+  // in microseconds since the epoch; 0 when unknown. The same on every
+  // attempt, so stores that order writes by timestamp can use it.
+  int64_t write_time_micros = 0;
 };
 
 // Facts about the instance a target runs in.
