@@ -9,6 +9,7 @@
 #include <future>
 #include <thread>
 
+#include "modules/builtin_modules.h"
 #include "queue/local/local_backend.h"
 
 namespace wal::engine {
@@ -32,6 +33,8 @@ class EngineTest : public ::testing::Test {
     engine_.reset();
     std::ofstream(JoinPath(JoinPath(dir_, "ns"), "ns.yaml")) << yaml;
     EngineOptions options{DefaultFileSystem(), JoinPath(dir_, "data"), JoinPath(dir_, "ns"), role, ""};
+    const modules::ModuleRegistry& modules = modules::BuiltinModules();
+    options.modules = {&modules.catalog(), &modules, &modules, &modules};
     auto created = Engine::Create(options);
     ASSERT_TRUE(created.ok()) << created.status().ToString();
     engine_ = std::move(created).value();
