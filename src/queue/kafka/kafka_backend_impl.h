@@ -85,6 +85,22 @@ inline int64_t DueMs(TimePoint t) {
   return std::chrono::ceil<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }
 
+struct Watermarks {
+  int64_t low = 0;   // first offset still stored
+  int64_t high = 0;  // next offset to be written
+};
+
+// The watermarks of partitions 0..partitions-1 of `topic`, within `timeout`
+// for each of the two ListOffsets rounds. Not rd_kafka_query_watermark_offsets:
+// in librdkafka 2.0 it waits for its replies with no deadline, and a request
+// in flight when the broker's connection drops is retried until the broker is
+// back, so a broker that died mid-query blocked the caller for good (the
+// producer thread, and with it the error callbacks and Close). The logical
+// timestamps BEGINNING/END make offsets_for_times ask for the same two offsets,
+// and it gives up at its timeout.
+Result<std::vector<Watermarks>> QueryWatermarks(rd_kafka_t* rk, const std::string& topic, int partitions,
+                                                std::chrono::milliseconds timeout);
+
 // The last value of header `name` of `m`, empty when absent.
 std::string HeaderValue(const rd_kafka_message_t* m, const char* name);
 // A librdkafka configuration with `properties` set; InvalidArgument naming the

@@ -42,13 +42,11 @@ void KafkaBackend::RefreshStats() {
     counts = partition_counts_;
   }
   auto sum = [&](const std::string& topic, uint64_t* low_sum, uint64_t* high_sum) {
-    for (int p = 0; p < counts[topic]; ++p) {
-      int64_t low = 0, high = 0;
-      if (rd_kafka_query_watermark_offsets(producer_, topic.c_str(), p, &low, &high, 500) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        return false;
-      }
-      *low_sum += static_cast<uint64_t>(std::max<int64_t>(low, 0));
-      *high_sum += static_cast<uint64_t>(std::max<int64_t>(high, 0));
+    auto marks = QueryWatermarks(producer_, topic, counts[topic], std::chrono::milliseconds(1000));
+    if (!marks.ok()) return false;
+    for (const Watermarks& mark : *marks) {
+      *low_sum += static_cast<uint64_t>(mark.low);
+      *high_sum += static_cast<uint64_t>(mark.high);
     }
     return true;
   };

@@ -110,4 +110,31 @@ void KafkaBackend::RecountPartitions() {
   partition_counts_ = std::move(counts);
 }
 
+Result<std::vector<Watermarks>> QueryWatermarks(rd_kafka_t* rk, const std::string& topic, int partitions,
+                                                std::chrono::milliseconds timeout) {
+  std::vector<Watermarks> marks(static_cast<size_t>(std::max(partitions, 0)));
+  for (const int64_t which : {int64_t{RD_KAFKA_OFFSET_BEGINNING}, int64_t{RD_KAFKA_OFFSET_END}}) {
+    if (marks.empty()) break;
+    rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(partitions);
+    for (int32_t p = 0; p < partitions; ++p) rd_kafka_topic_partition_list_add(list, topic.c_str(), p)->offset = which;
+    rd_kafka_resp_err_t err = rd_kafka_offsets_for_times(rk, list, static_cast<int>(timeout.count()));
+    for (int i = 0; i < list->cnt && err == RD_KAFKA_RESP_ERR_NO_ERROR; ++i) {
+      const rd_kafka_topic_partition_t& entry = list->elems[i];
+      if (entry.err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        err = entry.err;
+      } else if (entry.offset < 0) {
+        err = RD_KAFKA_RESP_ERR__BAD_MSG;  // the partition was missing from the response
+      } else {
+        Watermarks& mark = marks[static_cast<size_t>(entry.partition)];
+        (which == RD_KAFKA_OFFSET_BEGINNING ? mark.low : mark.high) = entry.offset;
+      }
+    }
+    rd_kafka_topic_partition_list_destroy(list);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return Unavailable("kafka watermarks of " + topic + ": " + rd_kafka_err2str(err));
+    }
+  }
+  return marks;
+}
+
 }  // namespace wal::queue::kafka

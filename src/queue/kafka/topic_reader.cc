@@ -24,26 +24,24 @@ Result<std::vector<DlqRecord>> KafkaBackend::ReadTopic(const std::string& topic,
   rd_kafka_topic_partition_list_t* assignment = rd_kafka_topic_partition_list_new(4);
   std::map<int32_t, int64_t> end;  // partition -> high watermark
   std::map<int32_t, size_t> taken;
-  if (!partitions.ok()) {
-    status = partitions.status();
+  Result<std::vector<Watermarks>> marks =
+      partitions.ok() ? QueryWatermarks(rk, topic, *partitions, std::chrono::milliseconds(5000))
+                      : Result<std::vector<Watermarks>>(partitions.status());
+  if (!marks.ok()) {
+    status = marks.status();
   } else {
-    for (int32_t p = 0; p < *partitions && status.ok(); ++p) {
+    for (int32_t p = 0; p < *partitions; ++p) {
       int64_t start = static_cast<int64_t>(from);
       if (encoded) {
         const int64_t from_partition = static_cast<int64_t>(from >> kPartitionShift);
         if (p < from_partition) continue;
         start = p == from_partition ? static_cast<int64_t>(from & kOffsetMask) : 0;
       }
-      int64_t low = 0, high = 0;
-      rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(rk, topic.c_str(), p, &low, &high, 5000);
-      if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        status = Unavailable("kafka watermarks of " + topic + ": " + rd_kafka_err2str(err));
-        break;
-      }
-      start = std::max(start, low);
-      if (start >= high) continue;
+      const Watermarks& mark = (*marks)[static_cast<size_t>(p)];
+      start = std::max(start, mark.low);
+      if (start >= mark.high) continue;
       rd_kafka_topic_partition_list_add(assignment, topic.c_str(), p)->offset = start;
-      end[p] = high;
+      end[p] = mark.high;
     }
   }
   if (status.ok() && assignment->cnt > 0) {
