@@ -339,9 +339,9 @@ const InvalidCase kInvalidCases[] = {
     {"alias and canonical both set", Format::kYaml,
      "name: orders\nbackend: {type: kafka, kafka: {bootstrap_servers: 'h:1', topics: [a], wal-kafka-topics: [b]}}\n",
      "orders.yaml: backend.kafka.wal-kafka-topics: is an alias of 'topics'; set only one of them"},
-    {"unknown target type", Format::kYaml, "name: orders\ntarget: {type: cassandra}\n",
-     "orders.yaml: target.type: must be one of sqlite, memcached, redis, postgres, kafka, http, replication, none or "
-     "evc-replication, got \"cassandra\""},
+    {"unknown target type", Format::kYaml, "name: orders\ntarget: {type: dynamodb}\n",
+     "orders.yaml: target.type: must be one of sqlite, memcached, redis, postgres, kafka, http, replication, cassandra, "
+     "none or evc-replication, got \"dynamodb\""},
     {"sqlite without path", Format::kYaml, "name: orders\ntarget: {type: sqlite}\n",
      "orders.yaml: target.path: required for target type 'sqlite'"},
     {"memcached bad server", Format::kYaml, "name: orders\ntarget: {type: memcached, servers: [localhost]}\n",
@@ -398,7 +398,7 @@ const InvalidCase kInvalidCases[] = {
     {"named target none", Format::kYaml, "name: orders\ntargets: {x: {type: none}}\n",
      "orders.yaml: targets.x.type: must name a target type, not 'none'"},
     {"durable storage type", Format::kYaml, "name: orders\ndurable_storage: {type: kv}\n",
-     "orders.yaml: durable_storage.type: must be one of local or postgres, got \"kv\""},
+     "orders.yaml: durable_storage.type: must be one of local, postgres or cassandra, got \"kv\""},
     {"durable storage postgres without dsn", Format::kYaml, "name: orders\ndurable_storage: {type: postgres}\n",
      "orders.yaml: durable_storage.dsn: required for durable_storage type 'postgres'"},
     {"durable storage dsn on local", Format::kYaml, "name: orders\ndurable_storage: {dsn: host=x}\n",
@@ -476,12 +476,12 @@ TEST(InvalidNamespace, EveryTargetTypeRefusesAnUnknownKey) {
 TEST(InvalidNamespace, TypeNamesSuggestNearMisses) {
   const std::pair<const char*, const char*> cases[] = {
       {"name: orders\ntarget: {type: sqlit, path: x}\n",
-       "orders.yaml: target.type: must be one of sqlite, memcached, redis, postgres, kafka, http, replication, none or "
-       "evc-replication, got \"sqlit\" (did you mean 'sqlite'?)"},
+       "orders.yaml: target.type: must be one of sqlite, memcached, redis, postgres, kafka, http, replication, cassandra, "
+       "none or evc-replication, got \"sqlit\" (did you mean 'sqlite'?)"},
       {"name: orders\nbackend: {type: Kafak}\n",
        "orders.yaml: backend.type: must be one of local, kafka or sqs, got \"Kafak\" (did you mean 'kafka'?)"},
       {"name: orders\ndurable_storage: {type: postgress}\n",
-       "orders.yaml: durable_storage.type: must be one of local or postgres, got \"postgress\" (did you mean 'postgres'?)"},
+       "orders.yaml: durable_storage.type: must be one of local, postgres or cassandra, got \"postgress\" (did you mean 'postgres'?)"},
   };
   for (const auto& [text, message] : cases) {
     auto parsed = ParseNamespace(text, Format::kYaml, "orders.yaml");

@@ -71,8 +71,7 @@ Status Checker::RecoverSets(queue::local::LocalBackend& backend, sets::SetManage
                                      &markers));
   WAL_RETURN_IF_ERROR(CollectMarkers(0, [&](uint64_t next) { return backend.ListDeadLetters(next, 4096); },
                                      &dead_markers));
-  manager.Recover(markers, dead_markers, /*complete=*/true);
-  return Status::Ok();
+  return manager.Recover(markers, dead_markers, /*complete=*/true);
 }
 
 void Checker::DrainDeliveries(queue::local::LocalBackend& backend, bool due_phase) {
