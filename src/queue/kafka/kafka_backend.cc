@@ -66,6 +66,46 @@ std::string HeaderValue(const rd_kafka_message_t* m, const char* name) {
   return std::string(static_cast<const char*>(value), size);
 }
 
+struct Watermarks {
+  int64_t low = 0;   // first offset still stored
+  int64_t high = 0;  // next offset to be written
+};
+
+// The watermarks of partitions 0..partitions-1 of `topic`, within `timeout`
+// for each of the two ListOffsets rounds. Not rd_kafka_query_watermark_offsets:
+// in librdkafka 2.0 it waits for its replies with no deadline, and a request
+// in flight when the broker's connection drops is retried until the broker is
+// back, so a broker that died mid-query blocked the caller for good (the
+// producer thread, and with it the error callbacks and Close). The logical
+// timestamps BEGINNING/END make offsets_for_times ask for the same two offsets,
+// and it gives up at its timeout.
+Result<std::vector<Watermarks>> QueryWatermarks(rd_kafka_t* rk, const std::string& topic, int partitions,
+                                                std::chrono::milliseconds timeout) {
+  std::vector<Watermarks> marks(static_cast<size_t>(std::max(partitions, 0)));
+  for (const int64_t which : {int64_t{RD_KAFKA_OFFSET_BEGINNING}, int64_t{RD_KAFKA_OFFSET_END}}) {
+    if (marks.empty()) break;
+    rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(partitions);
+    for (int32_t p = 0; p < partitions; ++p) rd_kafka_topic_partition_list_add(list, topic.c_str(), p)->offset = which;
+    rd_kafka_resp_err_t err = rd_kafka_offsets_for_times(rk, list, static_cast<int>(timeout.count()));
+    for (int i = 0; i < list->cnt && err == RD_KAFKA_RESP_ERR_NO_ERROR; ++i) {
+      const rd_kafka_topic_partition_t& entry = list->elems[i];
+      if (entry.err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        err = entry.err;
+      } else if (entry.offset < 0) {
+        err = RD_KAFKA_RESP_ERR__BAD_MSG;  // the partition was missing from the response
+      } else {
+        Watermarks& mark = marks[static_cast<size_t>(entry.partition)];
+        (which == RD_KAFKA_OFFSET_BEGINNING ? mark.low : mark.high) = entry.offset;
+      }
+    }
+    rd_kafka_topic_partition_list_destroy(list);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return Unavailable("kafka watermarks of " + topic + ": " + rd_kafka_err2str(err));
+    }
+  }
+  return marks;
+}
+
 Result<rd_kafka_conf_t*> MakeConf(const std::map<std::string, std::string>& properties) {
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   char error[512];
@@ -482,10 +522,9 @@ class KafkaBackend final : public Backend {
         next_topics = NowMs() + 2000;
         next_partitions = NowMs() + kPartitionRecountMs;
       }
-      // Watermark queries to a broker that is down wait socket.timeout.ms (60 s)
-      // whatever their own timeout says, which stalled Close; while every broker
-      // is down only a metadata request (which keeps to its timeout) probes for
-      // their return.
+      // While every broker is down only a metadata request probes for their
+      // return: a watermark query gives up at its timeout (QueryWatermarks) but
+      // leaves its request retrying until a broker is back.
       if (brokers_down_.load() && now >= next_stats && !closed_flag()) {
         if (PartitionCount(producer_, settings_.topics[0], std::chrono::milliseconds(500)).ok()) brokers_down_ = false;
         next_stats = NowMs() + 2000;
@@ -1086,26 +1125,24 @@ class KafkaBackend final : public Backend {
     rd_kafka_topic_partition_list_t* assignment = rd_kafka_topic_partition_list_new(4);
     std::map<int32_t, int64_t> end;  // partition -> high watermark
     std::map<int32_t, size_t> taken;
-    if (!partitions.ok()) {
-      status = partitions.status();
+    Result<std::vector<Watermarks>> marks =
+        partitions.ok() ? QueryWatermarks(rk, topic, *partitions, std::chrono::milliseconds(5000))
+                        : Result<std::vector<Watermarks>>(partitions.status());
+    if (!marks.ok()) {
+      status = marks.status();
     } else {
-      for (int32_t p = 0; p < *partitions && status.ok(); ++p) {
+      for (int32_t p = 0; p < *partitions; ++p) {
         int64_t start = static_cast<int64_t>(from);
         if (encoded) {
           const int64_t from_partition = static_cast<int64_t>(from >> kPartitionShift);
           if (p < from_partition) continue;
           start = p == from_partition ? static_cast<int64_t>(from & kOffsetMask) : 0;
         }
-        int64_t low = 0, high = 0;
-        rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(rk, topic.c_str(), p, &low, &high, 5000);
-        if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-          status = Unavailable("kafka watermarks of " + topic + ": " + rd_kafka_err2str(err));
-          break;
-        }
-        start = std::max(start, low);
-        if (start >= high) continue;
+        const Watermarks& mark = (*marks)[static_cast<size_t>(p)];
+        start = std::max(start, mark.low);
+        if (start >= mark.high) continue;
         rd_kafka_topic_partition_list_add(assignment, topic.c_str(), p)->offset = start;
-        end[p] = high;
+        end[p] = mark.high;
       }
     }
     if (status.ok() && assignment->cnt > 0) {
@@ -1207,13 +1244,11 @@ class KafkaBackend final : public Backend {
       counts = partition_counts_;
     }
     auto sum = [&](const std::string& topic, uint64_t* low_sum, uint64_t* high_sum) {
-      for (int p = 0; p < counts[topic]; ++p) {
-        int64_t low = 0, high = 0;
-        if (rd_kafka_query_watermark_offsets(producer_, topic.c_str(), p, &low, &high, 500) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-          return false;
-        }
-        *low_sum += static_cast<uint64_t>(std::max<int64_t>(low, 0));
-        *high_sum += static_cast<uint64_t>(std::max<int64_t>(high, 0));
+      auto marks = QueryWatermarks(producer_, topic, counts[topic], std::chrono::milliseconds(1000));
+      if (!marks.ok()) return false;
+      for (const Watermarks& mark : *marks) {
+        *low_sum += static_cast<uint64_t>(mark.low);
+        *high_sum += static_cast<uint64_t>(mark.high);
       }
       return true;
     };
