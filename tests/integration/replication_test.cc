@@ -575,6 +575,16 @@ TEST_F(ReplicationTest, ZzWaldStopsPromptlyOnSigtermWhenTheBrokerIsGone) {
   wald.Start();
   for (int i = 0; i < 20; ++i) ASSERT_EQ(wald.Write("events", Opaque("e" + std::to_string(i))).durable(), v1::TRUE);
   ASSERT_TRUE(sink.WaitFor([](const auto& received) { return received.size() >= 40; }, milliseconds(30000)));
+  // The broker stops answering before it dies (a hung host, then a crash), for
+  // longer than the backend's 2 s stats period, so its requests are in flight
+  // when the connection drops. A watermark query caught that way used to block
+  // the producer thread for good: no broker error in the status, and SIGTERM
+  // waited for the kill.
+  pid_t broker_pid = 0;
+  std::ifstream(g_root + "/broker/kafka.pid") >> broker_pid;
+  ASSERT_GT(broker_pid, 0);
+  ASSERT_EQ(::kill(broker_pid, SIGSTOP), 0);
+  std::this_thread::sleep_for(milliseconds(3000));
   ASSERT_EQ(Script("kafka.sh", "kill " + g_root + "/broker"), 0);
   // The status says what is wrong instead of a generic line.
   EXPECT_TRUE(Eventually(
