@@ -102,7 +102,8 @@ void CheckJsonBody(const HttpResponse& response) {
 bool SafeToServe(const HttpDecoded& decoded) {
   const auto* call = std::get_if<HttpCall>(&decoded);
   if (call == nullptr || call->route != HttpRoute::kApplyNamespace || !call->invalid.ok()) return true;
-  auto config = NamespaceFromStruct(std::get<v1::ApplyNamespaceRequest>(call->message).config());
+  auto config = NamespaceFromStruct(std::get<v1::ApplyNamespaceRequest>(call->message).config(),
+                                    fuzz::EngineFixture::Get().engine().module_catalog());
   return !config.ok() || fuzz::SafeToApply(*config);
 }
 
