@@ -57,9 +57,12 @@ fuzz: build-fuzz
 	@nice -n 10 bash fuzz/run.sh build/fuzz $(FUZZ_SECONDS) $(FUZZ_JOBS)
 
 # The bounded run `make test` ends with: every shipped input once, then
-# FUZZ_CI_SECONDS of fuzzing per target.
+# FUZZ_CI_SECONDS of fuzzing per target from a fixed seed, so a landing gate
+# does not fail on whatever a random walk happens to reach that day; finding
+# new problems is `make fuzz`'s job (a fresh seed each run).
+FUZZ_CI_SEED ?= 1
 test-fuzz: build-fuzz
-	@nice -n 10 bash fuzz/run.sh build/fuzz $(FUZZ_CI_SECONDS) $(FUZZ_JOBS)
+	@FUZZ_SEED=$(FUZZ_CI_SEED) nice -n 10 bash fuzz/run.sh build/fuzz $(FUZZ_CI_SECONDS) $(FUZZ_JOBS)
 
 # A .deb (wald, walctl, the systemd unit, a default /etc/wal/server.yaml) in $(BUILD_DIR).
 package: build

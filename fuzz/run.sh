@@ -8,7 +8,9 @@
 #      runs once, as a regression test;
 #   2. the target fuzzes for SECONDS seconds (with FUZZ_RUNS set: until FUZZ_RUNS
 #      executions or SECONDS seconds, whichever comes first) from a working corpus in BUILD_DIR/corpus/<target>, which starts
-#      as a copy of the shipped one and keeps what runs discover.
+#      as a copy of the shipped one and keeps what runs discover. FUZZ_SEED=N
+#      fixes libFuzzer's random seed, so the run tries the same inputs in the
+#      same order each time (as far as SECONDS allows); unset, each run differs.
 # Inputs in fuzz/known-defects/<target>/ reproduce a defect that is not fixed
 # yet: each runs once with WAL_FUZZ_KNOWN_DEFECTS=1 and must still fail (the
 # target skips that class of input otherwise); one that passes fails the run, so
@@ -77,6 +79,7 @@ run_one() {
   fi
   local budget=(-max_total_time="$seconds")
   [ -n "${FUZZ_RUNS:-}" ] && budget+=(-runs="$FUZZ_RUNS")
+  [ -n "${FUZZ_SEED:-}" ] && budget+=(-seed="$FUZZ_SEED")
   local started=$SECONDS
   "$binary" "${budget[@]}" -timeout=10 -rss_limit_mb=3072 -print_final_stats=1 \
     -artifact_prefix="$artifacts/" "$corpus" >"$log" 2>&1

@@ -47,6 +47,24 @@ bool IsValidUtf8(std::string_view text) {
   return true;
 }
 
+uint32_t FirstNoncharacter(std::string_view text) {
+  while (!text.empty()) {
+    const size_t length = SequenceLength(text);
+    if (length == 0) {
+      text.remove_prefix(1);
+      continue;
+    }
+    if (length == 3 || length == 4) {
+      static constexpr unsigned char kLeadMask[] = {0, 0, 0, 0x0F, 0x07};
+      uint32_t code_point = static_cast<unsigned char>(text[0]) & kLeadMask[length];
+      for (size_t k = 1; k < length; ++k) code_point = (code_point << 6) | (static_cast<unsigned char>(text[k]) & 0x3F);
+      if ((code_point >= 0xFDD0 && code_point <= 0xFDEF) || (code_point & 0xFFFE) == 0xFFFE) return code_point;
+    }
+    text.remove_prefix(length);
+  }
+  return 0;
+}
+
 std::string SanitizeUtf8(std::string_view text) {
   std::string out;
   out.reserve(text.size());

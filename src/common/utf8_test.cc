@@ -32,5 +32,17 @@ TEST(Utf8Test, SanitizeReplacesOnlyTheBadBytes) {
   EXPECT_TRUE(IsValidUtf8(SanitizeUtf8("\xed\xa0\x80\xc0\xaf\xf4\x90\x80\x80")));
 }
 
+TEST(Utf8Test, FindsNoncharactersInEveryPlane) {
+  EXPECT_EQ(FirstNoncharacter("plain text, \xc3\xa9, \xef\xbf\xbd, \xf0\x9f\x98\x80"), 0u);
+  EXPECT_EQ(FirstNoncharacter("a\xef\xbf\xbe" "b"), 0xFFFEu);
+  EXPECT_EQ(FirstNoncharacter("\xef\xbf\xbf"), 0xFFFFu);
+  EXPECT_EQ(FirstNoncharacter("\xef\xb7\x90"), 0xFDD0u);
+  EXPECT_EQ(FirstNoncharacter("\xef\xb7\xaf"), 0xFDEFu);
+  EXPECT_EQ(FirstNoncharacter("\xef\xb7\xb0"), 0u);  // U+FDF0 is a character
+  EXPECT_EQ(FirstNoncharacter("\xf0\x9f\xbf\xbe"), 0x1FFFEu);
+  EXPECT_EQ(FirstNoncharacter("\xf4\x8f\xbf\xbf"), 0x10FFFFu);
+  EXPECT_EQ(FirstNoncharacter("\xff\xef\xbf\xbe"), 0xFFFEu);  // past a malformed byte
+}
+
 }  // namespace
 }  // namespace wal

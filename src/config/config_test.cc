@@ -514,6 +514,31 @@ TEST(InvalidNamespace, InvalidUtf8IsAnErrorNotAThrow) {
   EXPECT_EQ(target.status().message(), "t: invalid YAML: the text is not valid UTF-8");
 }
 
+// yaml-cpp's writer turns noncharacters into U+FFFD, so such a config would
+// change on its first save; it is refused at load, in YAML and JSON alike.
+TEST(InvalidNamespace, NoncharactersAreRefusedSoASaveKeepsTheConfig) {
+  auto server = ParseServerConfig("data_dir: \"/var/x\xef\xbf\xbe\"\n", Format::kYaml, "server.yaml");
+  ASSERT_FALSE(server.ok());
+  EXPECT_EQ(server.status().message(),
+            "server.yaml: data_dir: holds U+FFFE, a Unicode noncharacter, which config text may not contain");
+  auto escaped = ParseServerConfig("data_dir: \"\\ufdd0\"\n", Format::kYaml, "s");
+  ASSERT_FALSE(escaped.ok());
+  EXPECT_NE(escaped.status().message().find("U+FDD0"), std::string::npos) << escaped.status().message();
+  auto json = ParseServerConfig("{\"region\": \"\\uffff\"}", Format::kJson, "s");
+  ASSERT_FALSE(json.ok());
+  EXPECT_NE(json.status().message().find("region: holds U+FFFF"), std::string::npos) << json.status().message();
+  auto target = ParseNamespace("name: orders\ntarget: {type: sqlite, path: a.db, \"k\xef\xb7\x90\": 1}\n",
+                               Format::kYaml, "t");
+  ASSERT_FALSE(target.ok());
+  EXPECT_NE(target.status().message().find("U+FDD0"), std::string::npos) << target.status().message();
+  // U+FFFD itself, and every other character, still loads and survives a save.
+  auto fine = ParseServerConfig("data_dir: \"/var/\xef\xbf\xbd\xef\xb7\xb0\"\n", Format::kYaml, "s");
+  ASSERT_TRUE(fine.ok()) << fine.status().ToString();
+  auto reloaded = ParseServerConfig(SaveServerConfig(*fine, Format::kYaml), Format::kYaml, "saved");
+  ASSERT_TRUE(reloaded.ok());
+  EXPECT_EQ(*reloaded, *fine);
+}
+
 // Random bytes must produce errors, never crashes or exceptions.
 TEST(InvalidNamespace, GarbageNeverThrows) {
   std::mt19937 random(12345);

@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <exception>
 
 #include <yaml-cpp/yaml.h>
@@ -177,6 +178,36 @@ void Emit(YAML::Emitter& out, const Json& value) {
   }
 }
 
+std::string CodePointName(uint32_t code_point) {
+  char name[16];
+  std::snprintf(name, sizeof(name), "U+%04X", static_cast<unsigned>(code_point));
+  return name;
+}
+
+// Every key and string of `value` is free of Unicode noncharacters: the YAML
+// writer replaces them with U+FFFD, so a config holding one would change on its
+// first save (the admin API, a config store) without anyone asking.
+Status RejectNoncharacters(const Json& value, const std::string& path) {
+  auto refuse = [](const std::string& where, uint32_t code_point) {
+    return InvalidArgument((where.empty() ? "" : where + ": ") + "holds " + CodePointName(code_point) +
+                           ", a Unicode noncharacter, which config text may not contain");
+  };
+  if (value.is_string()) {
+    if (uint32_t found = FirstNoncharacter(value.get_ref<const std::string&>())) return refuse(path, found);
+  } else if (value.is_object()) {
+    for (const auto& [key, child] : value.items()) {
+      const std::string child_path = ChildPath(path, key);
+      if (uint32_t found = FirstNoncharacter(key)) return refuse(child_path, found);
+      WAL_RETURN_IF_ERROR(RejectNoncharacters(child, child_path));
+    }
+  } else if (value.is_array()) {
+    for (size_t i = 0; i < value.size(); ++i) {
+      WAL_RETURN_IF_ERROR(RejectNoncharacters(value[i], path + "[" + std::to_string(i) + "]"));
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<Json> YamlTextToJson(std::string_view text, const std::set<std::string>& free_form_paths) {
@@ -184,7 +215,9 @@ Result<Json> YamlTextToJson(std::string_view text, const std::set<std::string>& 
   if (!IsValidUtf8(text)) return InvalidArgument("invalid YAML: the text is not valid UTF-8");
   try {
     YAML::Node root = YAML::Load(std::string(text));
-    return ConvertNode(root, "", ScalarTyping::kSchema, free_form_paths);
+    WAL_ASSIGN_OR_RETURN(Json tree, ConvertNode(root, "", ScalarTyping::kSchema, free_form_paths));
+    WAL_RETURN_IF_ERROR(RejectNoncharacters(tree, ""));
+    return tree;
   } catch (const YAML::Exception& error) {
     return InvalidArgument(Where(error.mark) + "invalid YAML: " + error.msg);
   } catch (const std::exception& error) {
@@ -194,7 +227,9 @@ Result<Json> YamlTextToJson(std::string_view text, const std::set<std::string>& 
 
 Result<Json> JsonTextToJson(std::string_view text) {
   try {
-    return Json::parse(text.begin(), text.end());
+    Json tree = Json::parse(text.begin(), text.end());
+    WAL_RETURN_IF_ERROR(RejectNoncharacters(tree, ""));
+    return tree;
   } catch (const nlohmann::json::parse_error& error) {
     // what() is "[json.exception.parse_error.101] parse error at line 1, column 5: ..."; drop the id.
     std::string reason = error.what();
