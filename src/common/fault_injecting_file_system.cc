@@ -191,8 +191,27 @@ Result<std::unique_ptr<WritableFile>> FaultInjectingFileSystem::OpenAppendable(c
   return std::unique_ptr<WritableFile>(std::make_unique<FaultInjectingWritableFile>(this, path, std::move(file)));
 }
 
+// Forwards reads and counts the bytes they return.
+class CountingRandomAccessFile final : public RandomAccessFile {
+ public:
+  CountingRandomAccessFile(FaultInjectingFileSystem* owner, std::unique_ptr<RandomAccessFile> base)
+      : owner_(owner), base_(std::move(base)) {}
+
+  Status ReadAt(uint64_t offset, size_t length, std::string* out) const override {
+    Status status = base_->ReadAt(offset, length, out);
+    if (status.ok()) owner_->bytes_read_.fetch_add(out->size());
+    return status;
+  }
+  Result<uint64_t> Size() const override { return base_->Size(); }
+
+ private:
+  FaultInjectingFileSystem* const owner_;
+  const std::unique_ptr<RandomAccessFile> base_;
+};
+
 Result<std::unique_ptr<RandomAccessFile>> FaultInjectingFileSystem::OpenRandomAccess(const std::string& path) {
-  return base_->OpenRandomAccess(path);
+  WAL_ASSIGN_OR_RETURN(std::unique_ptr<RandomAccessFile> base, base_->OpenRandomAccess(path));
+  return std::unique_ptr<RandomAccessFile>(std::make_unique<CountingRandomAccessFile>(this, std::move(base)));
 }
 
 Result<std::string> FaultInjectingFileSystem::ReadFile(const std::string& path) { return base_->ReadFile(path); }

@@ -68,6 +68,8 @@ class FaultInjectingFileSystem final : public FileSystem {
   uint64_t truncates() const { return truncates_.load(); }        // successful WritableFile::Truncate calls
   uint64_t preallocations() const { return preallocations_.load(); }  // successful Preallocate calls
   uint64_t injected_failures() const { return injected_failures_.load(); }
+  // Bytes RandomAccessFile::ReadAt returned, over every file opened through this object.
+  uint64_t bytes_read() const { return bytes_read_.load(); }
 
   // FileSystem
   Result<std::unique_ptr<WritableFile>> OpenAppendable(const std::string& path) override;
@@ -85,6 +87,7 @@ class FaultInjectingFileSystem final : public FileSystem {
 
  private:
   friend class FaultInjectingWritableFile;
+  friend class CountingRandomAccessFile;
 
   // What one file occupies on the modelled disk.
   struct Usage {
@@ -123,6 +126,7 @@ class FaultInjectingFileSystem final : public FileSystem {
   std::atomic<uint64_t> truncates_{0};
   std::atomic<uint64_t> preallocations_{0};
   std::atomic<uint64_t> injected_failures_{0};
+  std::atomic<uint64_t> bytes_read_{0};
 
   mutable std::mutex space_mutex_;  // guards the space model below
   std::optional<uint64_t> space_limit_;

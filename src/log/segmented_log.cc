@@ -255,11 +255,18 @@ Result<std::vector<LogEntry>> SegmentedLog::Read(uint64_t from_id, size_t max_en
     }
   }
 
+  // Read ahead what the call can use: the walk from the index point (at most
+  // one index span) plus a few KiB per entry asked for, within max_bytes. A
+  // larger record is still read whole (View reads what it needs); a 1 MiB
+  // chunk for every one-entry read made each such read a 1 MiB pread and fill.
+  constexpr size_t kReadAheadPerEntry = 4096;
+  const size_t read_ahead =
+      kIndexSpacingBytes + std::min<size_t>(max_entries, (1 << 20) / kReadAheadPerEntry) * kReadAheadPerEntry;
+  const size_t chunk_bytes = std::clamp<size_t>(std::min(max_bytes, read_ahead), 4096, 1 << 20);
   size_t payload_bytes = 0;
   for (const ReadStep& step : steps) {
     const uint32_t version = step.segment->version;
-    BufferedFileReader reader(step.segment->reader.get(), step.durable_bytes,
-                              std::clamp<size_t>(max_bytes, 4096, 1 << 20));
+    BufferedFileReader reader(step.segment->reader.get(), step.durable_bytes, chunk_bytes);
     uint64_t offset = step.start_offset;
     for (uint64_t expected_id = step.start_id; expected_id < step.end_id; ++expected_id) {
       std::string_view view;
