@@ -1,6 +1,6 @@
-#include "engine/executor.h"
+#include "common/blocking_executor.h"
 
-namespace wal::engine {
+namespace wal {
 
 BlockingExecutor::BlockingExecutor(size_t threads) {
   for (size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { Run(); });
@@ -41,8 +41,12 @@ void BlockingExecutor::Run() {
       task = std::move(tasks_.front());
       tasks_.pop_front();
     }
-    task();
+    try {
+      task();
+    } catch (...) {
+      // An exception leaving a pool thread would end the process.
+    }
   }
 }
 
-}  // namespace wal::engine
+}  // namespace wal

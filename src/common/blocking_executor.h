@@ -1,5 +1,12 @@
-// A fixed pool of threads running queued tasks: where blocking target calls go
-// so that they never run on gRPC or HTTP threads.
+// A fixed pool of threads running queued tasks: where blocking calls (a
+// target's, a set store's) go so that they never run on gRPC, HTTP or commit
+// threads.
+//
+// Threading: Submit and Shutdown may be called from any thread, Shutdown more
+// than once. A task runs on one of the pool's threads, in queue order of start.
+// Failure: a task must not throw; one that does is caught on the pool thread
+// (so the process survives) and the exception is dropped. Submit after
+// Shutdown has begun refuses the task (returns false) without running it.
 #pragma once
 
 #include <condition_variable>
@@ -9,15 +16,18 @@
 #include <thread>
 #include <vector>
 
-namespace wal::engine {
+namespace wal {
 
 class BlockingExecutor {
  public:
   explicit BlockingExecutor(size_t threads);
   ~BlockingExecutor();  // runs every queued task, then joins
+  BlockingExecutor(const BlockingExecutor&) = delete;
+  BlockingExecutor& operator=(const BlockingExecutor&) = delete;
 
   // Queues `task`; returns false (and drops it) once shutdown has begun.
   bool Submit(std::function<void()> task);
+  // Runs every task already queued, then joins the threads.
   void Shutdown();
 
  private:
@@ -30,4 +40,4 @@ class BlockingExecutor {
   std::vector<std::thread> threads_;
 };
 
-}  // namespace wal::engine
+}  // namespace wal

@@ -10,6 +10,7 @@
 // Threading: the helpers are pure; a Clock is safe to call from any thread.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 
@@ -28,7 +29,15 @@ inline int64_t ToMillisRoundedUp(WallTime time) {
   return std::chrono::ceil<std::chrono::milliseconds>(time.time_since_epoch()).count();
 }
 
-inline WallTime FromMillis(int64_t millis) { return WallTime(std::chrono::milliseconds(millis)); }
+// The time point `millis` after the epoch, clamped to what a WallTime can hold
+// (a stored due time may be any int64; WallTime counts nanoseconds).
+inline WallTime FromMillis(int64_t millis) {
+  using Duration = WallTime::duration;
+  using std::chrono::milliseconds;
+  constexpr int64_t kMax = std::chrono::duration_cast<milliseconds>(Duration::max()).count();
+  constexpr int64_t kMin = std::chrono::duration_cast<milliseconds>(Duration::min()).count();
+  return WallTime(std::chrono::duration_cast<Duration>(milliseconds(std::clamp(millis, kMin, kMax))));
+}
 
 class Clock {
  public:
@@ -42,5 +51,8 @@ class Clock {
 
 // The real wall clock (std::chrono::system_clock); lives for the whole process.
 const Clock& SystemClock();
+
+// `clock`'s now in milliseconds since the epoch, rounded down.
+inline int64_t NowMillis(const Clock& clock = SystemClock()) { return ToMillis(clock.Now()); }
 
 }  // namespace wal

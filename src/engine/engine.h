@@ -21,7 +21,7 @@
 #include "config/config.h"
 #include "config/module_catalog.h"
 #include "control/namespace_store.h"
-#include "engine/executor.h"
+#include "common/blocking_executor.h"
 #include "engine/namespace_runtime.h"
 #include "wal/v1/admin.pb.h"
 #include "wal/v1/record.pb.h"

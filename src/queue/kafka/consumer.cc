@@ -14,14 +14,14 @@ Result<std::vector<Delivery>> KafkaBackend::Poll(size_t max_entries, std::chrono
   std::unique_lock lock(mu_);
   if (closed_) return FailedPrecondition("kafka backend of namespace " + settings_.name + " is closed");
   if (!consumer_started_) WAL_RETURN_IF_ERROR(StartConsumerLocked());
-  const int64_t deadline = NowMs() + wait.count();
+  const int64_t deadline = NowMillis() + wait.count();
   std::vector<Delivery> out;
   while (true) {
-    const int64_t now = NowMs();
+    const int64_t now = NowMillis();
     int64_t next_wake = deadline;
     CollectLocked(max_entries, now, &out, &next_wake);
     if (!out.empty() || now >= deadline || closed_) return out;
-    cv_.wait_until(lock, FromMs(std::min(deadline, std::max(next_wake, now + 1))));
+    cv_.wait_until(lock, FromMillis(std::min(deadline, std::max(next_wake, now + 1))));
   }
 }
 
@@ -75,7 +75,7 @@ void KafkaBackend::ConsumerLoop() {
       rd_kafka_message_destroy(m);
       m = n < 500 ? rd_kafka_consumer_poll(consumer_, 0) : nullptr;
     }
-    const int64_t now = NowMs();
+    const int64_t now = NowMillis();
     const bool commit = commit_soon_.exchange(false) || now - last_commit >= settings_.commit_interval.count();
     Tick(now, commit);
     if (commit) last_commit = now;
@@ -94,8 +94,8 @@ void KafkaBackend::CloseConsumerWithin(std::chrono::milliseconds limit) {
     spdlog::warn("namespace {}: kafka consumer close: {}", settings_.name, rd_kafka_error_string(error));
     rd_kafka_error_destroy(error);
   } else {
-    const int64_t deadline = NowMs() + limit.count();
-    while (!(closed = rd_kafka_consumer_closed(consumer_) != 0) && NowMs() < deadline) {
+    const int64_t deadline = NowMillis() + limit.count();
+    while (!(closed = rd_kafka_consumer_closed(consumer_) != 0) && NowMillis() < deadline) {
       (void)rd_kafka_queue_poll_callback(queue, 100);
     }
   }
@@ -118,7 +118,7 @@ void KafkaBackend::HandleMessage(rd_kafka_message_t* m) {
   const std::string topic = rd_kafka_topic_name(m->rkt);
   rd_kafka_timestamp_type_t type;
   int64_t produced_ms = rd_kafka_message_timestamp(m, &type);
-  if (produced_ms < 0) produced_ms = NowMs();
+  if (produced_ms < 0) produced_ms = NowMillis();
   const Envelope envelope = DecodeEnvelope(HeaderValue(m, kDueHeader), HeaderValue(m, kGroupHeader), produced_ms);
   const std::string& owner = envelope.group;
   std::lock_guard lock(mu_);
@@ -196,7 +196,7 @@ void KafkaBackend::Tick(int64_t now, bool commit) {
                 auto it = state->buffered.find(from.offset);
                 if (it != state->buffered.end()) {
                   it->second.hopping = false;
-                  it->second.not_before = NowMs() + kRetryRestMs;
+                  it->second.not_before = NowMillis() + kRetryRestMs;
                 }
               }
             });
@@ -241,7 +241,7 @@ void KafkaBackend::CollectLocked(size_t max_entries, int64_t now, std::vector<De
     Delivery delivery;
     delivery.id = static_cast<uint64_t>(c.message->offset);
     delivery.entry.record = c.message->value;
-    delivery.entry.due = FromMs(c.message->due_ms);
+    delivery.entry.due = FromMillis(c.message->due_ms);
     delivery.entry.ordering_key = c.message->key;
     delivery.receipt = Receipt{c.state->topic, c.state->partition, c.message->offset, c.state->generation}.ToString();
     out->push_back(std::move(delivery));

@@ -32,7 +32,7 @@ Result<uint64_t> KafkaBackend::RedriveDeadLetters(const std::vector<uint64_t>& i
   for (const DlqRecord& record : records) {
     Result<QueueEntry> entry = transform(record.value);
     if (!entry.ok()) return entry.status().WithContext("redrive of DLQ entry " + std::to_string(record.id) + " (" + std::to_string(moved) + " moved before it)");
-    const int64_t due_ms = DueMs(entry->due);
+    const int64_t due_ms = ToMillisRoundedUp(entry->due);
     auto promise = std::make_shared<std::promise<std::pair<Durability, Status>>>();
     auto future = promise->get_future();
     // A dead letter goes back to the group it failed in only (empty: every group).

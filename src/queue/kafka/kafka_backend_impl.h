@@ -42,6 +42,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/time.h"
 #include "queue/kafka/dlq_markers.h"
 #include "queue/kafka/kafka_backend.h"
 #include "queue/kafka/kafka_internal.h"
@@ -74,16 +75,6 @@ inline constexpr int64_t kPartitionRecountMs = 10'000;
 inline constexpr int64_t kCloseLimitMs = 10'000;
 // With every broker unreachable nothing is going to be acknowledged: do not wait long.
 inline constexpr int64_t kCloseLimitBrokersDownMs = 2'000;
-
-inline int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now().time_since_epoch()).count();
-}
-inline TimePoint FromMs(int64_t ms) { return TimePoint(std::chrono::milliseconds(ms)); }
-// Due times travel as whole milliseconds, rounded up so "not before due" holds
-// for the caller's exact instant.
-inline int64_t DueMs(TimePoint t) {
-  return std::chrono::ceil<std::chrono::milliseconds>(t.time_since_epoch()).count();
-}
 
 struct Watermarks {
   int64_t low = 0;   // first offset still stored

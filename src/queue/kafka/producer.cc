@@ -10,7 +10,7 @@
 namespace wal::queue::kafka {
 
 void KafkaBackend::Append(QueueEntry entry, AppendCallback callback) {
-  const int64_t due_ms = DueMs(entry.due);
+  const int64_t due_ms = ToMillisRoundedUp(entry.due);
   Produce(TopicFor(due_ms), entry.ordering_key, entry.record, due_ms, "", "", /*group=*/"",
           [callback = std::move(callback)](Durability durability, int32_t, int64_t offset, const Status& status) {
             AppendOutcome outcome;
@@ -22,7 +22,7 @@ void KafkaBackend::Append(QueueEntry entry, AppendCallback callback) {
 }
 
 const std::string& KafkaBackend::TopicFor(int64_t due_ms) const {
-  const int64_t remaining = due_ms - NowMs();
+  const int64_t remaining = due_ms - NowMillis();
   if (remaining <= kMainTopicSlackMs) return settings_.topics[0];
   return settings_.tier_topics[SelectTier(settings_.tiers, Milliseconds(remaining))];
 }
@@ -107,12 +107,12 @@ void KafkaBackend::ProducerLoop() {
   int64_t next_topics = 0, next_stats = 0, next_partitions = 0;
   while (!stop_producer_.load()) {
     rd_kafka_poll(producer_, 50);
-    const int64_t now = NowMs();
+    const int64_t now = NowMillis();
     if (!topics_ready_.load() && now >= next_topics && !closed_flag()) {
       Status status = EnsureTopics(std::chrono::milliseconds(3000));
       if (!status.ok()) spdlog::debug("namespace {}: kafka topics: {}", settings_.name, status.ToString());
-      next_topics = NowMs() + 2000;
-      next_partitions = NowMs() + kPartitionRecountMs;
+      next_topics = NowMillis() + 2000;
+      next_partitions = NowMillis() + kPartitionRecountMs;
     }
     // Watermark queries to a broker that is down wait socket.timeout.ms (60 s)
     // whatever their own timeout says, which stalled Close; while every broker
@@ -120,16 +120,16 @@ void KafkaBackend::ProducerLoop() {
     // their return.
     if (brokers_down_.load() && now >= next_stats && !closed_flag()) {
       if (PartitionCount(producer_, settings_.topics[0], std::chrono::milliseconds(500)).ok()) brokers_down_ = false;
-      next_stats = NowMs() + 2000;
+      next_stats = NowMillis() + 2000;
       continue;
     }
     if (topics_ready_.load() && now >= next_partitions && !closed_flag()) {
       RecountPartitions();
-      next_partitions = NowMs() + kPartitionRecountMs;
+      next_partitions = NowMillis() + kPartitionRecountMs;
     }
     if (topics_ready_.load() && now >= next_stats && !closed_flag()) {
       RefreshStats();
-      next_stats = NowMs() + 2000;
+      next_stats = NowMillis() + 2000;
     }
   }
 }

@@ -16,7 +16,7 @@ void KafkaBackend::Complete(const Delivery& delivery, StatusCallback callback) {
 void KafkaBackend::Reschedule(const Delivery& delivery, QueueEntry replacement, StatusCallback callback) {
   Receipt receipt;
   if (Status status = Validate(delivery, &receipt); !status.ok()) return callback(status);
-  const int64_t due_ms = DueMs(replacement.due);
+  const int64_t due_ms = ToMillisRoundedUp(replacement.due);
   if (settings_.retry_in_place) return callback(RetryInPlace(receipt, std::move(replacement), due_ms));
   Produce(TopicFor(due_ms), replacement.ordering_key, replacement.record, due_ms, kSupersedesHeader,
           receipt.Coordinates(), settings_.consumer_group, RetireAfter(receipt, "reschedule", std::move(callback)));
@@ -25,7 +25,7 @@ void KafkaBackend::Reschedule(const Delivery& delivery, QueueEntry replacement, 
 void KafkaBackend::DeadLetter(const Delivery& delivery, std::string dead_record, StatusCallback callback) {
   Receipt receipt;
   if (Status status = Validate(delivery, &receipt); !status.ok()) return callback(status);
-  Produce(settings_.dlq_topic, delivery.entry.ordering_key, dead_record, DueMs(delivery.entry.due), kDeadFromHeader,
+  Produce(settings_.dlq_topic, delivery.entry.ordering_key, dead_record, ToMillisRoundedUp(delivery.entry.due), kDeadFromHeader,
           receipt.Coordinates(), settings_.consumer_group, RetireAfter(receipt, "dead-letter", std::move(callback)));
 }
 
@@ -104,7 +104,7 @@ ProduceDone KafkaBackend::RetireAfter(const Receipt& receipt, const char* what, 
         auto it = state->buffered.find(receipt.offset);
         if (it != state->buffered.end() && it->second.handed) {
           it->second.handed = false;
-          it->second.not_before = NowMs() + kRetryRestMs;
+          it->second.not_before = NowMillis() + kRetryRestMs;
           if (!it->second.key.empty()) {
             auto key = state->keys_in_flight.find(it->second.key);
             if (key != state->keys_in_flight.end() && --key->second <= 0) state->keys_in_flight.erase(key);

@@ -46,8 +46,8 @@ Result<std::vector<DlqRecord>> KafkaBackend::ReadTopic(const std::string& topic,
   }
   if (status.ok() && assignment->cnt > 0) {
     rd_kafka_assign(rk, assignment);
-    const int64_t deadline = NowMs() + 15000;
-    while (!end.empty() && NowMs() < deadline) {
+    const int64_t deadline = NowMillis() + 15000;
+    while (!end.empty() && NowMillis() < deadline) {
       rd_kafka_message_t* m = rd_kafka_consumer_poll(rk, 100);
       if (m == nullptr) continue;
       const int32_t p = m->partition;

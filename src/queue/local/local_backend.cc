@@ -81,7 +81,7 @@ void LocalBackendImpl::ReleaseHoldLocked(uint64_t id) {
   ++local_stats_.released_after_failure;
   // The heap item carries the hold-back; the entry's stored due time, which
   // Poll hands out, does not change.
-  const int64_t held_until = NowMs() + ReleaseBackoffLocked(id).count();
+  const int64_t held_until = NowMillis() + ReleaseBackoffLocked(id).count();
   PushHeapLocked({std::max(due_ms, held_until), id});
   poll_cv_.notify_all();
 }
@@ -130,7 +130,7 @@ void LocalBackendImpl::Append(QueueEntry entry, AppendCallback callback) {
     }
     return;
   }
-  const int64_t due_ms = DueMs(entry.due);
+  const int64_t due_ms = ToMillisRoundedUp(entry.due);
   std::string payload = EncodeEntry(due_ms, std::nullopt, std::nullopt, entry.ordering_key, entry.record);
   entry.record.clear();
   entry.record.shrink_to_fit();
@@ -161,7 +161,7 @@ Result<std::vector<Delivery>> LocalBackendImpl::Poll(size_t max_entries, millise
     for (;;) {
       if (closing_) return FailedPrecondition("backend is closed");
       if (max_entries == 0) break;
-      const int64_t now_ms = NowMs();
+      const int64_t now_ms = NowMillis();
       while (!heap_.empty() && picked.size() < max_entries) {
         const HeapItem top = heap_.front();
         const bool stale = !main_window_.IsPending(top.id) || in_flight_.count(top.id) != 0;
@@ -182,7 +182,7 @@ Result<std::vector<Delivery>> LocalBackendImpl::Poll(size_t max_entries, millise
       if (now >= deadline) break;
       auto sleep = std::chrono::duration_cast<milliseconds>(deadline - now) + milliseconds(1);
       if (!heap_.empty()) {
-        sleep = std::min(sleep, milliseconds(std::max<int64_t>(heap_.front().due_ms - NowMs(), 1)));
+        sleep = std::min(sleep, milliseconds(std::max<int64_t>(heap_.front().due_ms - NowMillis(), 1)));
       }
       poll_cv_.wait_for(lock, sleep);
     }
@@ -211,7 +211,7 @@ Result<std::vector<Delivery>> LocalBackendImpl::Poll(size_t max_entries, millise
     Delivery delivery;
     delivery.id = item.id;
     delivery.entry.record = std::string(envelope.record);
-    delivery.entry.due = FromDueMs(envelope.due_ms);
+    delivery.entry.due = FromMillis(envelope.due_ms);
     delivery.entry.ordering_key = std::string(envelope.ordering_key);
     deliveries.push_back(std::move(delivery));
   }
@@ -256,7 +256,7 @@ void LocalBackendImpl::Reschedule(const Delivery& delivery, QueueEntry replaceme
     return;
   }
   const uint64_t original = delivery.id;
-  const int64_t due_ms = DueMs(replacement.due);
+  const int64_t due_ms = ToMillisRoundedUp(replacement.due);
   std::string payload = EncodeEntry(due_ms, original, std::nullopt, replacement.ordering_key, replacement.record);
   if (Status too_large = CheckAppendSize(payload.size(), "replacement"); !too_large.ok()) {
     {
@@ -297,7 +297,7 @@ void LocalBackendImpl::DeadLetter(const Delivery& delivery, std::string dead_rec
   }
   const uint64_t original = delivery.id;
   std::string key = delivery.entry.ordering_key.size() <= kMaxOrderingKeyBytes ? delivery.entry.ordering_key : "";
-  std::string payload = EncodeEntry(DueMs(delivery.entry.due), std::nullopt, original, key, dead_record);
+  std::string payload = EncodeEntry(ToMillisRoundedUp(delivery.entry.due), std::nullopt, original, key, dead_record);
   dead_record.clear();
   dead_record.shrink_to_fit();
   if (Status too_large = CheckAppendSize(payload.size(), "dead letter"); !too_large.ok()) {
@@ -374,7 +374,7 @@ BackendStats LocalBackendImpl::Stats() const {
   stats.log_end = log_stats.next_id;
   stats.segments = log_stats.segments;
   stats.bytes = log_stats.bytes;
-  const int64_t now_ms = NowMs();
+  const int64_t now_ms = NowMillis();
   std::lock_guard lock(mutex_);
   stats.writable = !log_stats.poisoned && !closing_;
   stats.error = problems_;

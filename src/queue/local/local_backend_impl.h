@@ -34,6 +34,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "common/time.h"
 #include "log/log.h"
 #include "log/record_format.h"
 #include "queue/local/id_window.h"
@@ -49,23 +50,9 @@ inline constexpr size_t kAdminChunk = 512;       // DLQ entries per redrive step
 inline constexpr size_t kPurgeChunk = 8192;      // DLQ ids per purge RETIRE
 inline constexpr uint64_t kCopyForwardMaxBytesInFlight = 64u << 20;
 
-// Due times are stored as unix milliseconds rounded up, so a stored due time is
-// never earlier than the requested one; "now" is rounded down.
-inline int64_t DueMs(TimePoint due) {
-  return std::chrono::ceil<std::chrono::milliseconds>(due.time_since_epoch()).count();
-}
-
-inline TimePoint FromDueMs(int64_t ms) {
-  using Duration = TimePoint::duration;
-  using std::chrono::milliseconds;
-  constexpr int64_t kMax = std::chrono::duration_cast<milliseconds>(Duration::max()).count();
-  constexpr int64_t kMin = std::chrono::duration_cast<milliseconds>(Duration::min()).count();
-  return TimePoint(std::chrono::duration_cast<Duration>(milliseconds(std::clamp(ms, kMin, kMax))));
-}
-
-inline int64_t NowMs() {
-  return std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
+// Due times are stored as unix milliseconds rounded up (ToMillisRoundedUp), so
+// a stored due time is never earlier than the requested one; "now" is rounded
+// down (NowMillis).
 
 struct HeapItem {
   int64_t due_ms;

@@ -62,9 +62,7 @@ Result<std::unique_ptr<CassandraSetStore>> CassandraSetStore::Open(Options optio
     spdlog::warn("namespace {}: {}; sets wait until it is reachable", store->options_.namespace_name,
                  ready.status().message());
   }
-  for (size_t i = 0; i < store->options_.writer_threads; ++i) {
-    store->workers_.emplace_back([raw = store.get()] { raw->WorkerLoop(); });
-  }
+  store->workers_ = std::make_unique<BlockingExecutor>(store->options_.writer_threads);
   return store;
 }
 
@@ -184,33 +182,9 @@ Status CassandraSetStore::PersistNow(const std::string& set_id, const std::vecto
   return Status::Ok();
 }
 
-bool CassandraSetStore::Submit(std::function<void()> task) {
-  {
-    std::lock_guard lock(tasks_mutex_);
-    if (stopping_) return false;
-    tasks_.push_back(std::move(task));
-  }
-  tasks_wake_.notify_one();
-  return true;
-}
-
-void CassandraSetStore::WorkerLoop() {
-  for (;;) {
-    std::function<void()> task;
-    {
-      std::unique_lock lock(tasks_mutex_);
-      tasks_wake_.wait(lock, [this] { return stopping_ || !tasks_.empty(); });
-      if (tasks_.empty()) return;  // stopping, and everything queued has run
-      task = std::move(tasks_.front());
-      tasks_.pop_front();
-    }
-    task();
-  }
-}
-
 void CassandraSetStore::Persist(const std::string& set_id, std::vector<std::string> chunks, PersistCallback done) {
   auto shared_done = std::make_shared<PersistCallback>(std::move(done));
-  bool queued = Submit([this, set_id, chunks = std::move(chunks), shared_done]() {
+  bool queued = workers_->Submit([this, set_id, chunks = std::move(chunks), shared_done]() {
     uint64_t order = 0;
     Status status = PersistNow(set_id, chunks, &order);
     (*shared_done)(PersistOutcome{status, order});
@@ -315,7 +289,7 @@ Status CassandraSetStore::SetState(const std::string& set_id, sets::SetState sta
 }
 
 void CassandraSetStore::DiscardAsync(const std::string& set_id) {
-  (void)Submit([this, set_id] {
+  (void)workers_->Submit([this, set_id] {
     Status status = SetState(set_id, SetState::kDiscarded);
     if (!status.ok()) spdlog::warn("namespace {}: discarding set {}: {}", options_.namespace_name, set_id, status.message());
   });
@@ -346,16 +320,7 @@ Result<std::vector<LiveSet>> CassandraSetStore::ListLive() {
 }
 
 Status CassandraSetStore::Close() {
-  {
-    std::lock_guard lock(tasks_mutex_);
-    if (stopping_ && workers_.empty()) return Status::Ok();
-    stopping_ = true;
-  }
-  tasks_wake_.notify_all();
-  for (auto& worker : workers_) {
-    if (worker.joinable()) worker.join();
-  }
-  workers_.clear();
+  if (workers_) workers_->Shutdown();
   return Status::Ok();
 }
 

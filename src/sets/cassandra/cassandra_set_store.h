@@ -38,17 +38,15 @@
 // Threading: thread-safe; nothing throws.
 #pragma once
 
-#include <condition_variable>
-#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
+#include "common/blocking_executor.h"
 #include "cql/session.h"
 #include "sets/cassandra/cassandra_config.h"
 #include "sets/set_store.h"
@@ -92,8 +90,6 @@ class CassandraSetStore final : public SetStore {
   Result<std::optional<uint64_t>> OrderOf(const std::string& set_id);
   uint64_t NextOrder();
   Status PersistNow(const std::string& set_id, const std::vector<std::string>& chunks, uint64_t* order);
-  bool Submit(std::function<void()> task);
-  void WorkerLoop();
 
   const Options options_;
   const std::unique_ptr<cql::Session> session_;
@@ -104,11 +100,8 @@ class CassandraSetStore final : public SetStore {
   uint64_t last_order_ = 0;
   std::map<std::string, uint64_t> orders_;  // set_id -> order, for live sets seen here
 
-  std::mutex tasks_mutex_;
-  std::condition_variable tasks_wake_;
-  std::deque<std::function<void()>> tasks_;
-  bool stopping_ = false;
-  std::vector<std::thread> workers_;
+  // Runs Persist and DiscardAsync; created by Open, drained by Close.
+  std::unique_ptr<BlockingExecutor> workers_;
 };
 
 }  // namespace wal::sets

@@ -33,9 +33,7 @@ Result<std::unique_ptr<PostgresSetStore>> PostgresSetStore::Open(Options options
   if (Status ready = store->EnsureSchema(); !ready.ok()) {
     spdlog::warn("namespace {}: {}; sets wait until it is reachable", store->options_.namespace_name, ready.message());
   }
-  for (size_t i = 0; i < store->options_.writer_threads; ++i) {
-    store->workers_.emplace_back([raw = store.get()] { raw->WorkerLoop(); });
-  }
+  store->workers_ = std::make_unique<BlockingExecutor>(store->options_.writer_threads);
   return store;
 }
 
@@ -61,30 +59,6 @@ Status PostgresSetStore::EnsureSchema() {
   }
   schema_ready_ = true;
   return Status::Ok();
-}
-
-bool PostgresSetStore::Submit(std::function<void()> task) {
-  {
-    std::lock_guard lock(tasks_mutex_);
-    if (stopping_) return false;
-    tasks_.push_back(std::move(task));
-  }
-  tasks_wake_.notify_one();
-  return true;
-}
-
-void PostgresSetStore::WorkerLoop() {
-  for (;;) {
-    std::function<void()> task;
-    {
-      std::unique_lock lock(tasks_mutex_);
-      tasks_wake_.wait(lock, [this] { return stopping_ || !tasks_.empty(); });
-      if (tasks_.empty()) return;  // stopping, and everything queued has run
-      task = std::move(tasks_.front());
-      tasks_.pop_front();
-    }
-    task();
-  }
 }
 
 Status PostgresSetStore::PersistNow(const std::string& set_id, const std::vector<std::string>& chunks,
@@ -120,7 +94,7 @@ Status PostgresSetStore::PersistNow(const std::string& set_id, const std::vector
 
 void PostgresSetStore::Persist(const std::string& set_id, std::vector<std::string> chunks, PersistCallback done) {
   auto shared_done = std::make_shared<PersistCallback>(std::move(done));
-  bool queued = Submit([this, set_id, chunks = std::move(chunks), shared_done]() {
+  bool queued = workers_->Submit([this, set_id, chunks = std::move(chunks), shared_done]() {
     uint64_t order = 0;
     Status status = PersistNow(set_id, chunks, &order);
     (*shared_done)(PersistOutcome{status, order});
@@ -198,7 +172,7 @@ Status PostgresSetStore::SetState(const std::string& set_id, sets::SetState stat
 }
 
 void PostgresSetStore::DiscardAsync(const std::string& set_id) {
-  (void)Submit([this, set_id] {
+  (void)workers_->Submit([this, set_id] {
     Status status = SetState(set_id, SetState::kDiscarded);
     if (!status.ok()) spdlog::warn("namespace {}: discarding set {}: {}", options_.namespace_name, set_id, status.message());
   });
@@ -217,16 +191,7 @@ Result<std::vector<LiveSet>> PostgresSetStore::ListLive() {
 }
 
 Status PostgresSetStore::Close() {
-  {
-    std::lock_guard lock(tasks_mutex_);
-    if (stopping_ && workers_.empty()) return Status::Ok();
-    stopping_ = true;
-  }
-  tasks_wake_.notify_all();
-  for (auto& worker : workers_) {
-    if (worker.joinable()) worker.join();
-  }
-  workers_.clear();
+  if (workers_) workers_->Shutdown();
   return Status::Ok();
 }
 

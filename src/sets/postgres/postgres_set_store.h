@@ -13,15 +13,13 @@
 // deleted (both tables) in one transaction.
 #pragma once
 
-#include <condition_variable>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
+#include "common/blocking_executor.h"
 #include "sets/set_store.h"
 
 namespace wal::pg {
@@ -59,8 +57,6 @@ class PostgresSetStore final : public SetStore {
   explicit PostgresSetStore(Options options);
   Status EnsureSchema();
   Status PersistNow(const std::string& set_id, const std::vector<std::string>& chunks, uint64_t* order);
-  bool Submit(std::function<void()> task);
-  void WorkerLoop();
 
   const Options options_;
   const std::string chunks_table_;
@@ -69,11 +65,8 @@ class PostgresSetStore final : public SetStore {
   std::mutex schema_mutex_;
   bool schema_ready_ = false;
 
-  std::mutex tasks_mutex_;
-  std::condition_variable tasks_wake_;
-  std::deque<std::function<void()>> tasks_;
-  bool stopping_ = false;
-  std::vector<std::thread> workers_;
+  // Runs Persist and DiscardAsync; created by Open, drained by Close.
+  std::unique_ptr<BlockingExecutor> workers_;
 };
 
 }  // namespace wal::sets
