@@ -11,6 +11,9 @@ walctl="$build_dir/src/cli/walctl/walctl"
 entries="${BENCH_CASSANDRA_ENTRIES:-50000}"
 payload_bytes="${BENCH_CASSANDRA_PAYLOAD_BYTES:-256}"
 loader_in_flight="${BENCH_CASSANDRA_IN_FLIGHT:-256}"
+# One Python loader process is CPU-bound below what the node takes; two or more
+# share the in-flight requests, so the ceiling measures the node.
+loaders="${BENCH_CASSANDRA_LOADERS:-2}"
 partitions=1000
 # Each worker has one write outstanding, and a node with commitlog_sync: batch
 # answers after an fsync: wald needs many workers in flight, as the loader does.
@@ -44,10 +47,10 @@ for table in ("bench", "ceiling"):
 cluster.shutdown()
 PY
 
-log "bench: the node's own ceiling ($entries rows, $loader_in_flight in flight, Python driver)"
-"$python" "$root/bench/cassandra_ceiling.py" "$cassandra_port" bench ceiling 5000 "$payload_bytes" "$loader_in_flight" "$partitions" >/dev/null  # warm-up
+log "bench: the node's own ceiling ($entries rows, $loader_in_flight in flight over $loaders processes, Python driver)"
+"$python" "$root/bench/cassandra_ceiling.py" "$cassandra_port" bench ceiling 5000 "$payload_bytes" "$loader_in_flight" "$partitions" "$loaders" >/dev/null  # warm-up
 node_before=$(cpu_seconds "$cassandra_pid")
-ceiling=$("$python" "$root/bench/cassandra_ceiling.py" "$cassandra_port" bench ceiling "$entries" "$payload_bytes" "$loader_in_flight" "$partitions")
+ceiling=$("$python" "$root/bench/cassandra_ceiling.py" "$cassandra_port" bench ceiling "$entries" "$payload_bytes" "$loader_in_flight" "$partitions" "$loaders")
 node_after=$(cpu_seconds "$cassandra_pid")
 ceiling_node_cpu=$(python3 -c "print(f'{$node_after-$node_before:.1f}')")
 log "  $ceiling; node CPU ${ceiling_node_cpu}s"
@@ -90,7 +93,7 @@ cat <<DOC
 
 One Cassandra 5.0.4 node (\`scripts/test-servers/cassandra.sh\`: 512 MiB heap, \`commitlog_sync: batch\`)
 on the same machine. The ceiling is the node's own write rate in the same run: an async loader on
-the Python \`cassandra-driver\` (\`execute_async\`, ${loader_in_flight} in flight, a prepared
+the Python \`cassandra-driver\` in ${loaders} processes (\`execute_async\`, ${loader_in_flight} in flight in all, a prepared
 \`INSERT ... USING TIMESTAMP\` of the same row shape: text partition key over ${partitions} partitions,
 blob clustering key, ${payload_bytes}-byte blob value, LOCAL_QUORUM). wald delivers ${entries} PUTs
 queued beforehand on the embedded log (written by a producer-only wald, then drained by a
@@ -99,7 +102,7 @@ producer+consumer wald with ${workers} consumer workers, each with one write out
 over each run. Both sides share the 2 cores with the node (and, on this machine, other work: the
 load average when the section started was ${load_at_start}).
 
-| measure | wald → cassandra target | node's ceiling (Python loader) |
+| measure | wald → cassandra target | node's ceiling (${loaders} Python loaders) |
 |---|---:|---:|
 | **rows/s** | **${wal_rate}** | ${ceiling_rate} |
 | share of the ceiling | **${share}** | 100% |

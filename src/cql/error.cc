@@ -108,10 +108,14 @@ bool IsRetryable(const ServerError& error) {
 
 namespace {
 
-// Cassandra reports an unknown keyspace or table as Invalid with these words.
+// Cassandra reports an unknown keyspace, table or type as Invalid with these
+// words ("Keyspace 'k' does not exist", "unconfigured table t", and for user
+// types "Type 'k.t' doesn't exist").
 bool NamesAMissingSchemaObject(std::string_view message) {
-  return message.find("does not exist") != std::string_view::npos ||
-         message.find("unconfigured table") != std::string_view::npos;
+  for (std::string_view words : {"does not exist", "doesn't exist", "unconfigured table"}) {
+    if (message.find(words) != std::string_view::npos) return true;
+  }
+  return false;
 }
 
 std::string Details(const ServerError& e) {

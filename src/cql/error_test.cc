@@ -107,6 +107,7 @@ TEST(CqlErrorTest, AnUnknownKeyspaceOrTableIsNotFoundAndPermanent) {
   EXPECT_FALSE(IsRetryable(keyspace));
   EXPECT_NE(keyspace.message().find("Keyspace 'nope' does not exist"), std::string::npos);
   EXPECT_EQ(ToStatus(Decode(Hex("00002200") + Str("unconfigured table t"))).code(), StatusCode::kNotFound);
+  EXPECT_EQ(ToStatus(Decode(Hex("00002200") + Str("Type 'ks.address' doesn't exist"))).code(), StatusCode::kNotFound);
 }
 
 TEST(CqlErrorTest, UnknownCodeKeepsCodeAndMessage) {
