@@ -5,11 +5,12 @@
 //     from, and the frames plus what stays buffered account for every input byte;
 //   * whatever decodes as an ERROR maps to a non-OK Status;
 //   * the typed row accessors never fail on anything but a type, size or null.
-// The same function runs over the seed corpus in fuzz_cql_frame_test.cc.
+// The same function runs over the seed corpus in src/cql/fuzz_cql_frame_test.cc,
+// so ordinary (non-clang) test runs check these properties too.
+//
+// Input: the bytes a server sent, as they arrive on a connection.
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <string>
 #include <string_view>
 
@@ -17,14 +18,8 @@
 #include "cql/frame.h"
 #include "cql/responses.h"
 #include "cql/result.h"
+#include "fuzz_check.h"
 
-#define CQL_FUZZ_CHECK(condition)                                                                 \
-  do {                                                                                            \
-    if (!(condition)) {                                                                           \
-      std::fprintf(stderr, "%s:%d: fuzz property violated: %s\n", __FILE__, __LINE__, #condition); \
-      std::abort();                                                                               \
-    }                                                                                             \
-  } while (0)
 
 namespace {
 
@@ -44,7 +39,7 @@ void TouchRows(const Rows& rows) {
       (void)row.Boolean(c);
       (void)row.GetUuid(c);
       wal::Result<std::string> bytes = row.Bytes(c);
-      CQL_FUZZ_CHECK(bytes.ok() == !row.IsNull(c));
+      FUZZ_CHECK(bytes.ok() == !row.IsNull(c));
     }
   }
   for (const ColumnSpec& column : rows.metadata.columns) (void)column.type.ToString();
@@ -54,7 +49,7 @@ void TouchRows(const Rows& rows) {
 void DecodeMessage(Opcode opcode, std::string_view message) {
   if (opcode == Opcode::kError) {
     wal::Result<ServerError> error = DecodeError(message);
-    if (error.ok()) CQL_FUZZ_CHECK(!ToStatus(*error).ok());
+    if (error.ok()) FUZZ_CHECK(!ToStatus(*error).ok());
     return;
   }
   if (opcode == Opcode::kResult) {
@@ -91,16 +86,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       }
       if (!next->has_value()) break;
       const Frame& frame = **next;
-      CQL_FUZZ_CHECK(frame.header.length == frame.body.size());
-      CQL_FUZZ_CHECK(frame.body.size() <= kMaxBody);
+      FUZZ_CHECK(frame.header.length == frame.body.size());
+      FUZZ_CHECK(frame.body.size() <= kMaxBody);
       const std::string encoded = EncodeHeader(frame.header) + frame.body;
-      CQL_FUZZ_CHECK(input.substr(framed, encoded.size()) == encoded);
+      FUZZ_CHECK(input.substr(framed, encoded.size()) == encoded);
       framed += encoded.size();
       wal::Result<ResponseEnvelope> envelope = SplitResponseBody(frame.header, frame.body);
       if (envelope.ok()) DecodeMessage(frame.header.opcode, envelope->message);
     }
   }
-  if (!failed) CQL_FUZZ_CHECK(framed + parser.buffered() == size);
+  if (!failed) FUZZ_CHECK(framed + parser.buffered() == size);
 
   // And as a bare body for every decoder.
   DecodeMessage(Opcode::kError, input);

@@ -1,4 +1,5 @@
-// Runs the fuzz target over its seed corpus (fuzz/corpus/) and over
+// Runs the fuzz target over its shipped inputs (fuzz/corpus/cql_frame_fuzzer/
+// and fuzz/regressions/cql_frame_fuzzer/) and over
 // deterministic mutations of every seed (each prefix, and each byte replaced by
 // 0x00, 0xff, and with its top bit flipped), so the decoders' properties are
 // checked by every ordinary test run, not only under libFuzzer.
@@ -21,9 +22,11 @@ int FuzzOne(const std::string& input) {
 
 std::vector<std::string> Seeds() {
   std::vector<std::string> seeds;
-  for (const auto& entry : std::filesystem::directory_iterator(WAL_CQL_FUZZ_CORPUS)) {
-    std::ifstream file(entry.path(), std::ios::binary);
-    seeds.emplace_back(std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>());
+  for (const char* directory : {WAL_CQL_FUZZ_CORPUS, WAL_CQL_FUZZ_REGRESSIONS}) {
+    for (const auto& entry : std::filesystem::directory_iterator(directory)) {
+      std::ifstream file(entry.path(), std::ios::binary);
+      seeds.emplace_back(std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>());
+    }
   }
   return seeds;
 }
