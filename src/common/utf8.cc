@@ -5,10 +5,14 @@
 namespace wal {
 namespace {
 
-// The length of the well-formed sequence at the start of `text`, or 0.
-size_t SequenceLength(std::string_view text) {
+// The length of the well-formed sequence at the start of `text`, or 0; its
+// code point goes to *decoded when that is given.
+size_t SequenceLength(std::string_view text, uint32_t* decoded = nullptr) {
   const auto byte = static_cast<unsigned char>(text[0]);
-  if (byte < 0x80) return 1;
+  if (byte < 0x80) {
+    if (decoded != nullptr) *decoded = byte;
+    return 1;
+  }
   size_t length = 0;
   uint32_t code_point = 0;
   if ((byte & 0xE0) == 0xC0) {
@@ -33,6 +37,7 @@ size_t SequenceLength(std::string_view text) {
   if (code_point < kSmallest[length] || code_point > 0x10FFFF || (code_point >= 0xD800 && code_point <= 0xDFFF)) {
     return 0;
   }
+  if (decoded != nullptr) *decoded = code_point;
   return length;
 }
 
@@ -49,17 +54,13 @@ bool IsValidUtf8(std::string_view text) {
 
 uint32_t FirstNoncharacter(std::string_view text) {
   while (!text.empty()) {
-    const size_t length = SequenceLength(text);
+    uint32_t code_point = 0;
+    const size_t length = SequenceLength(text, &code_point);
     if (length == 0) {
       text.remove_prefix(1);
       continue;
     }
-    if (length == 3 || length == 4) {
-      static constexpr unsigned char kLeadMask[] = {0, 0, 0, 0x0F, 0x07};
-      uint32_t code_point = static_cast<unsigned char>(text[0]) & kLeadMask[length];
-      for (size_t k = 1; k < length; ++k) code_point = (code_point << 6) | (static_cast<unsigned char>(text[k]) & 0x3F);
-      if ((code_point >= 0xFDD0 && code_point <= 0xFDEF) || (code_point & 0xFFFE) == 0xFFFE) return code_point;
-    }
+    if ((code_point >= 0xFDD0 && code_point <= 0xFDEF) || (code_point & 0xFFFE) == 0xFFFE) return code_point;
     text.remove_prefix(length);
   }
   return 0;
