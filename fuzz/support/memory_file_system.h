@@ -12,6 +12,7 @@
 #include <set>
 #include <string>
 
+#include "common/file_lock.h"
 #include "common/file_system.h"
 
 namespace wal::fuzz {
@@ -39,6 +40,7 @@ class MemoryFileSystem final : public FileSystem {
   Status SyncDirectory(const std::string& directory) override;
   bool Exists(const std::string& path) override;
   Result<FileInfo> Stat(const std::string& path) override;
+  Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) override { return locks_.Lock(path); }
 
   struct File {
     std::string bytes;
@@ -55,6 +57,7 @@ class MemoryFileSystem final : public FileSystem {
   std::set<std::string> directories_;
   uint64_t next_inode_ = 1;
   int64_t clock_ns_ = 0;  // a counter, so every write changes mtime
+  InProcessFileLocks locks_;  // locks create no file
 };
 
 }  // namespace wal::fuzz

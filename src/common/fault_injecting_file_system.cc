@@ -288,4 +288,8 @@ bool FaultInjectingFileSystem::Exists(const std::string& path) { return base_->E
 
 Result<FileInfo> FaultInjectingFileSystem::Stat(const std::string& path) { return base_->Stat(path); }
 
+Result<std::unique_ptr<FileLock>> FaultInjectingFileSystem::LockFile(const std::string& path) {
+  return base_->LockFile(path);
+}
+
 }  // namespace wal

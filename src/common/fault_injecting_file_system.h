@@ -84,6 +84,7 @@ class FaultInjectingFileSystem final : public FileSystem {
   Status SyncDirectory(const std::string& directory) override;
   bool Exists(const std::string& path) override;
   Result<FileInfo> Stat(const std::string& path) override;
+  Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) override;
 
  private:
   friend class FaultInjectingWritableFile;

@@ -74,6 +74,16 @@ struct FileInfo {
   bool operator==(const FileInfo&) const = default;
 };
 
+// An exclusive lock taken with FileSystem::LockFile. Destroying it releases the
+// lock; nothing else does (the process dying aside).
+class FileLock {
+ public:
+  FileLock() = default;
+  FileLock(const FileLock&) = delete;
+  FileLock& operator=(const FileLock&) = delete;
+  virtual ~FileLock() = default;
+};
+
 class FileSystem {
  public:
   FileSystem() = default;
@@ -110,6 +120,16 @@ class FileSystem {
   // ConfigMap or Secret mount) shows up as a different inode. kNotFound when
   // `path` does not exist.
   virtual Result<FileInfo> Stat(const std::string& path) = 0;
+  // Takes an exclusive lock on `path` (created if absent, never removed) for the
+  // life of the returned object, without waiting: when any other holder has it,
+  // fails with kUnavailable naming the path and saying it is held by another
+  // process. The POSIX implementation is flock(LOCK_EX | LOCK_NB) on a
+  // descriptor the lock keeps open; such a lock belongs to one open file
+  // description, so a second LockFile of the same path in this process
+  // conflicts too. The kernel drops it when the process dies (kill -9
+  // included): a crash never leaves a stale lock behind. Advisory: it keeps out
+  // only those who take it as well.
+  virtual Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) = 0;
 };
 
 // The process-wide POSIX implementation. Never null; lives for the whole process.

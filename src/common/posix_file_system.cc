@@ -9,6 +9,7 @@
 #include <system_error>
 
 #include "common/create_directories.h"
+#include "common/file_lock.h"
 #include "common/file_system.h"
 
 namespace wal {
@@ -229,6 +230,8 @@ class PosixFileSystem final : public FileSystem {
     file.device = static_cast<uint64_t>(info.st_dev);
     return file;
   }
+
+  Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) override { return LockFileWithFlock(path); }
 };
 
 }  // namespace

@@ -23,6 +23,11 @@
 //   * disk full            -> see "Space reserve" below: control appends and
 //                             checkpoints may use a reserve that data appends
 //                             cannot, so retention can always free space.
+//   * id space used up     -> an append that would need an id at or past
+//                             kEntryIdLimit (2^63, log/record_format.h) gets
+//                             kFalse/kResourceExhausted and nothing is written;
+//                             ids never wrap. The appends of its group that
+//                             still fit are written.
 //   * preallocation fails  -> ignored: it is an optimisation, never a precondition
 //                             (a full disk does not stop Open).
 //
@@ -127,7 +132,11 @@ class Log {
   Log& operator=(const Log&) = delete;
   virtual ~Log() = default;
 
-  // Opens (creating if needed) the log in options.directory and recovers it:
+  // Opens (creating if needed) the log in options.directory and recovers it.
+  // First it locks the directory (FileSystem::LockFile on log.lock) until
+  // Close: while one Log has it open, another Open of it, in any process or in
+  // this one, fails with kUnavailable ("... held by another process") and
+  // touches nothing. Then it
   // validates every segment, truncates a torn tail of the last segment (at most
   // its last, unsynced group), fails with kCorruption on damage anywhere else
   // (log/repair.h can cut such damage out, offline), and reads the consumer
@@ -165,8 +174,9 @@ class Log {
   // active segment). Consumers use it to see which ids pin which segment.
   virtual std::vector<uint64_t> SegmentFirstIds() const { return {}; }
 
-  // Waits for queued appends to finish (their callbacks run), then closes files.
-  // Appends after Close() get kFalse. Idempotent.
+  // Waits for queued appends to finish (their callbacks run), then closes files
+  // and releases the directory's lock. Appends after Close() get kFalse.
+  // Idempotent.
   virtual Status Close() = 0;
 };
 

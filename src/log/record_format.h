@@ -1,7 +1,11 @@
 // The byte layout of log segments, records and the consumer checkpoint.
 // docs/log-format.md is the prose version of this file; keep the two in step.
 //
-// All integers are little-endian. New segments are written in format version 2;
+// All integers are little-endian. Entry ids are below 2^63 (kEntryIdLimit): a
+// segment whose first id, or one of whose records, lies outside that space is
+// corruption, and an append that would need an id there is refused.
+//
+// New segments are written in format version 2;
 // version 1 segments (written before group framing existed) are still read.
 //
 //   segment header, version 2 (40 bytes)
@@ -65,10 +69,19 @@ inline constexpr size_t kRecordHeaderSize = 24;
 // The format's own bound on a version 2 payload. Recovery and reads use it, never
 // a configured limit: a record that was valid when written stays valid.
 inline constexpr uint64_t kMaxRecordBytes = 256ull << 20;
+// The id space: every entry id is below kEntryIdLimit, so a log's end (one past
+// its last id) is at most kEntryIdLimit and no id arithmetic can wrap. 2^63
+// ids are more than any log can hand out (a million appends a second for
+// 290,000 years); the bound keeps a damaged or hostile first id near 2^64 from
+// wrapping the log end to 0.
+inline constexpr uint64_t kEntryIdLimit = uint64_t{1} << 63;
+inline constexpr uint64_t kMaxEntryId = kEntryIdLimit - 1;
 inline constexpr std::string_view kCheckpointMagicBytes = "WALCKPT1";
 inline constexpr size_t kCheckpointSize = 24;
 inline constexpr std::string_view kSegmentSuffix = ".seg";
 inline constexpr std::string_view kCheckpointFileName = "consumer.checkpoint";
+// Held (FileSystem::LockFile) by the one Log, or repair, that has the directory open.
+inline constexpr std::string_view kLockFileName = "log.lock";
 
 size_t SegmentHeaderSize(uint32_t version);
 size_t RecordHeaderSize(uint32_t version);

@@ -146,10 +146,16 @@ class Repairer {
     WAL_RETURN_IF_ERROR(RemoveLeftovers());
     WAL_RETURN_IF_ERROR(RepairCheckpoint());
     WAL_ASSIGN_OR_RETURN(std::vector<uint64_t> first_ids, ListSegmentFirstIds(file_system_, directory_));
-    for (size_t i = 0; i < first_ids.size(); ++i) {
-      const uint64_t upper = i + 1 < first_ids.size() ? first_ids[i + 1] : UINT64_MAX;
-      WAL_RETURN_IF_ERROR(RepairSegment(first_ids[i], upper, i + 1 == first_ids.size()));
+    // Segments named outside the id space sort last; the log never wrote one,
+    // so none of their bytes can be an acknowledged entry. They go whole, and
+    // the segment before them is repaired as the last one.
+    const auto outside = std::upper_bound(first_ids.begin(), first_ids.end(), kMaxEntryId);
+    const auto inside = static_cast<size_t>(outside - first_ids.begin());
+    for (size_t i = 0; i < inside; ++i) {
+      const uint64_t upper = i + 1 < inside ? first_ids[i + 1] : kEntryIdLimit;
+      WAL_RETURN_IF_ERROR(RepairSegment(first_ids[i], upper, i + 1 == inside));
     }
+    for (size_t i = inside; i < first_ids.size(); ++i) WAL_RETURN_IF_ERROR(DropOutsideIdSpace(first_ids[i]));
     // Only now, with every new file durable, may the files they replace go.
     for (const std::string& name : doomed_) {
       WAL_RETURN_IF_ERROR(file_system_->RemoveFile(JoinPath(directory_, name)));
@@ -180,6 +186,15 @@ class Repairer {
     WAL_RETURN_IF_ERROR(file_system_->RemoveFile(path));
     WAL_RETURN_IF_ERROR(file_system_->SyncDirectory(directory_));
     report_->checkpoint_removed = consumed.status().message();
+    return Status::Ok();
+  }
+
+  Status DropOutsideIdSpace(uint64_t first_id) {
+    const std::string name = SegmentFileName(first_id);
+    WAL_ASSIGN_OR_RETURN(auto file, file_system_->OpenRandomAccess(JoinPath(directory_, name)));
+    WAL_ASSIGN_OR_RETURN(uint64_t bytes, file->Size());
+    Drop(name, 0, bytes, 0, 0, "the segment's first id is outside the id space (ids are below 2^63)");
+    doomed_.push_back(name);
     return Status::Ok();
   }
 
@@ -347,6 +362,9 @@ Result<RecoveryReport> CheckLog(FileSystem* file_system, const std::string& dire
 }
 
 Result<RepairReport> RepairLog(FileSystem* file_system, const std::string& directory) {
+  // Repairing under a running Log would rewrite segments it is appending to.
+  Result<std::unique_ptr<FileLock>> lock = file_system->LockFile(JoinPath(directory, kLockFileName));
+  if (!lock.ok()) return lock.status().WithContext("cannot repair the log in " + directory + " while it is open");
   RepairReport report;
   WAL_ASSIGN_OR_RETURN(RecoveryReport before, CheckLog(file_system, directory));
   if (before.corruption.empty()) return report;

@@ -18,6 +18,10 @@
 //     rewriting that segment if needed, so Open accepts exactly that gap;
 //   * in the last segment, records after the last intact group boundary that no
 //     later record vouches for are a torn tail, as in recovery;
+//   * a segment whose first id is outside the id space (log/record_format.h)
+//     is removed whole and reported: the log never writes one, so it holds no
+//     acknowledged entry; records with ids outside the space are dropped as
+//     damage;
 //   * a damaged checkpoint is removed: every stored entry then counts as not
 //     consumed (redelivered rather than lost).
 // New files are written to a temporary name, synced and renamed into place
@@ -25,7 +29,9 @@
 // running repair again finishes the job.
 //
 // Threading/ownership: run it only while no Log has the directory open (wald
-// stopped, or the namespace not loaded). `file_system` is borrowed.
+// stopped, or the namespace not loaded): RepairLog takes the directory's lock
+// (log.lock, as Log::Open does) and fails with kUnavailable while a Log, in any
+// process, holds it. `file_system` is borrowed.
 #pragma once
 
 #include <cstdint>

@@ -99,6 +99,13 @@ Status BufferedFileReader::View(uint64_t offset, size_t length, std::string_view
 
 Result<SegmentScan> ScanSegment(FileSystem* file_system, const std::string& path, uint64_t first_id,
                                 bool is_last_segment) {
+  // Checked before anything else, torn headers included: a segment that starts
+  // outside the id space cannot have been written by the log, and accepting it
+  // would let the log end wrap past 2^64 to 0.
+  if (first_id > kMaxEntryId) {
+    return Corruption(Where(path, 0) + ": first id " + std::to_string(first_id) +
+                      " is outside the id space (ids are below 2^63)");
+  }
   WAL_ASSIGN_OR_RETURN(auto file, file_system->OpenRandomAccess(path));
   WAL_ASSIGN_OR_RETURN(uint64_t file_bytes, file->Size());
   SegmentScan scan;
@@ -153,6 +160,10 @@ Result<SegmentScan> ScanSegment(FileSystem* file_system, const std::string& path
     ParsedRecord record;
     RecordParse parse = ParseRecord(view, version, &record);
     if (parse == RecordParse::kOk) {
+      if (record.id > kMaxEntryId) {
+        return Corruption(Where(path, offset) + ": record id " + std::to_string(record.id) +
+                          " is outside the id space (ids are below 2^63)");
+      }
       const bool in_place = record.id == expected_id &&
                             (in_group ? record.group_index == expected_id - group_first_id &&
                                             record.group_count == group_count

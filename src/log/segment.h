@@ -61,6 +61,7 @@ struct SegmentScan {
 // Validates the segment `path` whose file name says it starts at `first_id`:
 // header, every record's checksum and length (against the format's own maximum,
 // never a configured one), id continuity and, in version 2, group framing.
+// A first id or a record id outside the id space (kEntryIdLimit) is corruption.
 //
 // Only the last segment can hold a torn tail, and only its last group can be
 // torn, because the commit thread writes a group only after the previous one

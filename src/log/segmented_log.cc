@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <iterator>
 
 namespace wal::log {
 
@@ -44,10 +45,11 @@ std::vector<PendingAppend> TakeClass(std::vector<PendingAppend>& batch, AppendCl
 
 }  // namespace
 
-SegmentedLog::SegmentedLog(FileSystem* file_system, LogOptions options)
+SegmentedLog::SegmentedLog(FileSystem* file_system, LogOptions options, std::unique_ptr<FileLock> lock)
     : file_system_(file_system),
       options_(std::move(options)),
-      reserve_(file_system, JoinPath(options_.directory, kSpaceReserveFileName), options_.reserve_bytes) {}
+      reserve_(file_system, JoinPath(options_.directory, kSpaceReserveFileName), options_.reserve_bytes),
+      lock_(std::move(lock)) {}
 
 SegmentedLog::~SegmentedLog() { (void)Close(); }
 
@@ -105,6 +107,19 @@ void SegmentedLog::CommitLoop() {
 }
 
 void SegmentedLog::CommitBatch(std::vector<PendingAppend>& batch) {
+  // Ids never wrap: appends that would need an id outside the id space are
+  // refused before anything, a new segment included, is written for them.
+  const uint64_t ids_left = kEntryIdLimit - next_id_;
+  if (batch.size() > ids_left) {
+    const auto keep = static_cast<std::ptrdiff_t>(ids_left);
+    std::vector<PendingAppend> refused(std::make_move_iterator(batch.begin() + keep),
+                                       std::make_move_iterator(batch.end()));
+    batch.erase(batch.begin() + keep, batch.end());
+    Reply(refused, Durability::kFalse, 0,
+          ResourceExhausted("the log's id space is used up (entry ids are below 2^63 and every one has been "
+                            "given out): nothing was written; the log takes no more appends"));
+    if (batch.empty()) return;
+  }
   // While the reserve is released the disk was full: data may only be written
   // once the reserve has been taken back, so it never eats the space control
   // records need.
@@ -330,6 +345,8 @@ Status SegmentedLog::Close() {
     status = active_file_->Close();
     active_file_.reset();
   }
+  // Last: another process may open the directory as soon as this is gone.
+  lock_.reset();
   return status;
 }
 
@@ -341,7 +358,12 @@ Result<std::unique_ptr<Log>> Log::Open(FileSystem* file_system, const LogOptions
     return InvalidArgument("max_record_bytes must be at most " + std::to_string(kMaxRecordBytes) +
                            " (the format's maximum)");
   }
-  auto log = std::make_unique<internal::SegmentedLog>(file_system, options);
+  // Two Logs on one directory would both append at the same ids and delete
+  // each other's segments; the lock is taken before recovery reads anything.
+  WAL_RETURN_IF_ERROR(file_system->CreateDirectories(options.directory));
+  Result<std::unique_ptr<FileLock>> lock = file_system->LockFile(JoinPath(options.directory, kLockFileName));
+  if (!lock.ok()) return lock.status().WithContext("cannot open the log in " + options.directory);
+  auto log = std::make_unique<internal::SegmentedLog>(file_system, options, std::move(lock).value());
   WAL_RETURN_IF_ERROR(log->Recover(report));
   log->StartCommitThread();
   return std::unique_ptr<Log>(std::move(log));

@@ -57,7 +57,8 @@ struct GroupOutcome {
 
 class SegmentedLog final : public Log {
  public:
-  SegmentedLog(FileSystem* file_system, LogOptions options);
+  // `lock` is the directory's lock (kLockFileName), held until Close.
+  SegmentedLog(FileSystem* file_system, LogOptions options, std::unique_ptr<FileLock> lock);
   ~SegmentedLog() override;
 
   Status Recover(RecoveryReport* report);
@@ -124,6 +125,7 @@ class SegmentedLog final : public Log {
   std::vector<std::string> pending_removals_;
   uint64_t pending_removal_count_ = 0;  // pending_removals_.size(), for Stats; guarded by mutex_
   std::thread commit_thread_;
+  std::unique_ptr<FileLock> lock_;  // guarded by close_mutex_; released by Close
 };
 
 }  // namespace wal::log::internal

@@ -167,6 +167,7 @@ class CoarseTimestampFileSystem final : public FileSystem {
   Status Rename(const std::string& from, const std::string& to) override { return base_->Rename(from, to); }
   Status SyncDirectory(const std::string& directory) override { return base_->SyncDirectory(directory); }
   bool Exists(const std::string& path) override { return base_->Exists(path); }
+  Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) override { return base_->LockFile(path); }
 
  private:
   FileSystem* base_;

@@ -37,6 +37,19 @@ int Fail(const std::string& message) {
   return 1;
 }
 
+// One wald per data directory: two would open the same logs and corrupt each
+// other. The lock lives as long as the process (the kernel drops it if wald
+// dies, kill -9 included). Each log's own lock (log.lock) would stop the
+// second wald too, but only at the first namespace it opens and with a message
+// about one log; this one is taken before anything is opened or listened on.
+wal::Result<std::unique_ptr<wal::FileLock>> LockDataDirectory(wal::FileSystem* file_system,
+                                                              const std::string& data_dir) {
+  WAL_RETURN_IF_ERROR(file_system->CreateDirectories(data_dir));
+  auto lock = file_system->LockFile(wal::JoinPath(data_dir, "wald.lock"));
+  if (!lock.ok()) return lock.status().WithContext("data directory " + data_dir + " is in use by another wald");
+  return lock;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -80,7 +93,17 @@ int main(int argc, char** argv) {
     server_config = std::move(loaded).value();
   }
   if (!data_dir.empty()) server_config.data_dir = data_dir;
-  if (repair) return wal::wald::RunRepair(file_system, server_config.data_dir, repair_namespace, std::cout);
+  std::unique_ptr<wal::FileLock> data_dir_lock;  // held until main returns
+  if (repair) {
+    // A repair under a serving wald would rewrite the logs it appends to. A data
+    // directory that does not exist holds nothing to repair (nor to lock).
+    if (file_system->Exists(server_config.data_dir)) {
+      auto locked = LockDataDirectory(file_system, server_config.data_dir);
+      if (!locked.ok()) return Fail("wald --repair: " + locked.status().message());
+      data_dir_lock = std::move(locked).value();
+    }
+    return wal::wald::RunRepair(file_system, server_config.data_dir, repair_namespace, std::cout);
+  }
   if (!namespaces_dir.empty()) server_config.namespaces_dir = namespaces_dir;
   if (!grpc_listen.empty()) server_config.grpc_listen = grpc_listen;
   if (!http_listen.empty()) server_config.http_listen = http_listen;
@@ -97,6 +120,11 @@ int main(int argc, char** argv) {
   // Flags may have changed what the file said.
   wal::Status valid = wal::config::ValidateServerConfig(server_config);
   if (!valid.ok()) return Fail(valid.message());
+  {
+    auto locked = LockDataDirectory(file_system, server_config.data_dir);
+    if (!locked.ok()) return Fail(locked.status().message());
+    data_dir_lock = std::move(locked).value();
+  }
 
   // Termination signals are taken synchronously by the main thread below; block
   // them before any other thread starts so none of those threads receives them.

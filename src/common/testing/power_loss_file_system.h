@@ -68,6 +68,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/file_lock.h"
 #include "common/file_system.h"
 #include "common/testing/power_loss_journal.h"
 
@@ -145,6 +146,9 @@ class PowerLossFileSystem final : public FileSystem {
   Status SyncDirectory(const std::string& directory) override;
   bool Exists(const std::string& path) override;
   Result<FileInfo> Stat(const std::string& path) override;
+  // Locks live in memory only: they create no file and record nothing (a lock
+  // does not outlive a crash).
+  Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) override { return locks_.Lock(path); }
 
  private:
   friend class PowerLossWritableFile;
@@ -182,6 +186,7 @@ class PowerLossFileSystem final : public FileSystem {
   bool hold_armed_ = false;
   std::thread::id hold_owner_;  // the thread that armed the hold
   bool holding_ = false;
+  InProcessFileLocks locks_;
 };
 
 }  // namespace wal::testing
