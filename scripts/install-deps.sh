@@ -10,6 +10,7 @@ packages=(
   libyaml-cpp-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev
   libsqlite3-dev libgtest-dev libgmock-dev libbenchmark-dev libcpp-httplib-dev
   librdkafka-dev libmemcached-dev libhiredis-dev libpq-dev libcurl4-openssl-dev libssl-dev
+  golang-github-gogo-googleapis-dev
   redis-server redis-tools memcached postgresql sqlite3 curl python3 python3-venv openssl
   clang libclang-rt-14-dev libfuzzer-14-dev
   openjdk-17-jre-headless maven

@@ -93,8 +93,10 @@ void CheckJsonBody(const HttpResponse& response) {
   const nlohmann::json body = nlohmann::json::parse(response.body, nullptr, false);
   FUZZ_CHECK(!body.is_discarded());
   if (response.status >= 400) {
-    FUZZ_CHECK(body.is_object() && body.contains("code") && body["code"].is_string() && body.contains("message") &&
-               body["message"].is_string());
+    FUZZ_CHECK(body.is_object() && body.contains("error") && body["error"].is_object());
+    const auto& error = body["error"];
+    FUZZ_CHECK(error.contains("code") && error["code"] == response.status && error.contains("message") &&
+               error["message"].is_string() && error.contains("status") && error["status"].is_string());
   }
 }
 

@@ -209,7 +209,19 @@ Status GetNamespace(engine::Engine& engine, const v1::GetNamespaceRequest& reque
 }
 
 Status ApplyNamespace(engine::Engine& engine, const v1::ApplyNamespaceRequest& request, v1::NamespaceResponse* response) {
-  WAL_ASSIGN_OR_RETURN(config::NamespaceConfig config, NamespaceFromStruct(request.config(), engine.module_catalog()));
+  google::protobuf::Struct named = request.config();
+  if (!request.name().empty()) {
+    // The request's name (the HTTP path's) fills in or must match the config's.
+    auto& fields = *named.mutable_fields();
+    auto found = fields.find("name");
+    if (found == fields.end()) {
+      fields["name"].set_string_value(request.name());
+    } else if (found->second.kind_case() != google::protobuf::Value::kStringValue ||
+               found->second.string_value() != request.name()) {
+      return InvalidArgument("name: the config's name does not match the request's name '" + request.name() + "'");
+    }
+  }
+  WAL_ASSIGN_OR_RETURN(config::NamespaceConfig config, NamespaceFromStruct(named, engine.module_catalog()));
   WAL_RETURN_IF_ERROR(engine.ApplyNamespace(config));
   WAL_ASSIGN_OR_RETURN(*response->mutable_config(), NamespaceToStruct(config));
   return Status::Ok();
@@ -305,6 +317,16 @@ Status RedriveDeadLetters(engine::Engine& engine, const v1::RedriveDeadLettersRe
 
 Status PurgeDeadLetters(engine::Engine& engine, const v1::PurgeDeadLettersRequest& request,
                         v1::PurgeDeadLettersResponse* response) {
+  // Purging cannot be undone, so "everything" must be asked for in so many
+  // words; a request that lost its ids on the way must not empty the DLQ.
+  if (request.ids().empty() && !request.all()) {
+    return InvalidArgument("purge: name the dead letters to drop in \"ids\", or send \"all\": true to drop every "
+                           "one; an empty request purges nothing");
+  }
+  if (!request.ids().empty() && request.all()) {
+    return InvalidArgument("purge: send \"ids\" or \"all\": true, not both");
+  }
+  // The engine takes no ids to mean every dead letter.
   std::vector<uint64_t> ids(request.ids().begin(), request.ids().end());
   WAL_ASSIGN_OR_RETURN(uint64_t purged, engine.PurgeDeadLetters(request.namespace_(), ids));
   response->set_purged(purged);

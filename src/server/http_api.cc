@@ -28,6 +28,17 @@ HttpResponse Answer(const Status& status, const Response& response) {
   return MessageResponse(response);
 }
 
+HttpResponse DecodeErrorResponse(const HttpError& error) {
+  ErrorExtras extras;
+  if (error.http_status == 405) {
+    // As grpc-gateway answers a method the path has no binding for.
+    extras.status_name = "UNIMPLEMENTED";
+    extras.reason = "METHOD_NOT_ALLOWED";
+    extras.allow = error.allow;
+  }
+  return ErrorResponse(error.status, error.http_status, extras);
+}
+
 bool IsAuthRefusal(const Status& status) {
   return status.code() == StatusCode::kUnauthenticated || status.code() == StatusCode::kPermissionDenied;
 }
@@ -42,7 +53,7 @@ HttpResponse HttpApi::Serve(const HttpRequest& request) const {
     SetThreadRequestId(request_id);
     HttpDecoded decoded = DecodeHttpRequest(request);
     if (auto* error = std::get_if<HttpError>(&decoded)) {
-      response = ErrorResponse(error->status, error->http_status);
+      response = DecodeErrorResponse(*error);
     } else {
       response = ServeDecoded(request, std::get<HttpCall>(decoded));
     }

@@ -61,7 +61,27 @@ Target TargetOf(std::string_view path) {
   return {};
 }
 
-HttpError Error(int http_status, Status status) { return HttpError{http_status, std::move(status)}; }
+HttpError Error(int http_status, Status status) { return HttpError{http_status, std::move(status), {}}; }
+
+// The methods Decode serves on `resource`, for a 405's Allow header.
+std::string_view AllowedMethods(Resource resource) {
+  switch (resource) {
+    case Resource::kUnknown: return "";
+    case Resource::kNamespace: return "GET, HEAD, PUT, DELETE";
+    case Resource::kShardMap: return "GET, HEAD, PUT";
+    case Resource::kWrite:
+    case Resource::kRedrive:
+    case Resource::kPurge: return "POST";
+    case Resource::kHealth:
+    case Resource::kReady:
+    case Resource::kMetrics:
+    case Resource::kNamespaces:
+    case Resource::kStatus:
+    case Resource::kLog:
+    case Resource::kDeadLetters: return "GET, HEAD";
+  }
+  return "";
+}
 
 // The one value of query parameter `name`; nullopt when absent. Given twice it
 // is ambiguous, so it is refused rather than one of the two silently winning.
@@ -100,7 +120,12 @@ Status ParseJsonBody(const std::string& body, google::protobuf::Message* message
 // The from/limit pair of the list routes; limit 0 means the default.
 template <typename ListRequest>
 Status FillRange(const HttpRequest& request, ListRequest* list) {
-  WAL_ASSIGN_OR_RETURN(uint64_t from, UnsignedQueryValue(request, "from", 0));
+  // `from_id` is the field's name, which the protos' HTTP annotations (and so
+  // a transcoding proxy) use; `from` is the short form.
+  WAL_ASSIGN_OR_RETURN(std::optional<std::string_view> short_from, QueryValue(request, "from"));
+  WAL_ASSIGN_OR_RETURN(std::optional<std::string_view> long_from, QueryValue(request, "from_id"));
+  if (short_from && long_from) return InvalidArgument("query parameters from and from_id: give one, not both");
+  WAL_ASSIGN_OR_RETURN(uint64_t from, UnsignedQueryValue(request, long_from ? "from_id" : "from", 0));
   WAL_ASSIGN_OR_RETURN(uint64_t limit, UnsignedQueryValue(request, "limit", 0));
   if (limit > kMaxListLimit) return InvalidArgument("query parameter limit: at most " + std::to_string(kMaxListLimit));
   list->set_from_id(from);
@@ -132,6 +157,7 @@ HttpDecoded DecodeWrite(const HttpRequest& request, HttpCall call) {
 }
 
 Status FillApplyNamespace(const HttpRequest& request, const std::string& name, v1::ApplyNamespaceRequest* apply) {
+  apply->set_name(name);
   WAL_RETURN_IF_ERROR(ParseJsonBody(request.body, apply->mutable_config()));
   auto& fields = *apply->mutable_config()->mutable_fields();
   auto found = fields.find("name");
@@ -143,6 +169,25 @@ Status FillApplyNamespace(const HttpRequest& request, const std::string& name, v
   if (found->second.string_value() != name) {
     return InvalidArgument("name: body says '" + found->second.string_value() + "' but the path says '" + name + "'");
   }
+  return Status::Ok();
+}
+
+// The body is the shard map document itself. A JSON string is taken as the
+// document it holds: that is how the HTTP annotation (body: "map") sends it
+// through a transcoding proxy, and no shard map is a bare string.
+Status FillShardMap(const HttpRequest& request, v1::ApplyShardMapRequest* apply) {
+  if (!IsValidUtf8(request.body)) return InvalidArgument("request body: the shard map is not valid UTF-8");
+  const size_t start = request.body.find_first_not_of(" \t\r\n");
+  if (start != std::string::npos && request.body[start] == '"') {
+    google::protobuf::Value value;
+    auto parsed = google::protobuf::util::JsonStringToMessage(request.body, &value);
+    if (!parsed.ok() || value.kind_case() != google::protobuf::Value::kStringValue) {
+      return InvalidArgument("request body: a quoted shard map must be one JSON string");
+    }
+    apply->set_map(value.string_value());
+    return Status::Ok();
+  }
+  apply->set_map(request.body);
   return Status::Ok();
 }
 
@@ -213,9 +258,7 @@ HttpDecoded Decode(const HttpRequest& request, const Target& target, std::string
       if (method != "PUT") break;
       route(HttpRoute::kApplyShardMap, true, Scope::kAdmin);
       return WithMessage<v1::ApplyShardMapRequest>(std::move(call), [&](v1::ApplyShardMapRequest* apply) {
-        if (!IsValidUtf8(request.body)) return InvalidArgument("request body: the shard map is not valid UTF-8");
-        apply->set_map(request.body);
-        return Status::Ok();
+        return FillShardMap(request, apply);
       });
     case Resource::kNamespace:
       if (get) {
@@ -275,7 +318,11 @@ HttpDecoded Decode(const HttpRequest& request, const Target& target, std::string
   if (target.resource == Resource::kUnknown) {
     return Error(404, NotFound("no route for " + std::string(method) + " " + request.path));
   }
-  return Error(405, InvalidArgument("method " + std::string(method) + " is not allowed on " + request.path));
+  const std::string allow(AllowedMethods(target.resource));
+  HttpError refused = Error(405, InvalidArgument("method " + std::string(method) + " is not allowed on " +
+                                                 request.path + "; it accepts " + allow));
+  refused.allow = allow;
+  return refused;
 }
 
 }  // namespace

@@ -12,11 +12,11 @@
 //   GET    /v1/namespaces/{name}/log[?from=ID&limit=N]
 //   GET    /v1/namespaces/{name}/dlq[?from=ID&limit=N]
 //   POST   /v1/namespaces/{name}/dlq:redrive        body (optional): {"ids": [...]}
-//   POST   /v1/namespaces/{name}/dlq:purge          body (optional): {"ids": [...]}
+//   POST   /v1/namespaces/{name}/dlq:purge          body: {"ids": [...]} or {"all": true}
 //   GET    /v1/status[?namespace=NAME]
 //   GET    /v1/shard-map   PUT /v1/shard-map        body: the shard map document (YAML or JSON)
 // HEAD is answered like GET. An unknown path is 404; a known path with another
-// method is 405.
+// method is 405, with the methods the path accepts.
 //
 // Failure: DecodeHttpRequest never throws and never aborts, whatever the bytes.
 // Text that ends up in a request message or an error message (path segments,
@@ -93,6 +93,7 @@ struct HttpCall {
 struct HttpError {
   int http_status = 400;
   Status status;
+  std::string allow;  // a 405's Allow header: the methods the path accepts
 };
 
 using HttpDecoded = std::variant<HttpCall, HttpError>;

@@ -2,8 +2,6 @@
 
 #include <gtest/gtest.h>
 
-#include "server/http_response.h"
-
 namespace wal::server {
 namespace {
 
@@ -64,14 +62,55 @@ TEST(HttpDecodeTest, UnknownPathsAre404AndWrongMethods405) {
   EXPECT_EQ(ErrorStatus(DecodeHttpRequest(Request("BREW", "/healthz"))), 405);
 }
 
-TEST(HttpDecodeTest, PathsThatAreNotUtf8Are400AndTheErrorBodyIsJson) {
+TEST(HttpDecodeTest, PathsThatAreNotUtf8Are400) {
   HttpDecoded decoded = DecodeHttpRequest(Request("GET", "/\xff"));
   ASSERT_EQ(ErrorStatus(decoded), 400);
-  HttpResponse response = ErrorResponse(std::get<HttpError>(decoded).status, 400);
-  EXPECT_EQ(response.body, R"({"code":"INVALID_ARGUMENT","message":"the request path is not valid UTF-8"})");
-  // Even a message quoting raw bytes encodes, as U+FFFD.
-  EXPECT_EQ(ErrorResponse(NotFound("no route for GET /\xff"), 404).body,
-            "{\"code\":\"NOT_FOUND\",\"message\":\"no route for GET /\xef\xbf\xbd\"}");
+  EXPECT_EQ(std::get<HttpError>(decoded).status.message(), "the request path is not valid UTF-8");
+}
+
+// The Allow header of a 405 lists exactly the methods Decode serves on the path.
+TEST(HttpDecodeTest, A405ListsTheMethodsThePathAccepts) {
+  const char* paths[] = {"/healthz", "/readyz", "/metrics", "/v1/namespaces", "/v1/status", "/v1/shard-map",
+                         "/v1/namespaces/orders", "/v1/namespaces/orders/log:write", "/v1/namespaces/orders/log",
+                         "/v1/namespaces/orders/dlq", "/v1/namespaces/orders/dlq:redrive",
+                         "/v1/namespaces/orders/dlq:purge"};
+  const char* methods[] = {"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"};
+  for (const char* path : paths) {
+    std::string allowed;
+    std::string allow_header;
+    for (const char* method : methods) {
+      HttpDecoded decoded = DecodeHttpRequest(Request(method, path));
+      if (const auto* error = std::get_if<HttpError>(&decoded)) {
+        ASSERT_EQ(error->http_status, 405) << method << " " << path;
+        allow_header = error->allow;
+        EXPECT_NE(error->status.message().find(error->allow), std::string::npos) << error->status.message();
+      } else {
+        allowed += (allowed.empty() ? "" : ", ") + std::string(method);
+      }
+    }
+    EXPECT_EQ(allow_header, allowed) << path;
+  }
+  EXPECT_EQ(std::get<HttpError>(DecodeHttpRequest(Request("GET", "/nowhere"))).allow, "");
+}
+
+TEST(HttpDecodeTest, ListsTakeFromOrFromIdButNotBoth) {
+  const HttpCall& long_form =
+      Call(DecodeHttpRequest(Request("GET", "/v1/namespaces/orders/dlq", "", {{"from_id", "7"}})));
+  ASSERT_TRUE(long_form.invalid.ok()) << long_form.invalid.ToString();
+  EXPECT_EQ(std::get<v1::ListDeadLettersRequest>(long_form.message).from_id(), 7u);
+  const HttpCall& both =
+      Call(DecodeHttpRequest(Request("GET", "/v1/namespaces/orders/log", "", {{"from_id", "7"}, {"from", "8"}})));
+  EXPECT_EQ(both.invalid.code(), StatusCode::kInvalidArgument);
+}
+
+TEST(HttpDecodeTest, AShardMapIsTakenAsTextOrAsOneJsonString) {
+  const HttpCall& text = Call(DecodeHttpRequest(Request("PUT", "/v1/shard-map", "shards: {}\n")));
+  EXPECT_EQ(std::get<v1::ApplyShardMapRequest>(text.message).map(), "shards: {}\n");
+  const HttpCall& quoted = Call(DecodeHttpRequest(Request("PUT", "/v1/shard-map", R"( "shards: {}\n")")));
+  ASSERT_TRUE(quoted.invalid.ok()) << quoted.invalid.ToString();
+  EXPECT_EQ(std::get<v1::ApplyShardMapRequest>(quoted.message).map(), "shards: {}\n");
+  const HttpCall& broken = Call(DecodeHttpRequest(Request("PUT", "/v1/shard-map", R"("unterminated)")));
+  EXPECT_EQ(broken.invalid.code(), StatusCode::kInvalidArgument);
 }
 
 TEST(HttpDecodeTest, QueryParametersAreCheckedAndMayNotRepeat) {

@@ -5,6 +5,8 @@
 
 #include <chrono>
 #include <exception>
+#include <string>
+#include <variant>
 
 #include "server/http_api.h"
 
@@ -15,14 +17,52 @@ namespace {
 // (std::regex's '.' stops at line breaks, which a decoded path may hold).
 constexpr const char* kAnyPath = R"([\s\S]*)";
 
-HttpRequest FromHttplib(const httplib::Request& request) {
+// Past max_request_bytes a body is still read to its end, so the 413 reaches a
+// client that is still sending (closing with unread bytes would reset the
+// connection and lose the answer), but only this much further.
+constexpr size_t kMaxDiscardedBytes = 64ull << 20;
+
+HttpRequest FromHttplib(const httplib::Request& request, std::string body) {
   HttpRequest converted;
   converted.method = request.method;
   converted.path = request.path;
   converted.query.assign(request.params.begin(), request.params.end());
   converted.headers.assign(request.headers.begin(), request.headers.end());
-  converted.body = request.body;
+  converted.body = std::move(body);
   return converted;
+}
+
+// The body, read with `reader` up to `max_bytes`; a transport error answer when
+// it cannot be read whole or is over the limit.
+std::variant<std::string, HttpResponse> ReadBody(const httplib::Request& request, httplib::Response& response,
+                                                 const httplib::ContentReader& reader, size_t max_bytes) {
+  std::string body;
+  size_t discarded = 0;
+  auto receive = [&](const char* data, size_t size) {
+    if (discarded == 0 && body.size() + size <= max_bytes) {
+      body.append(data, size);
+      return true;
+    }
+    discarded += size;
+    return discarded <= kMaxDiscardedBytes;
+  };
+  bool read = false;
+  if (request.is_multipart_form_data()) {
+    // Read to the end and refused below: no route takes form fields or files.
+    read = reader([&](const httplib::MultipartFormData&) { return true; }, receive);
+  } else {
+    read = reader(receive);
+  }
+  if (discarded > 0) return TransportErrorResponse(413, max_bytes);
+  // httplib sets 413 (a Content-Length over the limit), 415 (an unknown
+  // Content-Encoding) or 400 (a malformed chunk, a short body).
+  if (!read) return TransportErrorResponse(response.status >= 400 ? response.status : 400, max_bytes);
+  if (request.is_multipart_form_data()) {
+    return ErrorResponse(InvalidArgument("request body: multipart/form-data is not accepted; send the JSON "
+                                         "document itself as the body (curl -d @file.json, not -F)"),
+                         415);
+  }
+  return body;
 }
 
 void ToHttplib(HttpResponse&& from, httplib::Response& response) {
@@ -63,26 +103,48 @@ void HttpGateway::RegisterRoutes() {
     const_cast<httplib::Request&>(request).ranges.clear();
     // HttpApi::Serve never throws; the conversions could only fail to allocate.
     try {
-      ToHttplib(api_->Serve(FromHttplib(request)), response);
+      ToHttplib(api_->Serve(FromHttplib(request, request.body)), response);
+    } catch (const std::exception&) {
+      ToHttplib(ErrorResponse(Internal("the request handler failed")), response);
+    }
+  };
+  // Requests with a body take it through a content reader rather than
+  // httplib's own reading, which refuses a form-urlencoded body over 8 KiB (a
+  // limit compiled into the library) and splits one into query parameters:
+  // `curl -d @file.json` sends that content type. Every body is taken as
+  // JSON, whatever its type, up to max_request_bytes, chunked ones included.
+  auto serve_with_body = [this](const httplib::Request& request, httplib::Response& response,
+                                const httplib::ContentReader& reader) {
+    const_cast<httplib::Request&>(request).ranges.clear();
+    try {
+      auto body = ReadBody(request, response, reader, options_.max_request_bytes);
+      if (auto* refused = std::get_if<HttpResponse>(&body)) {
+        ToHttplib(std::move(*refused), response);
+        return;
+      }
+      ToHttplib(api_->Serve(FromHttplib(request, std::move(std::get<std::string>(body)))), response);
     } catch (const std::exception&) {
       ToHttplib(ErrorResponse(Internal("the request handler failed")), response);
     }
   };
   server.Get(kAnyPath, serve);
-  server.Post(kAnyPath, serve);
-  server.Put(kAnyPath, serve);
+  server.Post(kAnyPath, serve_with_body);
+  server.Put(kAnyPath, serve_with_body);
+  server.Patch(kAnyPath, serve_with_body);
+  // httplib hands a DELETE to a content reader only when it has a Content-Length.
+  server.Delete(kAnyPath, serve_with_body);
   server.Delete(kAnyPath, serve);
-  server.Patch(kAnyPath, serve);
   server.Options(kAnyPath, serve);
 
   // Errors httplib answers itself (a malformed request line or header, a body
-  // over max_request_bytes, a URI over its limit) get the same JSON body shape.
+  // over max_request_bytes, a URI over its limit) get the same error body.
   // Nothing request-derived goes into it, and nothing here may throw: httplib
   // calls this outside any handler's try.
-  server.set_error_handler([](const httplib::Request&, httplib::Response& response) {
+  const size_t max_request_bytes = options_.max_request_bytes;
+  server.set_error_handler([max_request_bytes](const httplib::Request&, httplib::Response& response) {
     if (!response.body.empty()) return;
     try {
-      response.set_content(TransportErrorBody(response.status), "application/json");
+      ToHttplib(TransportErrorResponse(response.status, max_request_bytes), response);
     } catch (const std::exception&) {
     }
   });

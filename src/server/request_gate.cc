@@ -7,7 +7,16 @@
 
 namespace wal::server {
 
-bool RateLimiter::Allow(const std::string& name, double writes_per_second, uint64_t burst, Clock::time_point now) {
+namespace {
+
+// A backlog at its limit drains at the consumers' pace, which a client cannot
+// see: seconds, not the milliseconds a token bucket needs.
+constexpr int kBacklogRetryAfterSeconds = 5;
+
+}  // namespace
+
+bool RateLimiter::Allow(const std::string& name, double writes_per_second, uint64_t burst, Clock::time_point now,
+                        Clock::duration* wait) {
   if (writes_per_second <= 0) return true;
   const double capacity = burst > 0 ? static_cast<double>(burst) : std::max(1.0, std::ceil(writes_per_second));
   std::lock_guard lock(mutex_);
@@ -22,7 +31,13 @@ bool RateLimiter::Allow(const std::string& name, double writes_per_second, uint6
     bucket.tokens = std::min(bucket.capacity, bucket.tokens + elapsed * bucket.rate);
     bucket.last = now;
   }
-  if (bucket.tokens < 1.0) return false;
+  if (bucket.tokens < 1.0) {
+    if (wait != nullptr) {
+      *wait = std::chrono::duration_cast<Clock::duration>(
+          std::chrono::duration<double>((1.0 - bucket.tokens) / bucket.rate));
+    }
+    return false;
+  }
   bucket.tokens -= 1.0;
   return true;
 }
@@ -66,18 +81,24 @@ Admission RequestGate::AdmitWrite(std::string_view authorization, const std::str
   if (draining()) return Admission{Unavailable("wald is shutting down and takes no new writes; retry")};
   Admission admitted = Admit(authorization, name, Scope::kWrite);
   if (!admitted.ok()) return admitted;
-  admitted.status = CheckLimits(name, admitted.view);
+  CheckLimits(name, &admitted);
   return admitted;
 }
 
-Status RequestGate::CheckLimits(const std::string& name, const engine::NamespaceView& view) {
-  if (!view.served()) return Status::Ok();  // the engine reports the unknown namespace
+void RequestGate::CheckLimits(const std::string& name, Admission* admitted) {
+  const engine::NamespaceView& view = admitted->view;
+  if (!view.served()) return;  // the engine reports the unknown namespace
   const config::LimitsConfig& limits = view.config()->limits;
-  if (!rate_limiter_.Allow(name, limits.writes_per_second, limits.burst)) {
+  RateLimiter::Clock::duration wait{};
+  if (!rate_limiter_.Allow(name, limits.writes_per_second, limits.burst, RateLimiter::Clock::now(), &wait)) {
     char rate[32];
     std::snprintf(rate, sizeof(rate), "%g", limits.writes_per_second);
-    return ResourceExhausted("namespace " + name + " is over its write rate limit (" + rate +
-                             " writes/s, limits.writes_per_second); retry with backoff");
+    admitted->status = ResourceExhausted("namespace " + name + " is over its write rate limit (" + rate +
+                                         " writes/s, limits.writes_per_second); retry with backoff");
+    // Whole seconds, rounded up, and at least one: Retry-After has no finer unit.
+    const double seconds = std::ceil(std::chrono::duration<double>(wait).count());
+    admitted->retry_after_seconds = static_cast<int>(std::clamp(seconds, 1.0, 86400.0));
+    return;
   }
   if (limits.max_backlog > 0) {
     const auto now = std::chrono::steady_clock::now();
@@ -92,12 +113,12 @@ Status RequestGate::CheckLimits(const std::string& name, const engine::Namespace
       pending = sample.pending;
     }
     if (pending >= limits.max_backlog) {
-      return ResourceExhausted("namespace " + name + " has a backlog of " + std::to_string(pending) +
-                               " pending entries, at or over limits.max_backlog (" +
-                               std::to_string(limits.max_backlog) + "); consumers are behind, retry later");
+      admitted->status = ResourceExhausted("namespace " + name + " has a backlog of " + std::to_string(pending) +
+                                           " pending entries, at or over limits.max_backlog (" +
+                                           std::to_string(limits.max_backlog) + "); consumers are behind, retry later");
+      admitted->retry_after_seconds = kBacklogRetryAfterSeconds;
     }
   }
-  return Status::Ok();
 }
 
 }  // namespace wal::server

@@ -41,6 +41,9 @@ struct Admission {
   // the limits checked, and what the write and the metrics then use. Not
   // served (empty) for cluster-wide calls and misdirected ones.
   engine::NamespaceView view;
+  // For a refusal worth retrying (a limit, a drain): the seconds to wait
+  // first, as HTTP's Retry-After carries them; 0 = no figure of the gate's own.
+  int retry_after_seconds = 0;
   bool ok() const { return status.ok(); }
   bool misdirected() const { return !address.empty(); }
 };
@@ -53,7 +56,10 @@ class RateLimiter {
  public:
   using Clock = std::chrono::steady_clock;
   // True when a write may go now under `writes_per_second`/`burst` (0 rate = unlimited).
-  bool Allow(const std::string& name, double writes_per_second, uint64_t burst, Clock::time_point now = Clock::now());
+  // When it may not and `wait` is set, *wait is how long until the bucket
+  // holds a write again.
+  bool Allow(const std::string& name, double writes_per_second, uint64_t burst, Clock::time_point now = Clock::now(),
+             Clock::duration* wait = nullptr);
 
  private:
   struct Bucket {
@@ -86,7 +92,8 @@ class RequestGate {
 
  private:
   Admission CheckShard(const std::string& name) const;
-  Status CheckLimits(const std::string& name, const engine::NamespaceView& view);
+  // Sets admitted->status (and its retry_after_seconds) when a limit refuses the write.
+  void CheckLimits(const std::string& name, Admission* admitted);
 
   engine::Engine* engine_;
   std::shared_ptr<const Swappable<Authenticator>> authenticator_;

@@ -25,6 +25,17 @@ TEST_F(RequestGateTest, RateLimiterBucketRefillsAtTheRate) {
   EXPECT_FALSE(limiter.Allow("b", 10, 5, start + std::chrono::milliseconds(120)));
 }
 
+TEST_F(RequestGateTest, RateLimiterSaysHowLongUntilTheBucketHoldsAWriteAgain) {
+  RateLimiter limiter;
+  const auto start = RateLimiter::Clock::now();
+  RateLimiter::Clock::duration wait{};
+  EXPECT_TRUE(limiter.Allow("slow", 0.5, 1, start, &wait));
+  EXPECT_FALSE(limiter.Allow("slow", 0.5, 1, start, &wait));
+  EXPECT_EQ(std::chrono::duration_cast<std::chrono::milliseconds>(wait).count(), 2000);  // a token per 2 s
+  EXPECT_FALSE(limiter.Allow("slow", 0.5, 1, start + std::chrono::milliseconds(500), &wait));
+  EXPECT_EQ(std::chrono::duration_cast<std::chrono::milliseconds>(wait).count(), 1500);
+}
+
 TEST_F(RequestGateTest, LimitsAndDrainAndShards) {
   Open({{"limited", "name: limited\nlimits: {writes_per_second: 1, burst: 2}\n"},
         {"backlogged", "name: backlogged\nlimits: {max_backlog: 1}\ndelay: {default: 1h}\n"}});
@@ -40,6 +51,7 @@ TEST_F(RequestGateTest, LimitsAndDrainAndShards) {
   Admission limited = gate.AdmitWrite("", "limited");
   EXPECT_EQ(limited.status.code(), StatusCode::kResourceExhausted);
   EXPECT_NE(limited.status.message().find("limits.writes_per_second"), std::string::npos);
+  EXPECT_EQ(limited.retry_after_seconds, 1);  // one write a second: the next token is under a second away
 
   Admission misdirected = gate.AdmitWrite("", "elsewhere");
   EXPECT_EQ(misdirected.status.code(), StatusCode::kFailedPrecondition);
@@ -61,6 +73,7 @@ TEST_F(RequestGateTest, LimitsAndDrainAndShards) {
   Admission backlog = gate.AdmitWrite("", "backlogged");
   EXPECT_EQ(backlog.status.code(), StatusCode::kResourceExhausted);
   EXPECT_NE(backlog.status.message().find("max_backlog"), std::string::npos);
+  EXPECT_EQ(backlog.retry_after_seconds, 5);
 
   gate.BeginDrain();
   EXPECT_EQ(gate.AdmitWrite("", "limited").status.code(), StatusCode::kUnavailable);

@@ -1,5 +1,7 @@
 #include "server/status_mapping.h"
 
+#include <iterator>
+
 namespace wal::server {
 
 grpc::Status ToGrpcStatus(const Status& status) {
@@ -41,6 +43,18 @@ int ToHttpStatus(const Status& status) {
     case StatusCode::kInternal: return 500;
   }
   return 500;
+}
+
+std::string_view GrpcCodeName(StatusCode code) {
+  // Indexed by grpc::StatusCode's values, which are the wire codes 0..16.
+  static constexpr std::string_view kNames[] = {
+      "OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND", "ALREADY_EXISTS",
+      "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED",
+      "INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED"};
+  // One mapping for both transports: the name is that of the gRPC code.
+  const int value = static_cast<int>(ToGrpcStatus(Status(code, "")).error_code());
+  if (value < 0 || value >= static_cast<int>(std::size(kNames))) return "UNKNOWN";
+  return kNames[value];
 }
 
 }  // namespace wal::server

@@ -192,9 +192,13 @@ std::string Judge(const HttpAnswer& answer, bool head) {
   const nlohmann::json body = nlohmann::json::parse(answer.body, nullptr, false);
   if (body.is_discarded()) return "HTTP " + std::to_string(answer.status) + " body is not JSON: " + Printable(answer.body, 300);
   if (answer.status >= 400) {
-    if (!body.is_object() || !body.contains("code") || !body["code"].is_string() || !body.contains("message") ||
-        !body["message"].is_string()) {
-      return "HTTP " + std::to_string(answer.status) + " error body lacks code/message: " + Printable(answer.body, 300);
+    const bool shaped = body.is_object() && body.contains("error") && body["error"].is_object() &&
+                        body["error"].value("code", 0) == answer.status && body["error"].contains("message") &&
+                        body["error"]["message"].is_string() && body["error"].contains("status") &&
+                        body["error"]["status"].is_string();
+    if (!shaped) {
+      return "HTTP " + std::to_string(answer.status) + " error body lacks error.code/message/status: " +
+             Printable(answer.body, 300);
     }
   }
   return "";

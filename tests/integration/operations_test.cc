@@ -245,7 +245,7 @@ TEST(Operations, AuthAllowDenyMatrix) {
   auto denied = wald.Http().Delete("/v1/namespaces/orders", {{"Authorization", "Bearer orders-writer-token"}});
   ASSERT_TRUE(denied);
   EXPECT_EQ(denied->status, 403);
-  EXPECT_EQ(nlohmann::json::parse(denied->body)["code"], "PERMISSION_DENIED");
+  EXPECT_EQ(nlohmann::json::parse(denied->body)["error"]["status"], "PERMISSION_DENIED");
   auto anonymous_list = wald.Http().Get("/v1/namespaces");
   EXPECT_EQ(anonymous_list->status, 401);
   EXPECT_EQ(wald.Http().Get("/v1/namespaces", {{"Authorization", "Bearer ops-token"}})->status, 200);
@@ -382,11 +382,12 @@ TEST(Operations, ShardRedirectAndWalctlRouting) {
       a.Http().Post("/v1/namespaces/payments/log:write", R"({"payload":{"opaque":"eA=="}})", "application/json");
   ASSERT_TRUE(http);
   EXPECT_EQ(http->status, 421);
-  auto body = nlohmann::json::parse(http->body);
-  EXPECT_EQ(body["shard"], "shard-b");
-  EXPECT_EQ(body["address"], b.grpc_address());
-  EXPECT_EQ(body["http_address"], b.http_address());
-  EXPECT_EQ(body["code"], "FAILED_PRECONDITION");
+  auto error = nlohmann::json::parse(http->body)["error"];
+  auto where = error["details"][0]["metadata"];
+  EXPECT_EQ(where["shard"], "shard-b");
+  EXPECT_EQ(where["address"], b.grpc_address());
+  EXPECT_EQ(where["http_address"], b.http_address());
+  EXPECT_EQ(error["status"], "FAILED_PRECONDITION");
   // Admin calls are refused the same way.
   EXPECT_EQ(a.Http().Get("/v1/namespaces/payments")->status, 421);
 

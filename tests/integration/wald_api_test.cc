@@ -140,12 +140,12 @@ TEST_F(WaldApiTest, HttpWriteAndErrors) {
   EXPECT_EQ(written->status, 200) << written->body;
   auto body = nlohmann::json::parse(written->body);
   EXPECT_EQ(body["durable"], "TRUE");
-  EXPECT_EQ(body.value("id", "0"), "0");
+  EXPECT_EQ(body["id"], "0");
 
   auto bad_json = client.Post("/v1/namespaces/orders/log:write", "{not json", "application/json");
   ASSERT_TRUE(bad_json);
   EXPECT_EQ(bad_json->status, 400);
-  EXPECT_EQ(nlohmann::json::parse(bad_json->body)["code"], "INVALID_ARGUMENT");
+  EXPECT_EQ(nlohmann::json::parse(bad_json->body)["error"]["status"], "INVALID_ARGUMENT");
 
   auto unknown_field = client.Post("/v1/namespaces/orders/log:write", R"({"payloadz":{}})", "application/json");
   ASSERT_TRUE(unknown_field);
@@ -154,17 +154,17 @@ TEST_F(WaldApiTest, HttpWriteAndErrors) {
   auto missing = client.Post("/v1/namespaces/missing/log:write", R"({"payload":{"opaque":"eA=="}})", "application/json");
   ASSERT_TRUE(missing);
   EXPECT_EQ(missing->status, 404);
-  EXPECT_EQ(nlohmann::json::parse(missing->body)["code"], "NOT_FOUND");
+  EXPECT_EQ(nlohmann::json::parse(missing->body)["error"]["status"], "NOT_FOUND");
 
   auto wrong_path = client.Get("/v2/whatever");
   ASSERT_TRUE(wrong_path);
   EXPECT_EQ(wrong_path->status, 404);
-  EXPECT_EQ(nlohmann::json::parse(wrong_path->body)["code"], "NOT_FOUND");
+  EXPECT_EQ(nlohmann::json::parse(wrong_path->body)["error"]["status"], "NOT_FOUND");
 
   auto wrong_method = client.Get("/v1/namespaces/orders/log:write");
   ASSERT_TRUE(wrong_method);
   EXPECT_EQ(wrong_method->status, 405);
-  EXPECT_TRUE(nlohmann::json::parse(wrong_method->body).contains("message"));
+  EXPECT_TRUE(nlohmann::json::parse(wrong_method->body)["error"].contains("message"));
 
   auto health = client.Get("/healthz");
   ASSERT_TRUE(health);

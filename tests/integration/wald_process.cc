@@ -127,6 +127,16 @@ CommandResult RunCommand(const std::vector<std::string>& argv, const std::string
   return result;
 }
 
+std::string WaldBinary() {
+  const char* other = std::getenv("WAL_TEST_WALD");
+  return other != nullptr && *other != '\0' ? other : WALD_BINARY;
+}
+
+std::string WalctlBinary() {
+  const char* other = std::getenv("WAL_TEST_WALCTL");
+  return other != nullptr && *other != '\0' ? other : WALCTL_BINARY;
+}
+
 WaldProcess::WaldProcess(std::string root) : root_(std::move(root)), grpc_port_(FreePort()), http_port_(FreePort()) {
   std::filesystem::create_directories(namespaces_dir());
   std::filesystem::create_directories(data_dir());
@@ -146,9 +156,11 @@ std::shared_ptr<grpc::Channel> WaldProcess::Channel() const {
 
 void WaldProcess::Start() {
   ASSERT_FALSE(running());
-  pid_ = Spawn({WALD_BINARY, "--data-dir", data_dir(), "--namespaces", namespaces_dir(), "--grpc-listen", grpc_address(),
-                "--http-listen", "127.0.0.1:" + std::to_string(http_port_), "--log-level", "warn"},
-               -1, -1, root_ + "/wald.log");
+  std::vector<std::string> argv = {WaldBinary(), "--data-dir", data_dir(), "--namespaces", namespaces_dir(),
+                                   "--grpc-listen", grpc_address(), "--http-listen",
+                                   "127.0.0.1:" + std::to_string(http_port_), "--log-level", "warn"};
+  argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+  pid_ = Spawn(argv, -1, -1, root_ + "/wald.log");
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   while (std::chrono::steady_clock::now() < deadline) {
     int status = 0;
@@ -198,7 +210,7 @@ int WaldProcess::Stop() {
 }
 
 CommandResult WaldProcess::Walctl(const std::vector<std::string>& args, const std::string& input) const {
-  std::vector<std::string> argv = {WALCTL_BINARY, "--server", grpc_address()};
+  std::vector<std::string> argv = {WalctlBinary(), "--server", grpc_address()};
   argv.insert(argv.end(), args.begin(), args.end());
   return RunCommand(argv, input);
 }

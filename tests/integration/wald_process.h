@@ -10,6 +10,12 @@
 
 namespace wal::testing {
 
+// The wald and walctl binaries WaldProcess runs: this build's, unless
+// $WAL_TEST_WALD / $WAL_TEST_WALCTL name others (to run a new test against an
+// older build and see it fail before its fix).
+std::string WaldBinary();
+std::string WalctlBinary();
+
 // A fresh directory under $TMPDIR, removed by the destructor.
 class TempDir {
  public:
@@ -42,6 +48,10 @@ class WaldProcess {
   // across restarts.
   explicit WaldProcess(std::string root);
   ~WaldProcess();
+
+  // Arguments added to wald's command line on every Start(), after the ones
+  // this class passes (e.g. {"--config", file} for server settings).
+  std::vector<std::string> extra_args;
 
   // Starts wald and waits until both gRPC and HTTP answer (fails the test on timeout).
   void Start();

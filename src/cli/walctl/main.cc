@@ -515,6 +515,7 @@ int main(int argc, char** argv) {
       wal::v1::PurgeDeadLettersRequest request;
       request.set_namespace_(dlq_namespace);
       for (uint64_t id : dlq_ids) request.add_ids(id);
+      request.set_all(dlq_all);
       wal::v1::PurgeDeadLettersResponse response;
       rpc = admin->PurgeDeadLetters(NewContext(options).get(), request, &response);
       count = response.purged();
