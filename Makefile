@@ -25,11 +25,11 @@ build-asan: deps
 tools:
 	@bash scripts/install-test-tools.sh
 
-# Starts wald on the embedded log with the personas' embedded sample namespaces.
-# Data and the live namespace files go under ./$(RUN_DIR) (admin changes land there).
+# Starts wald on the embedded log with the personas' embedded sample namespaces,
+# and the local caches two of them deliver to (scripts/run.sh). Data and the
+# live namespace files go under ./$(RUN_DIR) (admin changes land there).
 run: build
-	@bash scripts/prepare-run-dir.sh $(RUN_DIR)
-	@exec $(BUILD_DIR)/src/wald/wald --config config/examples/server.yaml --data-dir $(RUN_DIR) --namespaces $(RUN_DIR)/namespaces
+	@exec bash scripts/run.sh $(BUILD_DIR) $(RUN_DIR)
 
 test: build tools
 	@cd $(BUILD_DIR) && ctest --output-on-failure -j2 --timeout 900

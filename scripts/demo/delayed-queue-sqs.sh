@@ -62,7 +62,7 @@ echo "== wald with config/examples/delayed-queue/delayed-deletes-sqs.yaml"
 mkdir -p "$demo/namespaces" "$demo/data"
 db="$demo/kv.db"
 sed -e "s#endpoint: http://127.0.0.1:9324#endpoint: http://127.0.0.1:$sqs_port#" \
-    -e "s#path: ./data/targets/delayed-deletes.db#path: $db#" \
+    -e "s#path: targets/delayed-deletes.db.*#path: $db#" \
     -e "s#^  jitter: 30s#  jitter: ${jitter_s}s#" \
     config/examples/delayed-queue/delayed-deletes-sqs.yaml > "$demo/namespaces/delayed-deletes-sqs.yaml"
 grep -E "^ +[a-z].*(endpoint|jitter|path|queue)" "$demo/namespaces/delayed-deletes-sqs.yaml" | sed 's/^/  /'

@@ -151,7 +151,8 @@ Result<std::shared_ptr<NamespaceRuntime>> Engine::OpenRuntime(const config::Name
                                 modules.targets->RegionalDelivery(config.target.type())};
   WAL_RETURN_IF_ERROR(options_.file_system->CreateDirectories(context.data_dir));
   WAL_ASSIGN_OR_RETURN(std::unique_ptr<queue::Backend> backend, modules.backends->Open(context, config));
-  auto runtime = std::make_shared<NamespaceRuntime>(config, std::move(backend), options_.region, *modules.targets,
+  auto runtime = std::make_shared<NamespaceRuntime>(config, std::move(backend),
+                                                    target::TargetEnvironment{options_.region, options_.data_dir}, *modules.targets,
                                                     *modules.catalog, *options_.clock);
   RebuildIdempotencyKeys(*runtime);
   WAL_RETURN_IF_ERROR(OpenMutationSets(*runtime, config));

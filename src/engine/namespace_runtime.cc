@@ -76,10 +76,10 @@ Result<config::TargetConfig> TargetConfigFromOverride(const v1::Target& target, 
 }
 
 NamespaceRuntime::NamespaceRuntime(const config::NamespaceConfig& config, std::unique_ptr<queue::Backend> backend,
-                                   std::string region, const target::TargetFactory& targets,
+                                   target::TargetEnvironment environment, const target::TargetFactory& targets,
                                    const config::ModuleCatalog& modules, const Clock& clock)
     : name_(config.name),
-      target_environment_{std::move(region)},
+      target_environment_(std::move(environment)),
       targets_(targets),
       modules_(modules),
       clock_(clock),

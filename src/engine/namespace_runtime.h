@@ -51,7 +51,7 @@ class NamespaceRuntime {
   // Targets are built through `targets`; request overrides are decoded with
   // `modules`; retries are scheduled from `clock`'s now. All three outlive the
   // runtime.
-  NamespaceRuntime(const config::NamespaceConfig& config, std::unique_ptr<queue::Backend> backend, std::string region,
+  NamespaceRuntime(const config::NamespaceConfig& config, std::unique_ptr<queue::Backend> backend, target::TargetEnvironment environment,
                    const target::TargetFactory& targets, const config::ModuleCatalog& modules, const Clock& clock);
   ~NamespaceRuntime();  // stops the workers; the backend is closed by Close()
 

@@ -57,7 +57,7 @@ TEST(BuiltinModulesTest, RefusesWhatItCannotBuild) {
 
   // A region this instance serves must be one of the target's regions.
   auto elsewhere = BuiltinModules().Create(
-      Target(R"({"type": "replication", "regions": {"a": {"servers": ["127.0.0.1:1"]}}})"), target::TargetEnvironment{"b"});
+      Target(R"({"type": "replication", "regions": {"a": {"servers": ["127.0.0.1:1"]}}})"), target::TargetEnvironment{.local_region = "b", .data_dir = ""});
   ASSERT_FALSE(elsewhere.ok());
   EXPECT_EQ(elsewhere.status().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(elsewhere.status().message().find("target.regions"), std::string::npos) << elsewhere.status().message();

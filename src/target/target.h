@@ -58,6 +58,11 @@ struct DeliveryContext {
 // Facts about the instance a target runs in.
 struct TargetEnvironment {
   std::string local_region;  // this instance's region (server config `region`); may be empty
+  // The server's data directory. A relative file path in a target's settings
+  // (the SQLite target's `path`) is taken relative to it, so a namespace file
+  // means the same whatever directory wald was started from. Empty: the
+  // process's working directory.
+  std::string data_dir;
 };
 
 class Target {

@@ -23,7 +23,7 @@ v1::Mutation Put(const std::string& key) {
 }
 
 TEST(ReplicationTargetTest, AnInstanceWithARegionAppliesToThatRegionOnly) {
-  auto target = ReplicationTarget::FromSettings(kThreeRegions, TargetEnvironment{"us-west-2"});
+  auto target = ReplicationTarget::FromSettings(kThreeRegions, TargetEnvironment{.local_region = "us-west-2", .data_dir = ""});
   ASSERT_TRUE(target.ok()) << target.status().ToString();
   EXPECT_EQ((*target)->AppliedRegions(), std::vector<std::string>{"us-west-2"});
 
@@ -33,7 +33,7 @@ TEST(ReplicationTargetTest, AnInstanceWithARegionAppliesToThatRegionOnly) {
 }
 
 TEST(ReplicationTargetTest, SkipsTheRegionTheWriteCameFrom) {
-  auto target = ReplicationTarget::FromSettings(kThreeRegions, TargetEnvironment{"us-west-2"});
+  auto target = ReplicationTarget::FromSettings(kThreeRegions, TargetEnvironment{.local_region = "us-west-2", .data_dir = ""});
   ASSERT_TRUE(target.ok());
   DeliveryContext from_here{"ns", 1, 1, "", "us-west-2"};
   EXPECT_TRUE((*target)->ApplyMutation(Put("k"), from_here).ok()) << "skipped: no I/O, ok";
@@ -45,7 +45,7 @@ TEST(ReplicationTargetTest, SkipsTheRegionTheWriteCameFrom) {
   // Without skip_local_region the origin region is written too.
   std::string settings = kThreeRegions;
   settings.replace(settings.find("true"), 4, "false");
-  auto writes_back = ReplicationTarget::FromSettings(settings, TargetEnvironment{"us-west-2"});
+  auto writes_back = ReplicationTarget::FromSettings(settings, TargetEnvironment{.local_region = "us-west-2", .data_dir = ""});
   ASSERT_TRUE(writes_back.ok());
   EXPECT_EQ((*writes_back)->ApplyMutation(Put("k"), from_here).outcome, ApplyOutcome::kRetryable);
 }
@@ -53,7 +53,7 @@ TEST(ReplicationTargetTest, SkipsTheRegionTheWriteCameFrom) {
 TEST(ReplicationTargetTest, LocalRegionIsTheOriginOfUnstampedRecords) {
   std::string settings = kThreeRegions;
   settings.insert(settings.rfind('}'), R"(, "local_region": "eu-west-1")");
-  auto target = ReplicationTarget::FromSettings(settings, TargetEnvironment{"eu-west-1"});
+  auto target = ReplicationTarget::FromSettings(settings, TargetEnvironment{.local_region = "eu-west-1", .data_dir = ""});
   ASSERT_TRUE(target.ok()) << target.status().ToString();
   EXPECT_TRUE((*target)->ApplyMutation(Put("k"), DeliveryContext{"ns", 1, 1, "", ""}).ok());
 }
@@ -74,7 +74,7 @@ TEST(ReplicationTargetTest, BadSettingsNameTheSetting) {
     EXPECT_EQ(target.status().code(), StatusCode::kInvalidArgument) << bad;
     EXPECT_NE(target.status().message().find("target."), std::string::npos) << target.status().message();
   }
-  auto unknown_region = ReplicationTarget::FromSettings(kThreeRegions, TargetEnvironment{"ap-south-1"});
+  auto unknown_region = ReplicationTarget::FromSettings(kThreeRegions, TargetEnvironment{.local_region = "ap-south-1", .data_dir = ""});
   ASSERT_FALSE(unknown_region.ok());
   EXPECT_NE(unknown_region.status().message().find("ap-south-1"), std::string::npos);
 }

@@ -82,8 +82,12 @@ Result<std::unique_ptr<SqliteTarget>> SqliteTarget::FromSettings(std::string_vie
 }
 
 TargetModule SqliteTarget::Module() {
-  return TargetModuleOf<SqliteTargetConfig>([](const SqliteTargetConfig& settings, const TargetEnvironment&) {
-    return Create(OptionsWith<Options>(settings));
+  return TargetModuleOf<SqliteTargetConfig>([](const SqliteTargetConfig& settings, const TargetEnvironment& environment) {
+    Options options = OptionsWith<Options>(settings);
+    if (!environment.data_dir.empty() && std::filesystem::path(options.path).is_relative()) {
+      options.path = (std::filesystem::path(environment.data_dir) / options.path).lexically_normal().string();
+    }
+    return Create(std::move(options));
   });
 }
 
