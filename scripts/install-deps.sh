@@ -14,6 +14,7 @@ packages=(
   redis-server redis-tools memcached postgresql sqlite3 curl python3 python3-venv openssl
   clang libclang-rt-14-dev libfuzzer-14-dev
   openjdk-17-jre-headless maven
+  prometheus
 )
 
 missing=()
@@ -35,6 +36,7 @@ $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 # The Debian packages enable and start their daemons; tests start their own on
 # loopback ports, so the system-wide ones are stopped to free the default ports.
-for service in redis-server memcached postgresql; do
+# (prometheus is wanted for promtool only: its server is stopped too.)
+for service in redis-server memcached postgresql prometheus; do
   $SUDO service "$service" stop >/dev/null 2>&1 || true
 done

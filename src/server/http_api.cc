@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "server/grpc_services.h"
+#include "common/log_context.h"
 #include "server/logging.h"
 
 namespace wal::server {
@@ -71,6 +72,7 @@ HttpResponse HttpApi::Serve(const HttpRequest& request) const {
 }
 
 HttpResponse HttpApi::ServeDecoded(const HttpRequest& request, HttpCall& call) const {
+  LogNamespaceScope log_namespace(call.name);
   if (call.route == HttpRoute::kWrite) return Write(call);
   if (call.gated && gate_ != nullptr) {
     Admission admission = gate_->Admit(call.authorization, call.name, call.scope);
@@ -162,7 +164,9 @@ HttpResponse HttpApi::Dispatch(HttpCall& call) const {
     }
     case HttpRoute::kApplyNamespace: {
       v1::NamespaceResponse result;
-      return Answer(admin::ApplyNamespace(*engine_, std::get<v1::ApplyNamespaceRequest>(call.message), &result), result);
+      Status applied =
+          admin::ApplyNamespace(*engine_, std::get<v1::ApplyNamespaceRequest>(call.message), &result, metrics_);
+      return Answer(applied, result);
     }
     case HttpRoute::kDeleteNamespace:
       return Answer(admin::DeleteNamespace(*engine_, std::get<v1::DeleteNamespaceRequest>(call.message)),
