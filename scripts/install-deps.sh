@@ -15,6 +15,7 @@ packages=(
   clang libclang-rt-14-dev libfuzzer-14-dev
   wrk
   openjdk-17-jre-headless maven
+  prometheus
 )
 
 missing=()
@@ -36,6 +37,7 @@ $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 # The Debian packages enable and start their daemons; tests start their own on
 # loopback ports, so the system-wide ones are stopped to free the default ports.
-for service in redis-server memcached postgresql; do
+# (prometheus is wanted for promtool only: its server is stopped too.)
+for service in redis-server memcached postgresql prometheus; do
   $SUDO service "$service" stop >/dev/null 2>&1 || true
 done

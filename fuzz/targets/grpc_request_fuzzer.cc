@@ -153,7 +153,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
             // Configs that would reach outside the process are only validated.
             WAL_ASSIGN_OR_RETURN(config::NamespaceConfig config, NamespaceFromStruct(r.config(), engine.module_catalog()));
             if (!fuzz::SafeToApply(config)) return config::ValidateNamespace(config);
-            return admin::ApplyNamespace(engine, r, out);
+            return admin::ApplyNamespace(engine, r, out, nullptr);
           });
       break;
     case kDeleteNamespace:

@@ -10,6 +10,7 @@
 #include <set>
 #include <thread>
 
+#include "common/log_context.h"
 #include "control/directory_namespace_store.h"
 #include "engine/due_time.h"
 #include "engine/payload_apply.h"
@@ -146,6 +147,7 @@ std::string Engine::NamespaceDataDir(const std::string& name) const {
 }
 
 Result<std::shared_ptr<NamespaceRuntime>> Engine::OpenRuntime(const config::NamespaceConfig& config) const {
+  LogNamespaceScope log_namespace(config.name);
   const EngineModules& modules = options_.modules;
   queue::BackendContext context{options_.file_system, NamespaceDataDir(config.name), options_.region,
                                 modules.targets->RegionalDelivery(config.target.type())};
@@ -197,6 +199,7 @@ Result<std::unique_ptr<Engine>> Engine::Create(const EngineOptions& options) {
     spdlog::error("namespace config rejected: {}", error.message());
   }
   for (const config::NamespaceConfig& config : loaded.namespaces) {
+    LogNamespaceScope log_namespace(config.name);
     auto runtime = engine->OpenRuntime(config);
     if (!runtime.ok()) {
       spdlog::error("namespace {} is not served: {}", config.name, runtime.status().ToString());
@@ -332,6 +335,7 @@ void Engine::ApplySynchronously(std::shared_ptr<NamespaceRuntime> runtime, v1::L
     WriteOutcome outcome;
     auto target = runtime->TargetFor(record);
     if (!target.ok()) {
+      runtime->counters().CountFailure(target::ApplyResult::Retryable(""), true);
       outcome.response.set_durable(v1::FALSE);
       outcome.response.set_message("wal_enabled=false and the target is unavailable: " + target.status().message());
       return done(std::move(outcome));
@@ -346,7 +350,7 @@ void Engine::ApplySynchronously(std::shared_ptr<NamespaceRuntime> runtime, v1::L
       outcome.response.set_durable(v1::TRUE);
       outcome.response.set_message("applied to the target directly (wal_enabled=false)");
     } else {
-      runtime->counters().failed_applies.fetch_add(1);
+      runtime->counters().CountFailure(result, false);
       outcome.response.set_durable(v1::FALSE);
       outcome.response.set_message(std::string("wal_enabled=false: the target refused the write (") +
                                    (result.outcome == target::ApplyOutcome::kPermanent ? "permanent" : "retryable") +
@@ -381,6 +385,7 @@ Status Engine::UnloadNamespace(const std::string& name) { return DeleteNamespace
 Status Engine::DeleteNamespace(const std::string& name, bool purge_data) { return DeleteNamespace(name, purge_data, true); }
 
 Status Engine::ApplyNamespace(const config::NamespaceConfig& requested, bool persist) {
+  LogNamespaceScope log_namespace(requested.name);
   config::NamespaceConfig config = requested;
   config::FillNamespaceDefaults(&config);
   WAL_RETURN_IF_ERROR(config::ValidateNamespace(config));
@@ -428,6 +433,7 @@ Status Engine::ApplyNamespace(const config::NamespaceConfig& requested, bool per
 }
 
 Status Engine::DeleteNamespace(const std::string& name, bool purge_data, bool remove_file) {
+  LogNamespaceScope log_namespace(name);
   std::lock_guard admin_lock(admin_mutex_);
   std::shared_ptr<NamespaceRuntime> existing;
   {

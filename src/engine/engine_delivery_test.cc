@@ -149,6 +149,17 @@ TEST_F(EngineDeliveryTest, ADelayedWriteIsDeliveredAtItsDueTimeAndNotBefore) {
   EXPECT_EQ(Counters().retried.load(), 0u);
 }
 
+TEST_F(EngineDeliveryTest, TheDeliveryLagIsTheTimeFromTheDueTimeToTheDelivery) {
+  Apply(Orders());
+  ASSERT_EQ(Write(Put("user:1", "v1", seconds(30))).response.durable(), v1::TRUE);
+  LetTheConsumerLook();
+  clock_.Advance(seconds(45));  // due at 30 s, so delivered 15 s late
+  ASSERT_TRUE(Eventually([&] { return Counters().delivered.load() == 1; }));
+  const Histogram::Snapshot lag = Counters().delivery_lag_seconds.Read();
+  ASSERT_EQ(lag.cumulative.back(), 1u);
+  EXPECT_DOUBLE_EQ(lag.sum, 15.0) << "the fake clock stands still while the worker delivers";
+}
+
 TEST_F(EngineDeliveryTest, ARetryableFailureIsRetriedAfterItsBackoffThenSucceeds) {
   Apply(Orders());
   modules_.target().FailNext(2, target::ApplyOutcome::kRetryable, "connection refused");
@@ -173,6 +184,8 @@ TEST_F(EngineDeliveryTest, ARetryableFailureIsRetriedAfterItsBackoffThenSucceeds
   for (uint32_t i = 0; i < 3; ++i) EXPECT_EQ(calls[i].context.attempt, i + 1);
   EXPECT_EQ(Counters().retried.load(), 2u);
   EXPECT_EQ(Counters().failed_applies.load(), 2u);
+  EXPECT_EQ(Counters().retryable_errors.load(), 2u);
+  EXPECT_EQ(Counters().permanent_errors.load(), 0u);
   EXPECT_EQ(Counters().dead_lettered.load(), 0u);
   EXPECT_TRUE(backend_->DeadLetterEntries().empty());
 }
@@ -216,6 +229,8 @@ TEST_F(EngineDeliveryTest, APermanentFailureIsDeadLetteredAtOnce) {
   ASSERT_TRUE(Eventually([&] { return backend_->DeadLetterEntries().size() == 1; }));
   EXPECT_EQ(modules_.target().call_count(), 1u);
   EXPECT_EQ(Counters().retried.load(), 0u);
+  EXPECT_EQ(Counters().permanent_errors.load(), 1u);
+  EXPECT_EQ(Counters().retryable_errors.load(), 0u);
   v1::LogRecord record;
   ASSERT_TRUE(record.ParseFromString(backend_->DeadLetterEntries().front().record));
   EXPECT_EQ(record.attempt(), 1u);

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
+#include "common/log_context.h"
 #include "engine/payload_apply.h"
 #include "engine/retry_policy.h"
 
@@ -61,7 +62,26 @@ class RetireLatch {
   int outstanding_ = 0;
 };
 
+// Due times have millisecond resolution and are rounded up, so an entry
+// delivered at once can look a little early: that is no lag, not a negative one.
+void ObserveDeliveryLag(Histogram& lag, const v1::LogRecord& record, WallTime delivered) {
+  if (!record.has_due_time()) return;
+  const int64_t late_ms = ToMillis(delivered) - TimeUtil::TimestampToMilliseconds(record.due_time());
+  lag.Observe(static_cast<double>(std::max<int64_t>(0, late_ms)) / 1000.0);
+}
+
 }  // namespace
+
+void DeliveryCounters::CountFailure(const target::ApplyResult& result, bool target_unavailable) {
+  failed_applies.fetch_add(1);
+  if (target_unavailable) {
+    target_unavailable_errors.fetch_add(1);
+  } else if (result.outcome == target::ApplyOutcome::kPermanent) {
+    permanent_errors.fetch_add(1);
+  } else {
+    retryable_errors.fetch_add(1);
+  }
+}
 
 Result<config::TargetConfig> TargetConfigFromOverride(const v1::Target& target, const config::ModuleCatalog& modules) {
   std::string settings_text;
@@ -96,6 +116,7 @@ NamespaceRuntime::Policy NamespaceRuntime::policy() const {
 }
 
 void NamespaceRuntime::SetPolicy(const config::NamespaceConfig& config) {
+  LogNamespaceScope log_namespace(config.name);
   Policy policy;
   policy.config = std::make_shared<const config::NamespaceConfig>(config);
   if (!config.target.is_none()) {
@@ -184,6 +205,7 @@ Status NamespaceRuntime::Close() {
 }
 
 void NamespaceRuntime::WorkerLoop() {
+  LogNamespaceScope log_namespace(name_);  // a worker only ever works for this namespace
   while (!stopping_.load()) {
     auto config = policy().config;
     // Short polls keep shutdown prompt; the backend wakes early on new due entries.
@@ -211,6 +233,7 @@ void NamespaceRuntime::ProcessBatch(std::vector<queue::Delivery>& deliveries) {
   auto retired = [this, latch](const char* what, uint64_t id) {
     return [this, latch, what, id](const Status& status) {
       if (!status.ok()) {
+        LogNamespaceScope log_namespace(name_);  // runs on a backend thread
         // The entry stays pending and is handed out again after a restart.
         spdlog::error("namespace {}: {} of entry {} failed: {}", name_, what, id, status.ToString());
       }
@@ -226,6 +249,7 @@ void NamespaceRuntime::ProcessBatch(std::vector<queue::Delivery>& deliveries) {
     const bool parsed = record.ParseFromString(delivery.entry.record);
     const uint32_t attempt = AttemptNumber(record.attempt(), delivery.receive_count);
     std::optional<std::vector<v1::MutationStatus>> set_statuses;  // a set's per-mutation outcome
+    bool target_unavailable = false;
     if (!parsed) {
       result = target::ApplyResult::Permanent("the stored record cannot be parsed");
     } else if (record.has_set_ref()) {
@@ -250,6 +274,7 @@ void NamespaceRuntime::ProcessBatch(std::vector<queue::Delivery>& deliveries) {
       if (!target.ok()) {
         // A namespace whose target cannot be built keeps its entries: retry.
         result = target::ApplyResult::Retryable("target unavailable: " + target.status().message());
+        target_unavailable = true;
       } else {
         target::DeliveryContext context{name_, delivery.id, attempt, record.idempotency_key(), record.origin_region(),
                                         TimeUtil::TimestampToMicroseconds(record.write_time())};
@@ -258,13 +283,14 @@ void NamespaceRuntime::ProcessBatch(std::vector<queue::Delivery>& deliveries) {
     }
 
     latch->Add();
+    const WallTime now = clock_.Now();
     if (result.ok()) {
       counters_.delivered.fetch_add(1);
+      ObserveDeliveryLag(counters_.delivery_lag_seconds, record, now);
       backend_->Complete(delivery, retired("completion", delivery.id));
       continue;
     }
-    counters_.failed_applies.fetch_add(1);
-    const WallTime now = clock_.Now();
+    counters_.CountFailure(result, target_unavailable);
     record.set_attempt(attempt);
     record.add_errors("attempt " + std::to_string(attempt) + " at " +
                       TimeUtil::ToString(TimeUtil::NanosecondsToTimestamp(

@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/histogram.h"
 #include "common/time.h"
 #include "config/config.h"
 #include "config/module_catalog.h"
@@ -29,6 +30,19 @@ struct DeliveryCounters {
   std::atomic<uint64_t> retried{0};
   std::atomic<uint64_t> dead_lettered{0};
   std::atomic<uint64_t> failed_applies{0};
+  // The failed applies by class, so an operator can tell a flaky target
+  // (retryable) from bad data (permanent) and from a target that cannot even
+  // be built (target_unavailable: bad settings, a module missing).
+  std::atomic<uint64_t> retryable_errors{0};
+  std::atomic<uint64_t> permanent_errors{0};
+  std::atomic<uint64_t> target_unavailable_errors{0};
+  // Seconds from an entry's due time to its successful delivery: how far the
+  // workers are behind. A retried entry counts from the due time of its last
+  // attempt, so backoff waits are not mistaken for lag.
+  Histogram delivery_lag_seconds{Histogram::LagSeconds()};
+
+  // A failed apply: counted in failed_applies and in its class.
+  void CountFailure(const target::ApplyResult& result, bool target_unavailable);
 };
 
 // Builds the TargetConfig a per-request override describes, decoded and

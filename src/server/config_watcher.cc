@@ -2,11 +2,13 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/log_context.h"
+
 namespace wal::server {
 
 ConfigWatcher::ConfigWatcher(engine::Engine* engine, control::NamespaceStore* store,
-                             std::chrono::milliseconds interval)
-    : engine_(engine), store_(store), interval_(interval) {}
+                             std::chrono::milliseconds interval, Metrics* metrics)
+    : engine_(engine), store_(store), metrics_(metrics), interval_(interval) {}
 
 ConfigWatcher::~ConfigWatcher() { Stop(); }
 
@@ -66,9 +68,11 @@ int ConfigWatcher::PollOnce() {
   for (const auto& [name, revision] : *revisions) {
     auto previous = seen_.find(name);
     if (!first_pass_ && previous != seen_.end() && previous->second == revision) continue;
+    LogNamespaceScope log_namespace(name);
     auto loaded = store_->Load(name);
     if (!loaded.ok()) {
       spdlog::warn("config store: namespace {} not applied: {}", name, loaded.status().message());
+      if (metrics_ != nullptr) metrics_->ConfigRejected(ConfigSource::kStore);
       continue;
     }
     auto served = engine_->GetNamespace(name);
@@ -82,6 +86,7 @@ int ConfigWatcher::PollOnce() {
       ++changed;
     } else {
       spdlog::warn("config store: namespace {} from {} not applied: {}", name, store_->Describe(), applied.ToString());
+      if (metrics_ != nullptr) metrics_->ConfigRejected(ConfigSource::kStore);
     }
   }
   // Compared with what is served, not with the last listing: an instance that

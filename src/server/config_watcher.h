@@ -26,12 +26,15 @@
 
 #include "control/namespace_store.h"
 #include "engine/engine.h"
+#include "server/metrics.h"
 
 namespace wal::server {
 
 class ConfigWatcher {
  public:
-  ConfigWatcher(engine::Engine* engine, control::NamespaceStore* store, std::chrono::milliseconds interval);
+  // A config that is refused is counted in `metrics` (may be null; outlives the watcher).
+  ConfigWatcher(engine::Engine* engine, control::NamespaceStore* store, std::chrono::milliseconds interval,
+                Metrics* metrics = nullptr);
   ~ConfigWatcher();
 
   // Runs `poll` after every pass too (e.g. the shard map kept in the same
@@ -55,6 +58,7 @@ class ConfigWatcher {
 
   engine::Engine* engine_;
   control::NamespaceStore* store_;
+  Metrics* metrics_;
   const std::chrono::milliseconds interval_;
   std::function<void()> also_poll_;
   std::map<std::string, std::string> seen_;  // namespace name -> its revision when last polled

@@ -39,5 +39,20 @@ TEST_F(ConfigWatcherTest, PicksUpNewChangedAndRemovedFiles) {
   EXPECT_EQ(watcher.PollOnce(), 0);
 }
 
+TEST_F(ConfigWatcherTest, AFileThatIsRefusedCountsAsAConfigRejectOncePerChange) {
+  Open({{"orders", "name: orders\n"}});
+  auto store = control::DirectoryNamespaceStore::Open(DefaultFileSystem(), ns_dir(), engine_->module_catalog());
+  ASSERT_TRUE(store.ok());
+  Metrics metrics;
+  ConfigWatcher watcher(engine_.get(), store->get(), std::chrono::milliseconds(0), &metrics);
+  EXPECT_EQ(watcher.PollOnce(), 0);
+  WriteFile(ns_dir() + "/orders.yaml", "name: orders\nmax_retries: nine\n");
+  EXPECT_EQ(watcher.PollOnce(), 0);
+  EXPECT_EQ(watcher.PollOnce(), 0);  // unchanged since: not refused again
+  const std::string text = metrics.Render(*engine_);
+  EXPECT_NE(text.find("wal_config_rejects_total{source=\"store\"} 1\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("wal_config_rejects_total{source=\"apply\"} 0\n"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace wal::server

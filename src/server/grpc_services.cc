@@ -10,6 +10,7 @@
 #include <exception>
 #include <memory>
 
+#include "common/log_context.h"
 #include "server/grpc_call.h"
 #include "server/logging.h"
 #include "server/namespace_json.h"
@@ -40,6 +41,7 @@ grpc::ServerUnaryReactor* Unary(grpc::CallbackServerContext* context, RequestGat
       RequestIdScope request_id(metadata.request_id);
       Request request;
       WAL_RETURN_IF_ERROR(ParseRequest(*bytes, &request));
+      LogNamespaceScope log_namespace(name_of(request));
       if (gate != nullptr) {
         Admission admission = gate->Admit(metadata.authorization, name_of(request), scope);
         if (!admission.ok()) return Refuse(context, admission, call);
@@ -91,6 +93,7 @@ grpc::ServerUnaryReactor* WriteAheadLogService::WriteToLog(grpc::CallbackServerC
       return reactor;
     }
     const std::string& name = request.namespace_();
+    LogNamespaceScope log_namespace(name);
     // The namespace is looked up once, by the gate or here; the metric label
     // of a namespace that is not served is "" (names from requests are unbounded).
     engine::NamespaceView view;
@@ -119,6 +122,7 @@ grpc::ServerUnaryReactor* WriteAheadLogService::WriteToLog(grpc::CallbackServerC
       }
       if (outcome.response.durable() != v1::TRUE) {
         RequestIdScope callback_id(id);
+        LogNamespaceScope log_namespace(name);
         spdlog::warn("write to {} answered durable={}: {}", name, v1::Durable_Name(outcome.response.durable()),
                      outcome.response.message());
       }
@@ -177,7 +181,10 @@ Status GetNamespace(engine::Engine& engine, const v1::GetNamespaceRequest& reque
   return Status::Ok();
 }
 
-Status ApplyNamespace(engine::Engine& engine, const v1::ApplyNamespaceRequest& request, v1::NamespaceResponse* response) {
+namespace {
+
+Status DecodeAndApply(engine::Engine& engine, const v1::ApplyNamespaceRequest& request,
+                      v1::NamespaceResponse* response) {
   google::protobuf::Struct named = request.config();
   if (!request.name().empty()) {
     // The request's name (the HTTP path's) fills in or must match the config's.
@@ -194,6 +201,15 @@ Status ApplyNamespace(engine::Engine& engine, const v1::ApplyNamespaceRequest& r
   WAL_RETURN_IF_ERROR(engine.ApplyNamespace(config));
   WAL_ASSIGN_OR_RETURN(*response->mutable_config(), NamespaceToStruct(config));
   return Status::Ok();
+}
+
+}  // namespace
+
+Status ApplyNamespace(engine::Engine& engine, const v1::ApplyNamespaceRequest& request, v1::NamespaceResponse* response,
+                      Metrics* metrics) {
+  Status applied = DecodeAndApply(engine, request, response);
+  if (!applied.ok() && metrics != nullptr) metrics->ConfigRejected(ConfigSource::kApply);
+  return applied;
 }
 
 Status GetShardMap(const ShardMapControl* shard_maps, v1::ShardMapResponse* response) {
@@ -323,7 +339,7 @@ grpc::ServerUnaryReactor* AdminService::ApplyNamespace(grpc::CallbackServerConte
   return Unary<v1::ApplyNamespaceRequest, v1::NamespaceResponse>(
       context, gate_, "ApplyNamespace", Scope::kAdmin, request, response,
       [](const auto& apply) { return ConfigName(apply.config()); },
-      [&](const auto& apply, auto* result) { return admin::ApplyNamespace(*engine_, apply, result); });
+      [&](const auto& apply, auto* result) { return admin::ApplyNamespace(*engine_, apply, result, metrics_); });
 }
 
 grpc::ServerUnaryReactor* AdminService::DeleteNamespace(grpc::CallbackServerContext* context, const Raw* request,

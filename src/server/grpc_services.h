@@ -68,9 +68,11 @@ using AdminRawService = v1::Admin::WithRawCallbackMethod_ListNamespaces<
 
 class AdminService final : public AdminRawService {
  public:
-  // `shard_maps` (may be null: not sharded) outlives the service.
-  explicit AdminService(engine::Engine* engine, RequestGate* gate = nullptr, ShardMapControl* shard_maps = nullptr)
-      : engine_(engine), gate_(gate), shard_maps_(shard_maps) {}
+  // `shard_maps` (may be null: not sharded) and `metrics` (may be null)
+  // outlive the service.
+  explicit AdminService(engine::Engine* engine, RequestGate* gate = nullptr, ShardMapControl* shard_maps = nullptr,
+                        Metrics* metrics = nullptr)
+      : engine_(engine), gate_(gate), shard_maps_(shard_maps), metrics_(metrics) {}
 
   using Raw = grpc::ByteBuffer;
   using AdminRawService::ListNamespaces;
@@ -102,6 +104,7 @@ class AdminService final : public AdminRawService {
   engine::Engine* engine_;
   RequestGate* gate_;
   ShardMapControl* shard_maps_;
+  Metrics* metrics_;
 };
 
 // The admin operations, shared by the gRPC and HTTP front ends so both answer
@@ -109,7 +112,9 @@ class AdminService final : public AdminRawService {
 namespace admin {
 Status ListNamespaces(engine::Engine& engine, v1::ListNamespacesResponse* response);
 Status GetNamespace(engine::Engine& engine, const v1::GetNamespaceRequest& request, v1::NamespaceResponse* response);
-Status ApplyNamespace(engine::Engine& engine, const v1::ApplyNamespaceRequest& request, v1::NamespaceResponse* response);
+// A refused config is counted in `metrics` (may be null).
+Status ApplyNamespace(engine::Engine& engine, const v1::ApplyNamespaceRequest& request, v1::NamespaceResponse* response,
+                      Metrics* metrics);
 Status DeleteNamespace(engine::Engine& engine, const v1::DeleteNamespaceRequest& request);
 Status GetStatus(engine::Engine& engine, const v1::GetStatusRequest& request, v1::GetStatusResponse* response);
 Status ReadLog(engine::Engine& engine, const v1::ReadLogRequest& request, v1::ReadLogResponse* response);

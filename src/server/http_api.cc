@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "server/grpc_services.h"
+#include "common/log_context.h"
 #include "server/logging.h"
 #include "server/write_batch.h"
 
@@ -72,6 +73,7 @@ HttpResponse HttpApi::Serve(const HttpRequest& request) const {
 }
 
 HttpResponse HttpApi::ServeDecoded(const HttpRequest& request, HttpCall& call) const {
+  LogNamespaceScope log_namespace(call.name);
   if (call.route == HttpRoute::kWrite) return Write(call);
   if (call.route == HttpRoute::kWriteBatch) return WriteBatch(call);
   if (call.gated && gate_ != nullptr) {
@@ -191,7 +193,9 @@ HttpResponse HttpApi::Dispatch(HttpCall& call) const {
     }
     case HttpRoute::kApplyNamespace: {
       v1::NamespaceResponse result;
-      return Answer(admin::ApplyNamespace(*engine_, std::get<v1::ApplyNamespaceRequest>(call.message), &result), result);
+      Status applied =
+          admin::ApplyNamespace(*engine_, std::get<v1::ApplyNamespaceRequest>(call.message), &result, metrics_);
+      return Answer(applied, result);
     }
     case HttpRoute::kDeleteNamespace:
       return Answer(admin::DeleteNamespace(*engine_, std::get<v1::DeleteNamespaceRequest>(call.message)),

@@ -5,6 +5,8 @@
 
 #include <random>
 
+#include "common/log_context.h"
+
 namespace wal::server {
 namespace {
 
@@ -30,13 +32,18 @@ void AppendJsonEscaped(std::string_view text, spdlog::memory_buf_t& dest) {
   }
 }
 
-// %* -> "msg":"<escaped message>"[,"request_id":"<id>"]
+// %* -> "msg":"<escaped message>"[,"namespace":"<name>"][,"request_id":"<id>"]
 class JsonMessageFlag final : public spdlog::custom_flag_formatter {
  public:
   void format(const spdlog::details::log_msg& message, const std::tm&, spdlog::memory_buf_t& dest) override {
     dest.append(std::string_view("\"msg\":\""));
     AppendJsonEscaped(std::string_view(message.payload.data(), message.payload.size()), dest);
     dest.push_back('"');
+    if (const std::string& name = CurrentLogNamespace(); !name.empty()) {
+      dest.append(std::string_view(",\"namespace\":\""));
+      AppendJsonEscaped(name, dest);
+      dest.push_back('"');
+    }
     if (current_request_id != nullptr && !current_request_id->empty()) {
       dest.append(std::string_view(",\"request_id\":\""));
       AppendJsonEscaped(*current_request_id, dest);

@@ -1,9 +1,10 @@
 // Logging set-up and request ids.
 //
 // log_format "json" writes one JSON object per line:
-//   {"time":"2026-…Z","level":"info","logger":"wald","msg":"…","request_id":"…"}
-// request_id appears when the line is logged while a RequestIdScope is active
-// on the thread. Requests carry their id in `x-request-id` (gRPC metadata or
+//   {"time":"2026-…Z","level":"info","logger":"wald","msg":"…","namespace":"…","request_id":"…"}
+// namespace appears when the line is logged while a LogNamespaceScope
+// (common/log_context.h) is open on the thread, request_id while a
+// RequestIdScope is. Requests carry their id in `x-request-id` (gRPC metadata or
 // HTTP header); wald generates one when absent and echoes it back.
 //
 // Secrets: nothing here logs headers or metadata; tokens never reach a log line.

@@ -4,15 +4,17 @@
 
 #include <algorithm>
 #include <charconv>
+#include <set>
 
 #include "engine/engine.h"
+#include "server/process_metrics.h"
+
+#ifndef WAL_VERSION
+#define WAL_VERSION "unknown"
+#endif
 
 namespace wal::server {
 namespace {
-
-std::vector<double> LatencyBuckets() {
-  return {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
-}
 
 // The shortest text that reads back as `value` (0.0025, not 0.0025000000000000001).
 std::string Number(double value) {
@@ -56,34 +58,39 @@ void Sample(std::string* out, const std::string& name, const std::string& labels
 
 std::string NamespaceLabel(const std::string& name) { return "namespace=\"" + Escape(name) + "\""; }
 
+// Appends the _bucket/_sum/_count lines; `labels` is "" or `key="value",...`.
+void RenderHistogram(const std::string& name, const std::string& labels, const Histogram& histogram, std::string* out) {
+  const Histogram::Snapshot snapshot = histogram.Read();
+  const std::string separator = labels.empty() ? "" : ",";
+  for (size_t i = 0; i < snapshot.cumulative.size(); ++i) {
+    const std::string le = i < snapshot.upper_bounds.size() ? Number(snapshot.upper_bounds[i]) : "+Inf";
+    Sample(out, name + "_bucket", labels + separator + "le=\"" + le + "\"",
+           static_cast<double>(snapshot.cumulative[i]));
+  }
+  Sample(out, name + "_sum", labels, snapshot.sum);
+  Sample(out, name + "_count", labels, static_cast<double>(snapshot.cumulative.back()));
+}
+
+// The process_* series client libraries export; left out when /proc cannot be
+// read (a number that is wrong is worse than one that is missing).
+void RenderProcess(std::string* out) {
+  if (auto stats = ReadProcessStats(); stats.ok()) {
+    Header(out, "process_cpu_seconds_total", "counter", "User and system CPU time spent, in seconds.");
+    Sample(out, "process_cpu_seconds_total", "", stats->cpu_seconds);
+    Header(out, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.");
+    Sample(out, "process_resident_memory_bytes", "", stats->resident_bytes);
+    Header(out, "process_start_time_seconds", "gauge", "Start time of the process since the Unix epoch, in seconds.");
+    Sample(out, "process_start_time_seconds", "", stats->start_time_seconds);
+  }
+  if (auto fds = CountOpenFds(); fds.ok()) {
+    Header(out, "process_open_fds", "gauge", "Open file descriptors.");
+    Sample(out, "process_open_fds", "", static_cast<double>(*fds));
+  }
+}
+
 }  // namespace
 
-Histogram::Histogram(std::vector<double> upper_bounds)
-    : bounds_(std::move(upper_bounds)), counts_(new std::atomic<uint64_t>[bounds_.size() + 1]) {
-  for (size_t i = 0; i <= bounds_.size(); ++i) counts_[i].store(0);
-}
-
-void Histogram::Observe(double value) {
-  size_t bucket = 0;
-  while (bucket < bounds_.size() && value > bounds_[bucket]) ++bucket;
-  counts_[bucket].fetch_add(1, std::memory_order_relaxed);
-  sum_.fetch_add(value, std::memory_order_relaxed);
-  count_.fetch_add(1, std::memory_order_relaxed);
-}
-
-void Histogram::Render(const std::string& name, const std::string& labels, std::string* out) const {
-  const std::string separator = labels.empty() ? "" : ",";
-  uint64_t cumulative = 0;
-  for (size_t i = 0; i <= bounds_.size(); ++i) {
-    cumulative += counts_[i].load(std::memory_order_relaxed);
-    const std::string le = i < bounds_.size() ? Number(bounds_[i]) : "+Inf";
-    Sample(out, name + "_bucket", labels + separator + "le=\"" + le + "\"", static_cast<double>(cumulative));
-  }
-  Sample(out, name + "_sum", labels, sum_.load(std::memory_order_relaxed));
-  Sample(out, name + "_count", labels, static_cast<double>(cumulative));
-}
-
-Metrics::Metrics() : fsync_seconds_(LatencyBuckets()) {}
+Metrics::Metrics() : fsync_seconds_(Histogram::LatencySeconds()) {}
 
 Metrics& Metrics::Global() {
   static Metrics* metrics = new Metrics();  // never destroyed: the commit threads may report during exit
@@ -92,15 +99,15 @@ Metrics& Metrics::Global() {
 
 void Metrics::WriteAnswered(const std::string& name, v1::Durable durable, std::chrono::nanoseconds latency) {
   const double seconds = std::chrono::duration<double>(latency).count();
-  Histogram* histogram = nullptr;
+  std::shared_ptr<Histogram> histogram;
   {
     std::lock_guard lock(mutex_);
     ++writes_[{name, v1::Durable_Name(durable)}];
     auto& slot = write_latency_[name];
-    if (!slot) slot = std::make_unique<Histogram>(LatencyBuckets());
-    histogram = slot.get();
+    if (!slot) slot = std::make_shared<Histogram>(Histogram::LatencySeconds());
+    histogram = slot;
   }
-  histogram->Observe(seconds);  // histograms are never removed, so this outlives the lock
+  histogram->Observe(seconds);
 }
 
 void Metrics::WriteRejected(const std::string& name, StatusCode code) {
@@ -113,11 +120,37 @@ void Metrics::FsyncObserved(std::chrono::nanoseconds elapsed, bool ok) {
   if (!ok) fsync_failures_.fetch_add(1, std::memory_order_relaxed);
 }
 
-std::string Metrics::Render(const engine::Engine& engine) const {
+void Metrics::ConfigRejected(ConfigSource source) {
+  (source == ConfigSource::kApply ? config_rejects_apply_ : config_rejects_store_).fetch_add(1);
+}
+
+void Metrics::ForgetOthers(const std::set<std::string>& served) {
+  auto gone = [&served](const std::string& name) { return !name.empty() && served.count(name) == 0; };
+  std::lock_guard lock(mutex_);
+  std::erase_if(writes_, [&](const auto& entry) { return gone(entry.first.first); });
+  std::erase_if(rejected_, [&](const auto& entry) { return gone(entry.first.first); });
+  std::erase_if(write_latency_, [&](const auto& entry) { return gone(entry.first); });
+}
+
+std::string Metrics::Render(const engine::Engine& engine) {
   std::string out;
   out.reserve(16384);
   Header(&out, "wal_up", "gauge", "1 while wald serves; 0 once a graceful shutdown has begun.");
   Sample(&out, "wal_up", "", draining_.load() ? 0 : 1);
+  Header(&out, "wal_build_info", "gauge", "Always 1; the labels say which build of wald this is.");
+  Sample(&out, "wal_build_info", "version=\"" + Escape(WAL_VERSION) + "\"", 1);
+  RenderProcess(&out);
+  Header(&out, "wal_config_rejects_total", "counter",
+         "Namespace configs refused (not made live), by source: apply (admin API) or store (files, shared store).");
+  Sample(&out, "wal_config_rejects_total", "source=\"apply\"", static_cast<double>(config_rejects_apply_.load()));
+  Sample(&out, "wal_config_rejects_total", "source=\"store\"", static_cast<double>(config_rejects_store_.load()));
+
+  auto statuses = engine.NamespaceStatuses("");
+  if (statuses.ok()) {
+    std::set<std::string> served;
+    for (const auto& status : *statuses) served.insert(status.name());
+    ForgetOthers(served);
+  }
   {
     std::lock_guard lock(mutex_);
     Header(&out, "wal_writes_total", "counter", "Writes that reached a decision, by durable outcome.");
@@ -133,15 +166,14 @@ std::string Metrics::Render(const engine::Engine& engine) const {
     }
     Header(&out, "wal_write_latency_seconds", "histogram", "Time from receiving a write to its durable answer.");
     for (const auto& [name, histogram] : write_latency_) {
-      histogram->Render("wal_write_latency_seconds", NamespaceLabel(name), &out);
+      RenderHistogram("wal_write_latency_seconds", NamespaceLabel(name), *histogram, &out);
     }
   }
   Header(&out, "wal_log_fsync_seconds", "histogram", "Duration of each group-commit fdatasync of the embedded log.");
-  fsync_seconds_.Render("wal_log_fsync_seconds", "", &out);
+  RenderHistogram("wal_log_fsync_seconds", "", fsync_seconds_, &out);
   Header(&out, "wal_log_fsync_failures_total", "counter", "Failed fdatasync calls (the namespace's log is poisoned).");
   Sample(&out, "wal_log_fsync_failures_total", "", static_cast<double>(fsync_failures_.load()));
 
-  auto statuses = engine.NamespaceStatuses("");
   if (!statuses.ok()) return out;
   struct Gauge {
     const char* name;
@@ -211,6 +243,25 @@ std::string Metrics::Render(const engine::Engine& engine) const {
   Header(&out, "wal_delivery_retries_total", "counter", "Entries put back for another attempt after a failure.");
   for (const auto& [name, runtime] : runtimes) {
     Sample(&out, "wal_delivery_retries_total", NamespaceLabel(name), static_cast<double>(runtime->counters().retried.load()));
+  }
+  Header(&out, "wal_target_errors_total", "counter",
+         "Failed applies by class: retryable, permanent (not retried), target_unavailable (it cannot be built).");
+  for (const auto& [name, runtime] : runtimes) {
+    const engine::DeliveryCounters& counters = runtime->counters();
+    const std::pair<const char*, uint64_t> classes[] = {
+        {"retryable", counters.retryable_errors.load()},
+        {"permanent", counters.permanent_errors.load()},
+        {"target_unavailable", counters.target_unavailable_errors.load()},
+    };
+    for (const auto& [error_class, count] : classes) {
+      Sample(&out, "wal_target_errors_total", NamespaceLabel(name) + ",class=\"" + error_class + "\"",
+             static_cast<double>(count));
+    }
+  }
+  Header(&out, "wal_delivery_lag_seconds", "histogram",
+         "Time from an entry's due time to its successful delivery (a retry counts from its own due time).");
+  for (const auto& [name, runtime] : runtimes) {
+    RenderHistogram("wal_delivery_lag_seconds", NamespaceLabel(name), runtime->counters().delivery_lag_seconds, &out);
   }
   return out;
 }

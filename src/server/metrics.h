@@ -1,6 +1,13 @@
 // Prometheus metrics (text exposition format 0.0.4), served at GET /metrics on
-// the HTTP port. Counters and histograms are kept here; per-namespace gauges
-// (backlog, DLQ depth, delivery counters) are read from the engine at scrape time.
+// the HTTP port. Counters and histograms of the front ends are kept here;
+// per-namespace gauges (backlog, DLQ depth) and delivery counters are read from
+// the engine at scrape time, and the process_* series from /proc.
+//
+// Series of a namespace that is no longer served here (deleted, unloaded) are
+// dropped at the next scrape, so a dashboard does not show it forever and the
+// number of series stays bounded by the namespaces that exist. A namespace
+// created again under the same name starts its counters at 0 (Prometheus'
+// rate() reads that as a counter reset).
 //
 // Threading: every method is thread-safe.
 #pragma once
@@ -10,10 +17,11 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <utility>
-#include <vector>
 
+#include "common/histogram.h"
 #include "common/status.h"
 #include "wal/v1/wal.pb.h"
 
@@ -23,23 +31,17 @@ class Engine;
 
 namespace wal::server {
 
-class Histogram {
- public:
-  explicit Histogram(std::vector<double> upper_bounds);
-  void Observe(double value);
-  // Appends the _bucket/_sum/_count lines; `labels` is "" or `key="value",...`.
-  void Render(const std::string& name, const std::string& labels, std::string* out) const;
-
- private:
-  std::vector<double> bounds_;
-  std::unique_ptr<std::atomic<uint64_t>[]> counts_;  // per bucket, not cumulative; last = +Inf
-  std::atomic<uint64_t> count_{0};
-  std::atomic<double> sum_{0};
+// Where a refused namespace config came from (wal_config_rejects_total{source}).
+enum class ConfigSource {
+  kApply,  // the admin API (walctl namespaces apply, PUT /v1/namespaces/...)
+  kStore,  // the config store, changed by another instance or by hand
 };
 
 class Metrics {
  public:
   Metrics();
+  Metrics(const Metrics&) = delete;
+  Metrics& operator=(const Metrics&) = delete;
   // The process's registry (the log's fsync hook reports here).
   static Metrics& Global();
 
@@ -49,17 +51,26 @@ class Metrics {
   // is not served here (kept out of the labels to bound their number).
   void WriteRejected(const std::string& name, StatusCode code);
   void FsyncObserved(std::chrono::nanoseconds elapsed, bool ok);
+  // A namespace config that was refused and so did not become live.
+  void ConfigRejected(ConfigSource source);
   void SetDraining(bool draining) { draining_.store(draining); }
 
-  std::string Render(const engine::Engine& engine) const;
+  // Not const: it forgets the series of namespaces the engine no longer has.
+  std::string Render(const engine::Engine& engine);
 
  private:
+  // Drops the series of namespaces not in `served` ("" is always kept).
+  void ForgetOthers(const std::set<std::string>& served);
+
   mutable std::mutex mutex_;
   std::map<std::pair<std::string, std::string>, uint64_t> writes_;    // (namespace, durable) -> count
   std::map<std::pair<std::string, std::string>, uint64_t> rejected_;  // (namespace, code) -> count
-  std::map<std::string, std::unique_ptr<Histogram>> write_latency_;   // namespace -> seconds
+  // Shared: an observation may still run on a histogram a scrape just forgot.
+  std::map<std::string, std::shared_ptr<Histogram>> write_latency_;   // namespace -> seconds
   Histogram fsync_seconds_;
   std::atomic<uint64_t> fsync_failures_{0};
+  std::atomic<uint64_t> config_rejects_apply_{0};
+  std::atomic<uint64_t> config_rejects_store_{0};
   std::atomic<bool> draining_{false};
 };
 

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <utility>
 
+#include "common/log_context.h"
 #include "server/status_mapping.h"
 
 namespace wal::server {
@@ -20,6 +21,7 @@ v1::WriteResult RefusedResult(const Status& status) {
 void WriteSubmitter::Submit(std::string_view authorization, const v1::WriteToLogRequest& request, Done done) const {
   const auto started = std::chrono::steady_clock::now();
   const std::string& name = request.namespace_();
+  LogNamespaceScope log_namespace(name);
   engine::NamespaceView view;
   if (gate_ != nullptr) {
     Admission admission = gate_->AdmitWrite(authorization, name);
@@ -55,6 +57,7 @@ void WriteSubmitter::Submit(std::string_view authorization, const v1::WriteToLog
       metrics->WriteAnswered(label, outcome.response.durable(), std::chrono::steady_clock::now() - started);
     }
     if (outcome.response.durable() != v1::TRUE) {
+      LogNamespaceScope log_namespace(label);
       spdlog::warn("write to {} answered durable={}: {}", label, v1::Durable_Name(outcome.response.durable()),
                    outcome.response.message());
     }

@@ -208,7 +208,7 @@ int main(int argc, char** argv) {
 
   wal::server::RequestGate gate(engine.get(), authenticator, shard_map, server_config.shard);
   wal::server::WriteAheadLogService write_service(engine.get(), &gate, &metrics);
-  wal::server::AdminService admin_service(engine.get(), &gate, shard_maps.get());
+  wal::server::AdminService admin_service(engine.get(), &gate, shard_maps.get(), &metrics);
   wal::server::HealthService health_service;
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
@@ -235,7 +235,8 @@ int main(int argc, char** argv) {
   }
 
   // Changes other instances make to the shared namespace store become live here.
-  wal::server::ConfigWatcher watcher(engine.get(), namespace_store->get(), server_config.config_store.poll_interval);
+  wal::server::ConfigWatcher watcher(engine.get(), namespace_store->get(), server_config.config_store.poll_interval,
+                                     &metrics);
   watcher.AlsoPoll([control = shard_maps.get()] { (void)control->Refresh(); });
   watcher.Start();
   for (wal::server::FileReloader* reloader : {shard_map_reloader.get(), tokens_reloader.get()}) {
