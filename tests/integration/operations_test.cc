@@ -968,7 +968,7 @@ TEST(Operations, LimitsRefuseWithClearErrors) {
 
 // ---------------------------------------------------------------------------
 
-TEST(Operations, JsonLogsCarryRequestIds) {
+TEST(Operations, JsonLogsCarryRequestIdsAndNamespaces) {
   TempDir dir;
   Wald wald(dir.path());
   wald.extra_config = "log_format: json\n";
@@ -1002,7 +1002,11 @@ TEST(Operations, JsonLogsCarryRequestIds) {
     ASSERT_FALSE(json.is_discarded()) << line;
     ++parsed;
     EXPECT_TRUE(json.contains("time") && json.contains("level") && json.contains("msg")) << line;
-    if (json.contains("request_id")) ids.insert(json["request_id"]);
+    if (json.contains("request_id")) {
+      ids.insert(json["request_id"]);
+      // Both refused writes named orders: their lines say so in a field of its own.
+      EXPECT_EQ(json.value("namespace", ""), "orders") << line;
+    }
   }
   EXPECT_GT(parsed, 2);
   EXPECT_TRUE(ids.count("req-grpc-42")) << ReadText(wald.log_path());
