@@ -3,11 +3,21 @@ from __future__ import annotations
 
 import os
 import pathlib
+import signal
 from typing import Callable, Iterator, List
 
 import pytest
 
 from wald_process import Wald
+
+
+def _interrupt(signum, frame):
+    # A SIGTERM (from `timeout` or ctest) would end Python without teardown;
+    # as KeyboardInterrupt, pytest still runs the fixtures that kill wald.
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+signal.signal(signal.SIGTERM, _interrupt)
 
 
 @pytest.fixture(scope="session")

@@ -6,8 +6,8 @@ made it, whatever the test did.
 from __future__ import annotations
 
 import hashlib
-import os
 import pathlib
+import shutil
 import socket
 import subprocess
 import time
@@ -26,6 +26,16 @@ def port_accepts(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.settimeout(0.5)
         return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _die_with_parent() -> List[str]:
+    # If pytest itself is killed (a ctest timeout), fixture teardown never runs;
+    # a parent-death signal makes the kernel kill wald then. setpriv sets it and
+    # execs wald (a preexec_fn would run Python in a forked child of a process
+    # with gRPC's threads). The signal fires when the *thread* that started wald
+    # ends, so tests start wald from the main thread.
+    setpriv = shutil.which("setpriv")
+    return [setpriv, "--pdeathsig", "KILL"] if setpriv else []
 
 
 def sha256(token: str) -> str:
@@ -79,7 +89,10 @@ class Wald:
         )
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
-                [self.binary, "--config", str(config)], stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+                [*_die_with_parent(), self.binary, "--config", str(config)],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
             )
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:

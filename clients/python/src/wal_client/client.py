@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime
 import random
 import uuid
-from typing import Iterable, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 import grpc
 
@@ -157,8 +157,8 @@ class WalClient:
                 remaining -= len(response.entries)
             from_id = response.next_id
 
-    def _admin_call(self, method: grpc.UnaryUnaryMultiCallable, request: object) -> object:
+    def _admin_call(self, method: grpc.UnaryUnaryMultiCallable, request: object) -> Any:
         try:
             return method(request, timeout=self._timeout, metadata=self._metadata)
         except grpc.RpcError as error:
-            raise WalRpcError(error.code(), error.details() or "") from None  # type: ignore[attr-defined]
+            raise WalRpcError(error.code(), error.details() or "") from None

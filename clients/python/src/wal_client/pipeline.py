@@ -17,7 +17,7 @@ import itertools
 import queue
 import random
 import time
-from typing import Callable, List, Optional, Protocol, Sequence, Tuple, Union
+from typing import Any, Callable, List, Optional, Protocol, Sequence, Tuple, Union, cast
 
 import grpc
 
@@ -25,9 +25,21 @@ from .results import Durable, WalRpcError, WriteResult
 from .retry import RetryPolicy, may_have_written
 from .v1 import wal_pb2
 
-# What an attempt ends with: the call object gRPC completed (a grpc.Future that
-# is also a grpc.Call), handed to the `done` callback.
-Done = Callable[[grpc.Future], None]
+class CompletedCall(Protocol):
+    """What an attempt ends with: the call gRPC completed (its future is also a grpc.Call)."""
+
+    def result(self, timeout: Optional[float] = None) -> Any: ...
+
+    def exception(self, timeout: Optional[float] = None) -> Optional[BaseException]: ...
+
+    def code(self) -> grpc.StatusCode: ...
+
+    def details(self) -> Optional[str]: ...
+
+    def trailing_metadata(self) -> Any: ...
+
+
+Done = Callable[[CompletedCall], None]
 
 
 class WriteTransport(Protocol):
@@ -44,7 +56,8 @@ class UnaryTransport:
 
     def send(self, request: wal_pb2.WriteToLogRequest, timeout: float, done: Done) -> None:
         future = self._write_to_log.future(request, timeout=timeout, metadata=self._metadata)
-        future.add_done_callback(done)
+        # gRPC's call futures are also grpc.Call objects: code(), details(), trailers.
+        future.add_done_callback(lambda finished: done(cast(CompletedCall, finished)))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -69,7 +82,7 @@ class _State:
     outcome: Optional[Outcome] = None
 
 
-def _shard_address(call: grpc.Call) -> Optional[str]:
+def _shard_address(call: CompletedCall) -> Optional[str]:
     for key, value in call.trailing_metadata() or ():
         if key == "wal-shard-address":
             return value if isinstance(value, str) else value.decode()
@@ -98,7 +111,7 @@ class Pipeline:
         ready = list(reversed(states))  # popped from the end: input order
         waiting: List[Tuple[float, int, _State]] = []  # (due, tiebreak, state): backoffs
         tiebreak = itertools.count()
-        completed: "queue.Queue[Tuple[_State, grpc.Future]]" = queue.Queue()
+        completed: "queue.Queue[Tuple[_State, CompletedCall]]" = queue.Queue()
         in_flight = 0
         unfinished = len(states)
         while unfinished:
@@ -134,7 +147,7 @@ class Pipeline:
             timeout = min(timeout, max(0.001, state.started + self._policy.deadline - now))
         self._transport.send(state.request, timeout, lambda call: completed.put((state, call)))
 
-    def _judge(self, state: _State, call: grpc.Future) -> Optional[float]:
+    def _judge(self, state: _State, call: CompletedCall) -> Optional[float]:
         """Records the attempt's outcome; returns when to try again, or None when finished."""
         error = call.exception()
         if error is None:
