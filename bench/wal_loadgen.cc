@@ -17,11 +17,13 @@
 #include <thread>
 #include <vector>
 
+#include "percentile.h"
 #include "wal/v1/wal.grpc.pb.h"
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
+using bench::Percentile;
 
 struct Call {
   grpc::ClientContext context;
@@ -37,13 +39,6 @@ struct Totals {
   uint64_t failed = 0;
   std::vector<double> latencies_ms;
 };
-
-double Percentile(std::vector<double>& values, double fraction) {
-  if (values.empty()) return 0;
-  size_t index = static_cast<size_t>(fraction * static_cast<double>(values.size() - 1));
-  std::nth_element(values.begin(), values.begin() + static_cast<long>(index), values.end());
-  return values[index];
-}
 
 }  // namespace
 

@@ -13,6 +13,7 @@ packages=(
   golang-github-gogo-googleapis-dev
   redis-server redis-tools memcached postgresql sqlite3 curl python3 python3-venv openssl
   clang libclang-rt-14-dev libfuzzer-14-dev
+  wrk
   openjdk-17-jre-headless maven
 )
 

@@ -19,6 +19,7 @@
 #include "server/grpc_services.h"
 #include "server/namespace_json.h"
 #include "server/status_mapping.h"
+#include "server/write_batch.h"
 
 namespace {
 
@@ -38,6 +39,7 @@ enum Method {
   kPurgeDeadLetters,
   kGetShardMap,
   kApplyShardMap,
+  kWriteToLogBatch,
   kMethods,
 };
 
@@ -84,6 +86,35 @@ void Write(std::string_view bytes, std::string_view authorization) {
   FUZZ_CHECK(outcome.response.durable() == v1::TRUE ||
              (outcome.response.durable() == v1::FALSE && !outcome.response.message().empty()));
   FUZZ_CHECK(!outcome.response.SerializeAsString().empty());
+}
+
+// What WriteAheadLogService::WriteToLogBatch does: parse, check the size,
+// submit every write through the gate; one well-formed result per write.
+void WriteBatch(std::string_view bytes, std::string_view authorization) {
+  v1::WriteToLogBatchRequest request;
+  Status checked = ParseRequestBytes(bytes, &request);
+  if (checked.ok()) checked = CheckBatch(request);
+  if (!checked.ok()) {
+    FUZZ_CHECK(checked.code() == StatusCode::kInvalidArgument);
+    return;
+  }
+  fuzz::EngineFixture& fixture = fuzz::EngineFixture::Get();
+  WriteSubmitter submitter(&fixture.engine(), &fixture.gate(), nullptr);
+  std::promise<v1::WriteToLogBatchResponse> done;
+  SubmitBatch(submitter, authorization, request,
+              [&done](v1::WriteToLogBatchResponse results) { done.set_value(std::move(results)); });
+  v1::WriteToLogBatchResponse results = done.get_future().get();
+  FUZZ_CHECK(results.results_size() == request.writes_size());
+  for (const v1::WriteResult& result : results.results()) {
+    if (result.has_refused()) {
+      FUZZ_CHECK(result.refused().code() != static_cast<int>(grpc::StatusCode::INTERNAL));
+      FUZZ_CHECK(result.refused().code() != 0 && !result.refused().message().empty());
+    } else {
+      FUZZ_CHECK(result.has_written());
+      FUZZ_CHECK(result.written().durable() == v1::TRUE ||
+                 (result.written().durable() == v1::FALSE && !result.written().message().empty()));
+    }
+  }
 }
 
 }  // namespace
@@ -158,6 +189,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     case kGetShardMap:
       Admin<v1::GetShardMapRequest, v1::ShardMapResponse>(
           bytes, authorization, Scope::kRead, no_name, [&](const auto&, auto* out) { return admin::GetShardMap(shard_maps, out); });
+      break;
+    case kWriteToLogBatch:
+      WriteBatch(bytes, authorization);
       break;
     default:
       Admin<v1::ApplyShardMapRequest, v1::ShardMapResponse>(

@@ -41,6 +41,7 @@ Status DecodeServer(const Json& root, ServerConfig* out) {
   WAL_RETURN_IF_ERROR(document.Field("http_listen", &out->http_listen));
   WAL_RETURN_IF_ERROR(document.Field("role", &out->role));
   WAL_RETURN_IF_ERROR(document.Field("max_request_bytes", &out->max_request_bytes));
+  WAL_RETURN_IF_ERROR(document.Field("http_max_connections", &out->http_max_connections));
   WAL_RETURN_IF_ERROR(document.Field("log_level", &out->log_level));
   WAL_RETURN_IF_ERROR(document.Field("region", &out->region));
   WAL_RETURN_IF_ERROR(document.Field("log_format", &out->log_format));
@@ -77,6 +78,7 @@ Json EncodeServer(const ServerConfig& config) {
   root["http_listen"] = config.http_listen;
   root["role"] = config.role;
   root["max_request_bytes"] = config.max_request_bytes;
+  root["http_max_connections"] = config.http_max_connections;
   root["log_level"] = config.log_level;
   if (!config.region.empty()) root["region"] = config.region;
   if (config.log_format != "text") root["log_format"] = config.log_format;
@@ -110,6 +112,8 @@ Status ValidateServerConfig(const ServerConfig& config) {
   }
   WAL_RETURN_IF_ERROR(CheckOneOf("role", config.role, kRoles));
   WAL_RETURN_IF_ERROR(CheckRange<uint64_t>("max_request_bytes", config.max_request_bytes, 1024, 1024 * kMiB));
+  // Each connection is a thread: past a few thousand the stacks alone cost GiBs.
+  WAL_RETURN_IF_ERROR(CheckRange<uint64_t>("http_max_connections", config.http_max_connections, 1, 4096));
   WAL_RETURN_IF_ERROR(CheckOneOf("log_format", config.log_format, kLogFormats));
   if (!config.shard_map.empty() && config.shard.empty()) {
     return FieldError("shard", "is required with shard_map: it names this instance's shard in the map");

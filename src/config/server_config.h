@@ -51,6 +51,9 @@ struct ServerConfig {
   std::string http_listen = "127.0.0.1:7401";
   std::string role = "both";                   // producer | consumer | both
   uint64_t max_request_bytes = 72ull << 20;   // room for a 64 MiB mutation set
+  // HTTP connections served at once; an idle keep-alive connection holds one
+  // of them until the client closes it or it idles out (5 s).
+  uint64_t http_max_connections = 256;
   std::string log_level = "info";
   // The region this instance serves (cross-region replication: consumers of a
   // replication target apply to this region's endpoints). Empty: none.

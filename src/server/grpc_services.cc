@@ -10,9 +10,12 @@
 #include <exception>
 #include <memory>
 
+#include "server/grpc_call.h"
 #include "server/logging.h"
 #include "server/namespace_json.h"
 #include "server/status_mapping.h"
+#include "server/write_batch.h"
+#include "server/write_stream.h"
 
 namespace wal::server {
 namespace {
@@ -21,72 +24,6 @@ grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* context, const 
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   reactor->Finish(ToGrpcStatus(status));
   return reactor;
-}
-
-// Every call reads its request id and bearer token from the metadata first:
-// the id goes on every log line of the call, the token to the gate.
-
-struct CallMetadata {
-  std::string authorization;  // never logged
-  std::string request_id;
-};
-
-// Reads the caller's metadata and echoes the request id back in the initial metadata.
-CallMetadata ReadCallMetadata(grpc::CallbackServerContext* context) {
-  CallMetadata metadata;
-  std::string_view offered_id;
-  for (const auto& [key, value] : context->client_metadata()) {
-    std::string_view name(key.data(), key.size());
-    if (name == "authorization") metadata.authorization.assign(value.data(), value.size());
-    if (name == "x-request-id") offered_id = std::string_view(value.data(), value.size());
-  }
-  metadata.request_id = RequestIdFrom(offered_id);
-  context->AddInitialMetadata("x-request-id", metadata.request_id);
-  return metadata;
-}
-
-void LogRefusal(const Admission& admission, std::string_view call) {
-  const StatusCode code = admission.status.code();
-  if (code == StatusCode::kUnauthenticated || code == StatusCode::kPermissionDenied) {
-    spdlog::warn("{} refused: {}", call, admission.status.ToString());
-  } else {
-    spdlog::debug("{} refused: {}", call, admission.status.ToString());
-  }
-}
-
-// The status of a refused call; a misdirected one also names the right shard
-// in trailing metadata.
-Status Refuse(grpc::CallbackServerContext* context, const Admission& admission, std::string_view call) {
-  LogRefusal(admission, call);
-  if (admission.misdirected()) {
-    context->AddTrailingMetadata(kShardAddressKey, admission.address);
-    context->AddTrailingMetadata("wal-shard", admission.shard);
-  }
-  return admission.status;
-}
-
-Status HandlerFailed(std::string_view call, std::string_view what) {
-  spdlog::error("{}: the handler failed: {}", call, what);
-  return Internal("the request handler failed");
-}
-
-Status ParseFailure(const google::protobuf::Message& message) {
-  return InvalidArgument("request: the bytes are not a valid " + message.GetTypeName() +
-                         " (truncated, another message, or a string field that is not UTF-8)");
-}
-
-Status ParseRequest(const grpc::ByteBuffer& bytes, google::protobuf::Message* message) {
-  grpc::ByteBuffer shared(bytes);  // shares the slices; the reader needs a mutable buffer
-  grpc::ProtoBufferReader reader(&shared);
-  if (!reader.status().ok() || !message->ParseFromZeroCopyStream(&reader)) return ParseFailure(*message);
-  return Status::Ok();
-}
-
-Status SerializeResponse(const google::protobuf::Message& message, grpc::ByteBuffer* out) {
-  bool own_buffer = false;
-  grpc::Status serialized = grpc::SerializationTraits<google::protobuf::Message>::Serialize(message, out, &own_buffer);
-  if (!serialized.ok()) return Internal("the response cannot be serialized: " + serialized.error_message());
-  return Status::Ok();
 }
 
 // One admin call: parse, admit (the namespace is `name_of(request)`), run
@@ -191,6 +128,38 @@ grpc::ServerUnaryReactor* WriteAheadLogService::WriteToLog(grpc::CallbackServerC
     finish(HandlerFailed("write", error.what()));
   } catch (...) {
     finish(HandlerFailed("write", "an exception that is not a std::exception"));
+  }
+  return reactor;
+}
+
+grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* WriteAheadLogService::WriteToLogStream(
+    grpc::CallbackServerContext* context) {
+  return new WriteStreamReactor(context, &submitter_);
+}
+
+grpc::ServerUnaryReactor* WriteAheadLogService::WriteToLogBatch(grpc::CallbackServerContext* context,
+                                                                const grpc::ByteBuffer* bytes, grpc::ByteBuffer* out) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  // As in WriteToLog: whoever claims `answered` first finishes the call.
+  auto answered = std::make_shared<std::atomic<bool>>(false);
+  try {
+    CallMetadata metadata = ReadCallMetadata(context);
+    RequestIdScope request_id(metadata.request_id);
+    v1::WriteToLogBatchRequest request;
+    Status checked = ParseRequest(*bytes, &request);
+    if (checked.ok()) checked = CheckBatch(request);
+    if (!checked.ok()) {
+      answered->store(true);
+      reactor->Finish(ToGrpcStatus(checked));
+      return reactor;
+    }
+    SubmitBatch(submitter_, metadata.authorization, request,
+                [reactor, out, answered](v1::WriteToLogBatchResponse response) {
+                  if (!answered->exchange(true)) reactor->Finish(ToGrpcStatus(SerializeResponse(response, out)));
+                });
+  } catch (const std::exception& error) {
+    Status failed = HandlerFailed("write batch", error.what());
+    if (!answered->exchange(true)) reactor->Finish(ToGrpcStatus(failed));
   }
   return reactor;
 }

@@ -19,6 +19,7 @@
 #include "server/metrics.h"
 #include "server/request_gate.h"
 #include "server/shard_map_control.h"
+#include "server/write_submitter.h"
 #include "wal/v1/admin.grpc.pb.h"
 #include "wal/v1/wal.grpc.pb.h"
 
@@ -29,22 +30,32 @@ namespace wal::server {
 // past protobuf's depth limit). What the gRPC services run on every request.
 Status ParseRequestBytes(std::string_view bytes, google::protobuf::Message* message);
 
-using WriteAheadLogRawService = v1::WriteAheadLog::WithRawCallbackMethod_WriteToLog<v1::WriteAheadLog::Service>;
+using WriteAheadLogRawService = v1::WriteAheadLog::WithRawCallbackMethod_WriteToLog<
+    v1::WriteAheadLog::WithRawCallbackMethod_WriteToLogStream<
+        v1::WriteAheadLog::WithRawCallbackMethod_WriteToLogBatch<v1::WriteAheadLog::Service>>>;
 
 class WriteAheadLogService final : public WriteAheadLogRawService {
  public:
   // engine, gate and metrics outlive the service; a null gate admits everything.
   explicit WriteAheadLogService(engine::Engine* engine, RequestGate* gate = nullptr, Metrics* metrics = nullptr)
-      : engine_(engine), gate_(gate), metrics_(metrics) {}
+      : engine_(engine), gate_(gate), metrics_(metrics), submitter_(engine, gate, metrics) {}
 
   using WriteAheadLogRawService::WriteToLog;
+  using WriteAheadLogRawService::WriteToLogStream;
+  using WriteAheadLogRawService::WriteToLogBatch;
   grpc::ServerUnaryReactor* WriteToLog(grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
                                        grpc::ByteBuffer* response) override;
+  // Many writes, each answered on its own (write_stream.h, write_batch.h).
+  grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* WriteToLogStream(
+      grpc::CallbackServerContext* context) override;
+  grpc::ServerUnaryReactor* WriteToLogBatch(grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+                                            grpc::ByteBuffer* response) override;
 
  private:
   engine::Engine* engine_;
   RequestGate* gate_;
   Metrics* metrics_;
+  WriteSubmitter submitter_;
 };
 
 using AdminRawService = v1::Admin::WithRawCallbackMethod_ListNamespaces<

@@ -9,6 +9,7 @@
 
 #include "server/grpc_services.h"
 #include "server/logging.h"
+#include "server/write_batch.h"
 
 namespace wal::server {
 namespace {
@@ -72,6 +73,7 @@ HttpResponse HttpApi::Serve(const HttpRequest& request) const {
 
 HttpResponse HttpApi::ServeDecoded(const HttpRequest& request, HttpCall& call) const {
   if (call.route == HttpRoute::kWrite) return Write(call);
+  if (call.route == HttpRoute::kWriteBatch) return WriteBatch(call);
   if (call.gated && gate_ != nullptr) {
     Admission admission = gate_->Admit(call.authorization, call.name, call.scope);
     if (!admission.ok()) {
@@ -130,6 +132,31 @@ HttpResponse HttpApi::Write(HttpCall& call) const {
   return MessageResponse(outcome.response, HttpStatusForDurable(outcome.response.durable()));
 }
 
+HttpResponse HttpApi::WriteBatch(HttpCall& call) const {
+  auto& batch = std::get<v1::WriteToLogBatchRequest>(call.message);
+  Status checked = call.invalid.ok() ? CheckBatch(batch) : call.invalid;
+  if (!checked.ok()) {
+    CountRejectedWrite("", false, checked);
+    return ErrorResponse(checked);
+  }
+  auto promise = std::make_shared<std::promise<v1::WriteToLogBatchResponse>>();
+  std::future<v1::WriteToLogBatchResponse> future = promise->get_future();
+  SubmitBatch(submitter_, call.authorization, batch,
+              [promise](v1::WriteToLogBatchResponse results) { promise->set_value(std::move(results)); });
+  v1::WriteToLogBatchResponse results = future.get();
+  if (!call.ndjson) return MessageResponse(results);
+  // NDJSON in, NDJSON out: line i answers the i-th write line.
+  HttpResponse response;
+  response.content_type = "application/x-ndjson";
+  for (const v1::WriteResult& result : results.results()) {
+    HttpResponse line = MessageResponse(result);
+    if (line.status != 200) return line;
+    response.body += line.body;
+    response.body += '\n';
+  }
+  return response;
+}
+
 HttpResponse HttpApi::Dispatch(HttpCall& call) const {
   switch (call.route) {
     case HttpRoute::kHealth: {
@@ -152,6 +179,8 @@ HttpResponse HttpApi::Dispatch(HttpCall& call) const {
     }
     case HttpRoute::kWrite:
       return Write(call);
+    case HttpRoute::kWriteBatch:
+      return WriteBatch(call);
     case HttpRoute::kListNamespaces: {
       v1::ListNamespacesResponse list;
       return Answer(admin::ListNamespaces(*engine_, &list), list);

@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "common/utf8.h"
+#include "server/write_limits.h"
 
 namespace wal::server {
 namespace {
@@ -21,6 +22,7 @@ enum class Resource {
   kNamespaces,
   kNamespace,
   kWrite,
+  kWriteBatch,
   kLog,
   kDeadLetters,
   kRedrive,
@@ -43,6 +45,7 @@ Target TargetOf(std::string_view path) {
   if (path == "/v1/namespaces") return {Resource::kNamespaces, {}};
   if (path == "/v1/status") return {Resource::kStatus, {}};
   if (path == "/v1/shard-map") return {Resource::kShardMap, {}};
+  if (path == "/v1/log:writeBatch") return {Resource::kWriteBatch, {}};
   constexpr std::string_view kPrefix = "/v1/namespaces/";
   if (!path.starts_with(kPrefix)) return {};
   std::string_view rest = path.substr(kPrefix.size());
@@ -70,6 +73,7 @@ std::string_view AllowedMethods(Resource resource) {
     case Resource::kNamespace: return "GET, HEAD, PUT, DELETE";
     case Resource::kShardMap: return "GET, HEAD, PUT";
     case Resource::kWrite:
+    case Resource::kWriteBatch:
     case Resource::kRedrive:
     case Resource::kPurge: return "POST";
     case Resource::kHealth:
@@ -154,6 +158,38 @@ HttpDecoded DecodeWrite(const HttpRequest& request, HttpCall call) {
   call.message = std::move(write);
   call.invalid = std::move(status);
   return call;
+}
+
+bool IsNdjson(const HttpRequest& request) {
+  std::string_view type = HeaderValue(request, "Content-Type");
+  type = type.substr(0, type.find(';'));
+  while (!type.empty() && type.back() == ' ') type.remove_suffix(1);
+  return type == "application/x-ndjson" || type == "application/jsonl" || type == "application/json-seq";
+}
+
+// A batch: {"writes": [...]} as JSON, or one WriteToLogRequest per line as
+// NDJSON (blank lines skipped; a bad line is named by its number).
+Status FillBatch(const HttpRequest& request, bool ndjson, v1::WriteToLogBatchRequest* batch) {
+  if (!ndjson) return ParseJsonBody(request.body, batch);
+  if (!IsValidUtf8(request.body)) return InvalidArgument("request body: not valid UTF-8 (JSON text must be UTF-8)");
+  std::string_view rest = request.body;
+  size_t line_number = 0;
+  while (!rest.empty()) {
+    const size_t end = rest.find('\n');
+    std::string_view line = rest.substr(0, end);
+    rest = end == std::string_view::npos ? std::string_view() : rest.substr(end + 1);
+    ++line_number;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
+    if (static_cast<size_t>(batch->writes_size()) >= kMaxBatchWrites) {
+      return InvalidArgument("request body: more than " + std::to_string(kMaxBatchWrites) + " writes in one batch");
+    }
+    auto parsed = google::protobuf::util::JsonStringToMessage(std::string(line), batch->add_writes());
+    if (!parsed.ok()) {
+      return InvalidArgument("request body, line " + std::to_string(line_number) + ": " + std::string(parsed.message()));
+    }
+  }
+  return Status::Ok();
 }
 
 Status FillApplyNamespace(const HttpRequest& request, const std::string& name, v1::ApplyNamespaceRequest* apply) {
@@ -288,6 +324,15 @@ HttpDecoded Decode(const HttpRequest& request, const Target& target, std::string
       if (method != "POST") break;
       route(HttpRoute::kWrite, false, Scope::kWrite);
       return DecodeWrite(request, std::move(call));
+    case Resource::kWriteBatch: {
+      if (method != "POST") break;
+      route(HttpRoute::kWriteBatch, false, Scope::kWrite);
+      call.ndjson = IsNdjson(request);
+      const bool ndjson = call.ndjson;
+      return WithMessage<v1::WriteToLogBatchRequest>(std::move(call), [&](v1::WriteToLogBatchRequest* batch) {
+        return FillBatch(request, ndjson, batch);
+      });
+    }
     case Resource::kLog:
       if (!get) break;
       route(HttpRoute::kReadLog, true, Scope::kRead);

@@ -5,6 +5,8 @@
 // Routes (docs/api.md):
 //   GET  /healthz   GET /readyz   GET /metrics
 //   POST   /v1/namespaces/{name}/log:write          body: WriteToLogRequest (JSON)
+//   POST   /v1/log:writeBatch                       body: WriteToLogBatchRequest (JSON), or
+//                                                   NDJSON (one WriteToLogRequest per line)
 //   GET    /v1/namespaces                           ListNamespaces
 //   GET    /v1/namespaces/{name}                    GetNamespace
 //   PUT    /v1/namespaces/{name}                    body: the namespace config (JSON object)
@@ -55,6 +57,7 @@ enum class HttpRoute {
   kReady,
   kMetrics,
   kWrite,
+  kWriteBatch,
   kListNamespaces,
   kGetNamespace,
   kApplyNamespace,
@@ -69,7 +72,7 @@ enum class HttpRoute {
 };
 
 using HttpCallMessage =
-    std::variant<std::monostate, v1::WriteToLogRequest, v1::GetNamespaceRequest, v1::ApplyNamespaceRequest,
+    std::variant<std::monostate, v1::WriteToLogRequest, v1::WriteToLogBatchRequest, v1::GetNamespaceRequest, v1::ApplyNamespaceRequest,
                  v1::DeleteNamespaceRequest, v1::GetStatusRequest, v1::ReadLogRequest, v1::ListDeadLettersRequest,
                  v1::RedriveDeadLettersRequest, v1::PurgeDeadLettersRequest, v1::ApplyShardMapRequest>;
 
@@ -79,12 +82,14 @@ using HttpCallMessage =
 struct HttpCall {
   HttpRoute route = HttpRoute::kHealth;
   // The request gate's check (RequestGate::Admit): `gated` is false for health
-  // and metrics, and for writes, which pass RequestGate::AdmitWrite instead.
+  // and metrics, and for writes, which pass RequestGate::AdmitWrite instead
+  // (each write of a batch on its own).
   bool gated = false;
   std::string name;  // the namespace the call is about ("" = cluster-wide)
   Scope scope = Scope::kRead;
   std::string authorization;  // the Authorization header, "" when absent
   HttpCallMessage message;    // the request message for routes that have one
+  bool ndjson = false;        // a batch sent as NDJSON, answered the same way
   Status invalid;
 };
 

@@ -1,5 +1,8 @@
 #include "server/http_gateway.h"
 
+#include <algorithm>
+#include <limits>
+
 #include <httplib.h>
 #include <spdlog/spdlog.h>
 
@@ -80,7 +83,7 @@ std::unique_ptr<httplib::Server> MakeServer(const ServerTls* tls) {
 }  // namespace
 
 HttpGateway::HttpGateway(engine::Engine* engine, size_t max_request_bytes)
-    : HttpGateway(engine, HttpGatewayOptions{max_request_bytes, nullptr, nullptr, nullptr}) {}
+    : HttpGateway(engine, HttpGatewayOptions{.max_request_bytes = max_request_bytes}) {}
 
 HttpGateway::HttpGateway(engine::Engine* engine, HttpGatewayOptions options)
     : options_(std::move(options)),
@@ -94,7 +97,15 @@ HttpGateway::~HttpGateway() { Stop(); }
 void HttpGateway::RegisterRoutes() {
   httplib::Server& server = *server_;
   server.set_payload_max_length(options_.max_request_bytes);
-  server.new_task_queue = [] { return new httplib::ThreadPool(16); };
+  const size_t threads = std::max<size_t>(1, options_.max_connections);
+  server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  // A response goes out as headers then body, two writes: with Nagle on, the
+  // second waits for the client's delayed ACK, about 40 ms per request.
+  server.set_tcp_nodelay(true);
+  // httplib closes a keep-alive connection after 5 requests by default, so a
+  // client writing steadily reconnects (and a TLS one renegotiates) every few
+  // writes. Idle connections are still closed after the keep-alive timeout.
+  server.set_keep_alive_max_count(std::numeric_limits<int>::max());
 
   auto serve = [this](const httplib::Request& request, httplib::Response& response) {
     // API answers are never served in byte ranges: httplib would cut even an

@@ -31,6 +31,10 @@ namespace wal::server {
 
 struct HttpGatewayOptions {
   size_t max_request_bytes = 72ull << 20;
+  // Connections served at once. Each open connection, idle keep-alive ones
+  // included, holds one thread of the gateway's pool; connections past it wait
+  // for a thread to come free.
+  size_t max_connections = 256;
   // Set: HTTPS with the certificate in force (mTLS when it has a client CA); must
   // outlive the gateway. Null: plain HTTP.
   const ServerTls* tls = nullptr;

@@ -589,10 +589,10 @@ TEST(Operations, ShardMapEditAppliesWithoutARestart) {
       a.Http().Post("/v1/namespaces/payments/log:write", R"({"payload":{"opaque":"eA=="}})", "application/json");
   ASSERT_TRUE(http);
   EXPECT_EQ(http->status, 421);
-  auto body = nlohmann::json::parse(http->body);
-  EXPECT_EQ(body["shard"], "shard-b");
-  EXPECT_EQ(body["address"], b.grpc_address());
-  EXPECT_EQ(body["http_address"], b.http_address());
+  auto where = nlohmann::json::parse(http->body)["error"]["details"][0]["metadata"];
+  EXPECT_EQ(where["shard"], "shard-b");
+  EXPECT_EQ(where["address"], b.grpc_address());
+  EXPECT_EQ(where["http_address"], b.http_address());
   // ... and b serves it.
   ASSERT_TRUE(WaitFor([&] { return Write(b.Channel().get(), Opaque("payments", "moved"), &response).ok(); }))
       << ReadText(b.log_path());

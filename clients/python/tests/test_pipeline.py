@@ -8,7 +8,7 @@ from fake_wald import Answer, FakeServer, FakeWald, Refuse
 from wal_client import Clock, Durable, RetryPolicy, WalClient, WalRpcError, Write, WriteResult
 from wal_client.v1 import wal_pb2
 
-FAST = RetryPolicy(max_attempts=4, initial_backoff=0.001, max_backoff=0.002, deadline=10)
+FAST = RetryPolicy(max_attempts=4, initial_backoff=0.001, max_backoff=0.002, deadline=60)
 TRUE, FALSE, UNKNOWN = wal_pb2.TRUE, wal_pb2.FALSE, wal_pb2.UNKNOWN
 
 
@@ -18,7 +18,7 @@ def serve(fake: FakeWald):
 
 def client_for(server: FakeServer, **options) -> WalClient:
     options.setdefault("retry", FAST)
-    options.setdefault("timeout", 5)
+    options.setdefault("timeout", 30)
     return WalClient(server.address, **options)
 
 
@@ -114,12 +114,13 @@ class FakeClock:
 def test_the_deadline_stops_retries_before_max_attempts():
     fake = FakeWald([], then=Answer(FALSE))
     time_source = FakeClock()
-    policy = RetryPolicy(max_attempts=100, initial_backoff=0.2, multiplier=1, jitter=0, deadline=0.5)
+    # Long in fake time: the deadline also caps each attempt's real timeout (50, 30, 10 s).
+    policy = RetryPolicy(max_attempts=100, initial_backoff=20, max_backoff=20, multiplier=1, jitter=0, deadline=50)
     with serve(fake) as server, client_for(server, retry=policy, clock=time_source.clock()) as client:
         result = client.write("orders", b"x")
     assert result.durable is Durable.FALSE
-    assert result.attempts == 3  # at 0, 0.2 and 0.4 s; a fourth would start after 0.5 s
-    assert time_source.slept == [0.2, 0.2]
+    assert result.attempts == 3  # at 0, 20 and 40 s; a fourth would start after 50 s
+    assert time_source.slept == [20, 20]
 
 
 def test_backoffs_are_waited_on_the_injected_clock():

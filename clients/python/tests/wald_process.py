@@ -1,6 +1,6 @@
 """Test support: a real wald on loopback with its own data directory and namespaces.
 
-Every start is bounded (30 s) and every process is killed by the fixture that
+Every start is bounded (90 s) and every process is killed by the fixture that
 made it, whatever the test did.
 """
 from __future__ import annotations
@@ -13,7 +13,7 @@ import subprocess
 import time
 from typing import Dict, List, Optional
 
-START_TIMEOUT = 30.0
+START_TIMEOUT = 90.0
 
 
 def free_port() -> int:

@@ -14,6 +14,9 @@
 #include <set>
 #include <sstream>
 
+#include <unistd.h>
+
+#include "cli/walctl/stream_write.h"
 #include "config/config.h"
 #include "modules/builtin_modules.h"
 #include "server/namespace_json.h"
@@ -161,6 +164,41 @@ std::optional<std::string> ReadPayload(const std::string& argument, const std::s
   return argument;
 }
 
+// `write --each-line`: no deadline, since a stream of many writes (or a slow
+// pipe) may legitimately run for long; interrupt it to stop.
+int WriteEachLine(const Options& options, wal::v1::WriteAheadLog::Stub& stub, const wal::v1::WriteToLogRequest& base,
+                  const std::string& source, bool progress) {
+  std::ifstream file;
+  if (source != "-") {
+    file.open(source, std::ios::binary);
+    if (!file) return ReportLocalFailure(options, "--each-line: cannot read " + source);
+  }
+  std::istream& input = source == "-" ? std::cin : file;
+  grpc::ClientContext context;
+  if (!options.token.empty()) context.AddMetadata("authorization", "Bearer " + options.token);
+  if (!options.request_id.empty()) context.AddMetadata("x-request-id", options.request_id);
+  walctl::StreamTally tally;
+  grpc::Status rpc = walctl::StreamLines(
+      stub, context, input,
+      [&base](const std::string& line) {
+        wal::v1::WriteToLogRequest request = base;
+        request.mutable_payload()->set_opaque(line);
+        return request;
+      },
+      progress || isatty(STDERR_FILENO), &tally);
+  if (!rpc.ok()) return ReportRpcFailure(options, rpc);
+  if (options.json) {
+    std::cout << R"({"sent":)" << tally.sent << R"(,"true":)" << tally.durable_true << R"(,"false":)"
+              << tally.durable_false << R"(,"unknown":)" << tally.durable_unknown << R"(,"refused":)" << tally.refused
+              << "}\n";
+  } else {
+    std::cout << "sent=" << tally.sent << " true=" << tally.durable_true << " false=" << tally.durable_false
+              << " unknown=" << tally.durable_unknown << " refused=" << tally.refused << "\n";
+  }
+  if (tally.refused > 0) return 1;
+  return tally.all_true() ? 0 : 3;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -196,6 +234,11 @@ int main(int argc, char** argv) {
   write->add_option("--ttl", ttl_text, "Mutation TTL, e.g. 1h");
   write->add_option("--target", target_json, R"(Target override as JSON, e.g. '{"type":"http","url":"http://127.0.0.1:8080/"}')");
   write->add_option("--idempotency-key", idempotency_key, "Idempotency key");
+  std::string each_line;
+  bool progress = false;
+  write->add_option("--each-line", each_line,
+                    "Write one entry per line of this file (- for stdin), over one stream; each line is a payload");
+  write->add_flag("--progress", progress, "With --each-line: show progress on stderr (default when it is a terminal)");
 
   // namespaces
   auto* namespaces = app.add_subcommand("namespaces", "Manage namespaces");
@@ -308,7 +351,16 @@ int main(int argc, char** argv) {
   if (write->parsed()) {
     wal::v1::WriteToLogRequest request;
     request.set_namespace_(write_namespace);
-    auto payload = ReadPayload(payload_argument, payload_file);
+    if (!each_line.empty()) {
+      if (!payload_argument.empty() || !payload_file.empty()) {
+        return ReportLocalFailure(options, "--each-line reads the payloads; give no payload argument or --file");
+      }
+      if (!op.empty()) return ReportLocalFailure(options, "--each-line writes opaque payloads; --op is not supported");
+      if (!idempotency_key.empty()) {
+        return ReportLocalFailure(options, "--idempotency-key names one write; it cannot go with --each-line");
+      }
+    }
+    auto payload = each_line.empty() ? ReadPayload(payload_argument, payload_file) : std::optional<std::string>("");
     if (!payload) return ReportLocalFailure(options, "cannot read payload file " + payload_file);
     if (!delay_text.empty()) {
       if (delay_text.front() == '-') return ReportLocalFailure(options, "--delay: must not be negative");
@@ -344,6 +396,7 @@ int main(int argc, char** argv) {
     }
     request.set_idempotency_key(idempotency_key);
     auto stub = wal::v1::WriteAheadLog::NewStub(channel);
+    if (!each_line.empty()) return WriteEachLine(options, *stub, request, each_line, progress);
     wal::v1::WriteToLogResponse response;
     auto context = NewContext(options);
     grpc::Status rpc = stub->WriteToLog(context.get(), request, &response);

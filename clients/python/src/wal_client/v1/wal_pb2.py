@@ -26,9 +26,10 @@ from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb2
 from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
+from google.rpc import status_pb2 as google_dot_rpc_dot_status__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x10wal/v1/wal.proto\x12\x06wal.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"e\n\tLifecycle\x12(\n\x05\x64\x65lay\x18\x01 \x01(\x0b\x32\x19.google.protobuf.Duration\x12.\n\nwrite_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xfb\x01\n\x08Mutation\x12&\n\x02op\x18\x01 \x01(\x0e\x32\x1a.wal.v1.Mutation.Operation\x12\r\n\x05table\x18\x02 \x01(\t\x12\x15\n\rpartition_key\x18\x03 \x01(\t\x12\x0b\n\x03key\x18\x04 \x01(\x0c\x12\r\n\x05value\x18\x05 \x01(\x0c\x12&\n\x03ttl\x18\x06 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x0e\n\x06target\x18\x07 \x01(\t\x12\x10\n\x08sequence\x18\x08 \x01(\x04\";\n\tOperation\x12\x19\n\x15OPERATION_UNSPECIFIED\x10\x00\x12\x07\n\x03PUT\x10\x01\x12\n\n\x06\x44\x45LETE\x10\x02\"2\n\x0bMutationSet\x12#\n\tmutations\x18\x01 \x03(\x0b\x32\x10.wal.v1.Mutation\"v\n\x07Payload\x12\x10\n\x06opaque\x18\x01 \x01(\x0cH\x00\x12$\n\x08mutation\x18\x02 \x01(\x0b\x32\x10.wal.v1.MutationH\x00\x12+\n\x0cmutation_set\x18\x03 \x01(\x0b\x32\x13.wal.v1.MutationSetH\x00\x42\x06\n\x04kind\"A\n\x06Target\x12\x0c\n\x04type\x18\x01 \x01(\t\x12)\n\x08settings\x18\x02 \x01(\x0b\x32\x17.google.protobuf.Struct\"\xa7\x01\n\x11WriteToLogRequest\x12\x11\n\tnamespace\x18\x01 \x01(\t\x12$\n\tlifecycle\x18\x02 \x01(\x0b\x32\x11.wal.v1.Lifecycle\x12 \n\x07payload\x18\x03 \x01(\x0b\x32\x0f.wal.v1.Payload\x12\x1e\n\x06target\x18\x04 \x01(\x0b\x32\x0e.wal.v1.Target\x12\x17\n\x0fidempotency_key\x18\x05 \x01(\t\"S\n\x12WriteToLogResponse\x12 \n\x07\x64urable\x18\x01 \x01(\x0e\x32\x0f.wal.v1.Durable\x12\x0f\n\x07message\x18\x02 \x01(\t\x12\n\n\x02id\x18\x03 \x01(\x04*D\n\x07\x44urable\x12\x17\n\x13\x44URABLE_UNSPECIFIED\x10\x00\x12\x08\n\x04TRUE\x10\x01\x12\t\n\x05\x46\x41LSE\x10\x02\x12\x0b\n\x07UNKNOWN\x10\x03\x32\x85\x01\n\rWriteAheadLog\x12t\n\nWriteToLog\x12\x19.wal.v1.WriteToLogRequest\x1a\x1a.wal.v1.WriteToLogResponse\"/\x82\xd3\xe4\x93\x02)\"$/v1/namespaces/{namespace}/log:write:\x01*B4\n\ndev.wal.v1B\x08WalProtoP\x01Z\x17wal/gen/go/wal/v1;walv1\xf8\x01\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x10wal/v1/wal.proto\x12\x06wal.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17google/rpc/status.proto\"e\n\tLifecycle\x12(\n\x05\x64\x65lay\x18\x01 \x01(\x0b\x32\x19.google.protobuf.Duration\x12.\n\nwrite_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xfb\x01\n\x08Mutation\x12&\n\x02op\x18\x01 \x01(\x0e\x32\x1a.wal.v1.Mutation.Operation\x12\r\n\x05table\x18\x02 \x01(\t\x12\x15\n\rpartition_key\x18\x03 \x01(\t\x12\x0b\n\x03key\x18\x04 \x01(\x0c\x12\r\n\x05value\x18\x05 \x01(\x0c\x12&\n\x03ttl\x18\x06 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x0e\n\x06target\x18\x07 \x01(\t\x12\x10\n\x08sequence\x18\x08 \x01(\x04\";\n\tOperation\x12\x19\n\x15OPERATION_UNSPECIFIED\x10\x00\x12\x07\n\x03PUT\x10\x01\x12\n\n\x06\x44\x45LETE\x10\x02\"2\n\x0bMutationSet\x12#\n\tmutations\x18\x01 \x03(\x0b\x32\x10.wal.v1.Mutation\"v\n\x07Payload\x12\x10\n\x06opaque\x18\x01 \x01(\x0cH\x00\x12$\n\x08mutation\x18\x02 \x01(\x0b\x32\x10.wal.v1.MutationH\x00\x12+\n\x0cmutation_set\x18\x03 \x01(\x0b\x32\x13.wal.v1.MutationSetH\x00\x42\x06\n\x04kind\"A\n\x06Target\x12\x0c\n\x04type\x18\x01 \x01(\t\x12)\n\x08settings\x18\x02 \x01(\x0b\x32\x17.google.protobuf.Struct\"\xa7\x01\n\x11WriteToLogRequest\x12\x11\n\tnamespace\x18\x01 \x01(\t\x12$\n\tlifecycle\x18\x02 \x01(\x0b\x32\x11.wal.v1.Lifecycle\x12 \n\x07payload\x18\x03 \x01(\x0b\x32\x0f.wal.v1.Payload\x12\x1e\n\x06target\x18\x04 \x01(\x0b\x32\x0e.wal.v1.Target\x12\x17\n\x0fidempotency_key\x18\x05 \x01(\t\"S\n\x12WriteToLogResponse\x12 \n\x07\x64urable\x18\x01 \x01(\x0e\x32\x0f.wal.v1.Durable\x12\x0f\n\x07message\x18\x02 \x01(\t\x12\n\n\x02id\x18\x03 \x01(\x04\"m\n\x0bWriteResult\x12-\n\x07written\x18\x01 \x01(\x0b\x32\x1a.wal.v1.WriteToLogResponseH\x00\x12%\n\x07refused\x18\x02 \x01(\x0b\x32\x12.google.rpc.StatusH\x00\x42\x08\n\x06result\"U\n\x17WriteToLogStreamRequest\x12\x10\n\x08sequence\x18\x01 \x01(\x04\x12(\n\x05write\x18\x02 \x01(\x0b\x32\x19.wal.v1.WriteToLogRequest\"Q\n\x18WriteToLogStreamResponse\x12\x10\n\x08sequence\x18\x01 \x01(\x04\x12#\n\x06result\x18\x02 \x01(\x0b\x32\x13.wal.v1.WriteResult\"C\n\x16WriteToLogBatchRequest\x12)\n\x06writes\x18\x01 \x03(\x0b\x32\x19.wal.v1.WriteToLogRequest\"?\n\x17WriteToLogBatchResponse\x12$\n\x07results\x18\x01 \x03(\x0b\x32\x13.wal.v1.WriteResult*D\n\x07\x44urable\x12\x17\n\x13\x44URABLE_UNSPECIFIED\x10\x00\x12\x08\n\x04TRUE\x10\x01\x12\t\n\x05\x46\x41LSE\x10\x02\x12\x0b\n\x07UNKNOWN\x10\x03\x32\xd3\x02\n\rWriteAheadLog\x12t\n\nWriteToLog\x12\x19.wal.v1.WriteToLogRequest\x1a\x1a.wal.v1.WriteToLogResponse\"/\x82\xd3\xe4\x93\x02)\"$/v1/namespaces/{namespace}/log:write:\x01*\x12Y\n\x10WriteToLogStream\x12\x1f.wal.v1.WriteToLogStreamRequest\x1a .wal.v1.WriteToLogStreamResponse(\x01\x30\x01\x12q\n\x0fWriteToLogBatch\x12\x1e.wal.v1.WriteToLogBatchRequest\x1a\x1f.wal.v1.WriteToLogBatchResponse\"\x1d\x82\xd3\xe4\x93\x02\x17\"\x12/v1/log:writeBatch:\x01*B4\n\ndev.wal.v1B\x08WalProtoP\x01Z\x17wal/gen/go/wal/v1;walv1\xf8\x01\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -38,24 +39,36 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._serialized_options = b'\n\ndev.wal.v1B\010WalProtoP\001Z\027wal/gen/go/wal/v1;walv1\370\001\001'
   _globals['_WRITEAHEADLOG'].methods_by_name['WriteToLog']._loaded_options = None
   _globals['_WRITEAHEADLOG'].methods_by_name['WriteToLog']._serialized_options = b'\202\323\344\223\002)\"$/v1/namespaces/{namespace}/log:write:\001*'
-  _globals['_DURABLE']._serialized_start=1004
-  _globals['_DURABLE']._serialized_end=1072
-  _globals['_LIFECYCLE']._serialized_start=153
-  _globals['_LIFECYCLE']._serialized_end=254
-  _globals['_MUTATION']._serialized_start=257
-  _globals['_MUTATION']._serialized_end=508
-  _globals['_MUTATION_OPERATION']._serialized_start=449
-  _globals['_MUTATION_OPERATION']._serialized_end=508
-  _globals['_MUTATIONSET']._serialized_start=510
-  _globals['_MUTATIONSET']._serialized_end=560
-  _globals['_PAYLOAD']._serialized_start=562
-  _globals['_PAYLOAD']._serialized_end=680
-  _globals['_TARGET']._serialized_start=682
-  _globals['_TARGET']._serialized_end=747
-  _globals['_WRITETOLOGREQUEST']._serialized_start=750
-  _globals['_WRITETOLOGREQUEST']._serialized_end=917
-  _globals['_WRITETOLOGRESPONSE']._serialized_start=919
-  _globals['_WRITETOLOGRESPONSE']._serialized_end=1002
-  _globals['_WRITEAHEADLOG']._serialized_start=1075
-  _globals['_WRITEAHEADLOG']._serialized_end=1208
+  _globals['_WRITEAHEADLOG'].methods_by_name['WriteToLogBatch']._loaded_options = None
+  _globals['_WRITEAHEADLOG'].methods_by_name['WriteToLogBatch']._serialized_options = b'\202\323\344\223\002\027\"\022/v1/log:writeBatch:\001*'
+  _globals['_DURABLE']._serialized_start=1444
+  _globals['_DURABLE']._serialized_end=1512
+  _globals['_LIFECYCLE']._serialized_start=178
+  _globals['_LIFECYCLE']._serialized_end=279
+  _globals['_MUTATION']._serialized_start=282
+  _globals['_MUTATION']._serialized_end=533
+  _globals['_MUTATION_OPERATION']._serialized_start=474
+  _globals['_MUTATION_OPERATION']._serialized_end=533
+  _globals['_MUTATIONSET']._serialized_start=535
+  _globals['_MUTATIONSET']._serialized_end=585
+  _globals['_PAYLOAD']._serialized_start=587
+  _globals['_PAYLOAD']._serialized_end=705
+  _globals['_TARGET']._serialized_start=707
+  _globals['_TARGET']._serialized_end=772
+  _globals['_WRITETOLOGREQUEST']._serialized_start=775
+  _globals['_WRITETOLOGREQUEST']._serialized_end=942
+  _globals['_WRITETOLOGRESPONSE']._serialized_start=944
+  _globals['_WRITETOLOGRESPONSE']._serialized_end=1027
+  _globals['_WRITERESULT']._serialized_start=1029
+  _globals['_WRITERESULT']._serialized_end=1138
+  _globals['_WRITETOLOGSTREAMREQUEST']._serialized_start=1140
+  _globals['_WRITETOLOGSTREAMREQUEST']._serialized_end=1225
+  _globals['_WRITETOLOGSTREAMRESPONSE']._serialized_start=1227
+  _globals['_WRITETOLOGSTREAMRESPONSE']._serialized_end=1308
+  _globals['_WRITETOLOGBATCHREQUEST']._serialized_start=1310
+  _globals['_WRITETOLOGBATCHREQUEST']._serialized_end=1377
+  _globals['_WRITETOLOGBATCHRESPONSE']._serialized_start=1379
+  _globals['_WRITETOLOGBATCHRESPONSE']._serialized_end=1442
+  _globals['_WRITEAHEADLOG']._serialized_start=1515
+  _globals['_WRITEAHEADLOG']._serialized_end=1854
 # @@protoc_insertion_point(module_scope)

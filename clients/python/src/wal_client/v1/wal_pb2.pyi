@@ -4,6 +4,7 @@ from google.api import annotations_pb2 as _annotations_pb2
 from google.protobuf import duration_pb2 as _duration_pb2
 from google.protobuf import struct_pb2 as _struct_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.rpc import status_pb2 as _status_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
@@ -107,3 +108,39 @@ class WriteToLogResponse(_message.Message):
     message: str
     id: int
     def __init__(self, durable: _Optional[_Union[Durable, str]] = ..., message: _Optional[str] = ..., id: _Optional[int] = ...) -> None: ...
+
+class WriteResult(_message.Message):
+    __slots__ = ("written", "refused")
+    WRITTEN_FIELD_NUMBER: _ClassVar[int]
+    REFUSED_FIELD_NUMBER: _ClassVar[int]
+    written: WriteToLogResponse
+    refused: _status_pb2.Status
+    def __init__(self, written: _Optional[_Union[WriteToLogResponse, _Mapping]] = ..., refused: _Optional[_Union[_status_pb2.Status, _Mapping]] = ...) -> None: ...
+
+class WriteToLogStreamRequest(_message.Message):
+    __slots__ = ("sequence", "write")
+    SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    WRITE_FIELD_NUMBER: _ClassVar[int]
+    sequence: int
+    write: WriteToLogRequest
+    def __init__(self, sequence: _Optional[int] = ..., write: _Optional[_Union[WriteToLogRequest, _Mapping]] = ...) -> None: ...
+
+class WriteToLogStreamResponse(_message.Message):
+    __slots__ = ("sequence", "result")
+    SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    sequence: int
+    result: WriteResult
+    def __init__(self, sequence: _Optional[int] = ..., result: _Optional[_Union[WriteResult, _Mapping]] = ...) -> None: ...
+
+class WriteToLogBatchRequest(_message.Message):
+    __slots__ = ("writes",)
+    WRITES_FIELD_NUMBER: _ClassVar[int]
+    writes: _containers.RepeatedCompositeFieldContainer[WriteToLogRequest]
+    def __init__(self, writes: _Optional[_Iterable[_Union[WriteToLogRequest, _Mapping]]] = ...) -> None: ...
+
+class WriteToLogBatchResponse(_message.Message):
+    __slots__ = ("results",)
+    RESULTS_FIELD_NUMBER: _ClassVar[int]
+    results: _containers.RepeatedCompositeFieldContainer[WriteResult]
+    def __init__(self, results: _Optional[_Iterable[_Union[WriteResult, _Mapping]]] = ...) -> None: ...

@@ -40,6 +40,16 @@ class WriteAheadLogStub:
                 request_serializer=wal_dot_v1_dot_wal__pb2.WriteToLogRequest.SerializeToString,
                 response_deserializer=wal_dot_v1_dot_wal__pb2.WriteToLogResponse.FromString,
                 _registered_method=True)
+        self.WriteToLogStream = channel.stream_stream(
+                '/wal.v1.WriteAheadLog/WriteToLogStream',
+                request_serializer=wal_dot_v1_dot_wal__pb2.WriteToLogStreamRequest.SerializeToString,
+                response_deserializer=wal_dot_v1_dot_wal__pb2.WriteToLogStreamResponse.FromString,
+                _registered_method=True)
+        self.WriteToLogBatch = channel.unary_unary(
+                '/wal.v1.WriteAheadLog/WriteToLogBatch',
+                request_serializer=wal_dot_v1_dot_wal__pb2.WriteToLogBatchRequest.SerializeToString,
+                response_deserializer=wal_dot_v1_dot_wal__pb2.WriteToLogBatchResponse.FromString,
+                _registered_method=True)
 
 
 class WriteAheadLogServicer:
@@ -55,6 +65,33 @@ class WriteAheadLogServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def WriteToLogStream(self, request_iterator, context):
+        """Many writes on one stream, for clients that write a lot. Each request
+        carries the client's sequence number and gets exactly one response with
+        that sequence, in whatever order the writes complete, with the same
+        answer WriteToLog would give. A write refused before it was stored (a bad
+        request, an unknown namespace, auth, a limit) is answered on the stream,
+        which stays open. The server reads at most 1,024 writes ahead of their
+        answers per stream, so a client faster than the disk is slowed by flow
+        control instead of being buffered without limit. The call ends OK once the
+        client has half-closed and every write is answered; a write whose answer
+        the client did not get (it cancelled, the connection broke) has an
+        unknown outcome, like a unary call cut off.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def WriteToLogBatch(self, request, context):
+        """Many writes in one call: results[i] answers writes[i]. The writes are
+        independent (each has its own namespace and durable answer; use a
+        mutation set for all-or-nothing). At most 10,000 writes per call, and the
+        request must fit max_request_bytes.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_WriteAheadLogServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -62,6 +99,16 @@ def add_WriteAheadLogServicer_to_server(servicer, server):
                     servicer.WriteToLog,
                     request_deserializer=wal_dot_v1_dot_wal__pb2.WriteToLogRequest.FromString,
                     response_serializer=wal_dot_v1_dot_wal__pb2.WriteToLogResponse.SerializeToString,
+            ),
+            'WriteToLogStream': grpc.stream_stream_rpc_method_handler(
+                    servicer.WriteToLogStream,
+                    request_deserializer=wal_dot_v1_dot_wal__pb2.WriteToLogStreamRequest.FromString,
+                    response_serializer=wal_dot_v1_dot_wal__pb2.WriteToLogStreamResponse.SerializeToString,
+            ),
+            'WriteToLogBatch': grpc.unary_unary_rpc_method_handler(
+                    servicer.WriteToLogBatch,
+                    request_deserializer=wal_dot_v1_dot_wal__pb2.WriteToLogBatchRequest.FromString,
+                    response_serializer=wal_dot_v1_dot_wal__pb2.WriteToLogBatchResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -92,6 +139,60 @@ class WriteAheadLog:
             '/wal.v1.WriteAheadLog/WriteToLog',
             wal_dot_v1_dot_wal__pb2.WriteToLogRequest.SerializeToString,
             wal_dot_v1_dot_wal__pb2.WriteToLogResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WriteToLogStream(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_stream(
+            request_iterator,
+            target,
+            '/wal.v1.WriteAheadLog/WriteToLogStream',
+            wal_dot_v1_dot_wal__pb2.WriteToLogStreamRequest.SerializeToString,
+            wal_dot_v1_dot_wal__pb2.WriteToLogStreamResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WriteToLogBatch(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/wal.v1.WriteAheadLog/WriteToLogBatch',
+            wal_dot_v1_dot_wal__pb2.WriteToLogBatchRequest.SerializeToString,
+            wal_dot_v1_dot_wal__pb2.WriteToLogBatchResponse.FromString,
             options,
             channel_credentials,
             insecure,
