@@ -216,14 +216,18 @@ def test_refusals_are_raised_without_retrying(wald):
     assert "lifecycle.delay" in negative.value.details
 
 
-def test_write_many_pipelines_and_every_id_is_used_once(wald):
+@pytest.mark.parametrize("via", ["stream", "unary"])
+def test_write_many_pipelines_and_every_id_is_used_once(wald, via):
     writes = [Write("orders", f"entry-{n}".encode()) for n in range(300)]
+    writes.append(Write("orders", b"again", idempotency_key="repeated"))
+    writes.append(Write("no-such-namespace", b"x"))
     with WalClient(wald.address, retry=QUICK, timeout=PATIENT) as client:
-        started = time.monotonic()
-        outcomes = client.write_many(writes, max_in_flight=32)
-        elapsed = time.monotonic() - started
+        first = client.write("orders", b"first", idempotency_key="repeated")
+        outcomes = client.write_many(writes, max_in_flight=32, via=via)
         entries = list(client.read_log("orders"))
-    assert all(outcome.ok for outcome in outcomes), [o for o in outcomes if not getattr(o, "ok", False)][:3]
-    assert sorted(outcome.id for outcome in outcomes) == list(range(300))
-    assert len(entries) == 300
-    assert elapsed < 60
+    *written, repeated, refused = outcomes
+    assert all(outcome.ok for outcome in written), [o for o in written if not getattr(o, "ok", False)][:3]
+    assert sorted(outcome.id for outcome in written) == list(range(1, 301))
+    assert repeated.duplicate and repeated.id == first.id == 0
+    assert isinstance(refused, WalRpcError) and refused.code is grpc.StatusCode.NOT_FOUND
+    assert len(entries) == 301

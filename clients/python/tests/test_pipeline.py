@@ -4,7 +4,7 @@ import uuid
 import grpc
 import pytest
 
-from fake_wald import Answer, FakeServer, FakeWald, Refuse
+from fake_wald import Answer, FakeServer, FakeWald, Refuse, by_body
 from wal_client import Clock, Durable, RetryPolicy, WalClient, WalRpcError, Write, WriteResult
 from wal_client.v1 import wal_pb2
 
@@ -154,19 +154,11 @@ def test_the_token_and_extra_metadata_travel_on_every_call():
 
 
 def test_write_many_keeps_several_calls_in_flight_and_answers_in_input_order():
-    def decide(request, attempt):
-        body = request.payload.opaque
-        if body == b"bad":
-            return Refuse(grpc.StatusCode.INVALID_ARGUMENT, "payload: bad")
-        if body.endswith(b"7") and attempt == 1:
-            return Answer(FALSE, message="try again")
-        return Answer(TRUE, id=int(body))
-
-    fake = FakeWald(decide=decide, hold=0.02)
+    fake = FakeWald(decide=by_body(false_on=b"7"), hold=0.02)
     writes = [Write("orders", str(n).encode()) for n in range(40)]
     writes.insert(5, Write("orders", b"bad"))
     with serve(fake) as server, client_for(server) as client:
-        outcomes = client.write_many(writes, max_in_flight=8)
+        outcomes = client.write_many(writes, max_in_flight=8, via="unary")
     assert isinstance(outcomes[5], WalRpcError) and outcomes[5].code is grpc.StatusCode.INVALID_ARGUMENT
     results = outcomes[:5] + outcomes[6:]
     assert all(isinstance(r, WriteResult) and r.ok for r in results)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime
 import random
 import uuid
-from typing import Any, Iterable, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Iterable, Iterator, List, Literal, Optional, Sequence, Tuple
 
 import grpc
 
@@ -14,6 +14,7 @@ from .payloads import Payload, Seconds, Target, Write, build_request
 from .pipeline import Clock, Outcome, Pipeline, UnaryTransport, WriteTransport
 from .results import WalRpcError, WriteResult
 from .retry import RetryPolicy
+from .stream_transport import StreamTransport
 from .v1 import admin_pb2, admin_pb2_grpc, wal_pb2_grpc
 
 DEFAULT_ADDRESS = "127.0.0.1:7400"
@@ -104,7 +105,8 @@ class WalClient:
         delay: seconds (or a timedelta) until the entry is due; None: the namespace's default.
         idempotency_key: None makes a new uuid4 for this write.
         """
-        outcome = self._run([Write(namespace, payload, delay, write_time, target, idempotency_key)], 1, retry)[0]
+        write = Write(namespace, payload, delay, write_time, target, idempotency_key)
+        outcome = self._run([write], 1, retry, "unary")[0]
         if isinstance(outcome, WalRpcError):
             raise outcome
         return outcome
@@ -113,26 +115,33 @@ class WalClient:
         self,
         writes: Iterable[Write],
         *,
-        max_in_flight: int = 64,
+        max_in_flight: int = 256,
         retry: Optional[RetryPolicy] = None,
+        via: Literal["stream", "unary"] = "stream",
     ) -> List[Outcome]:
-        """Writes every entry, with up to `max_in_flight` calls outstanding at once.
+        """Writes every entry, with up to `max_in_flight` writes outstanding at once.
 
-        Each write is retried on its own under the policy; one write's failure
-        does not stop the others. Returns, in input order, a WriteResult or the
-        WalRpcError of each write; nothing is raised for a single write's refusal.
+        via="stream" sends them as messages on one WriteToLogStream call (falling
+        back to unary calls against a wald without it); via="unary" sends each as
+        its own WriteToLog call, pipelined. Each write is retried on its own under
+        the policy; one write's failure does not stop the others. Returns, in
+        input order, a WriteResult or the WalRpcError of each write; nothing is
+        raised for a single write's refusal.
         """
-        return self._run(list(writes), max_in_flight, retry)
+        return self._run(list(writes), max_in_flight, retry, via)
 
-    def _transport(self) -> WriteTransport:
-        # Every write goes as a unary call today. A streaming or batch RPC on the
-        # server would get a transport of its own, chosen here.
-        return UnaryTransport(self._wal.WriteToLog, self._metadata)
+    def _transport(self, via: str) -> WriteTransport:
+        unary = UnaryTransport(self._wal.WriteToLog, self._metadata)
+        if via == "unary":
+            return unary
+        if via == "stream":
+            return StreamTransport(self._wal.WriteToLogStream, self._metadata, fallback=unary)
+        raise ValueError(f"via: 'stream' or 'unary', got {via!r}")
 
-    def _run(self, writes: List[Write], max_in_flight: int, retry: Optional[RetryPolicy]) -> List[Outcome]:
+    def _run(self, writes: List[Write], max_in_flight: int, retry: Optional[RetryPolicy], via: str) -> List[Outcome]:
         # Built before anything is sent, so a bad argument fails the whole call cleanly.
         requests = [build_request(write, write.idempotency_key or new_idempotency_key()) for write in writes]
-        pipeline = Pipeline(self._transport(), retry or self._retry, self._timeout, self._clock, self._rng)
+        pipeline = Pipeline(self._transport(via), retry or self._retry, self._timeout, self._clock, self._rng)
         return pipeline.run(requests, max_in_flight)
 
     # --- admin reads ---------------------------------------------------------

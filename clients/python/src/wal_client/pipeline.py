@@ -6,8 +6,9 @@ given has finished. Attempts complete on gRPC's threads, which only put the
 completed call on a queue; all decisions are made on the calling thread.
 
 The transport is a seam: UnaryTransport sends each attempt as its own
-WriteToLog call. A transport for a streaming or batch RPC would implement the
-same `send` and leave this file alone.
+WriteToLog call, StreamTransport (stream_transport.py) as a message on one
+WriteToLogStream call; a WriteToLogBatch transport would implement the same
+`send` and leave this file alone.
 """
 from __future__ import annotations
 
@@ -46,6 +47,9 @@ class WriteTransport(Protocol):
     def send(self, request: wal_pb2.WriteToLogRequest, timeout: float, done: Done) -> None:
         """Starts one attempt; calls `done` once, from any thread, when it completes."""
 
+    def close(self) -> None:
+        """Called once the run has every answer: ends what the transport holds open."""
+
 
 class UnaryTransport:
     """One WriteToLog call per attempt, pipelined: calls do not wait for each other."""
@@ -58,6 +62,9 @@ class UnaryTransport:
         future = self._write_to_log.future(request, timeout=timeout, metadata=self._metadata)
         # gRPC's call futures are also grpc.Call objects: code(), details(), trailers.
         future.add_done_callback(lambda finished: done(cast(CompletedCall, finished)))
+
+    def close(self) -> None:
+        pass
 
 
 @dataclasses.dataclass(frozen=True)
@@ -108,6 +115,13 @@ class Pipeline:
         if max_in_flight < 1:
             raise ValueError(f"max_in_flight: must be at least 1, got {max_in_flight}")
         states = [_State(index, request) for index, request in enumerate(requests)]
+        try:
+            self._drive(states, max_in_flight)
+        finally:
+            self._transport.close()
+        return [state.outcome for state in states]  # type: ignore[misc]
+
+    def _drive(self, states: List[_State], max_in_flight: int) -> None:
         ready = list(reversed(states))  # popped from the end: input order
         waiting: List[Tuple[float, int, _State]] = []  # (due, tiebreak, state): backoffs
         tiebreak = itertools.count()
@@ -136,7 +150,6 @@ class Pipeline:
                 unfinished -= 1
             else:
                 heapq.heappush(waiting, (retry_at, next(tiebreak), state))
-        return [state.outcome for state in states]  # type: ignore[misc]
 
     def _send(self, state: _State, completed: "queue.Queue", now: float) -> None:
         if state.attempts == 0:
