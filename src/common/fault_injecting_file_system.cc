@@ -70,7 +70,7 @@ class FaultInjectingWritableFile final : public WritableFile {
   std::unique_ptr<WritableFile> base_;
 };
 
-FaultInjectingFileSystem::FaultInjectingFileSystem(FileSystem* base) : base_(base) {}
+FaultInjectingFileSystem::FaultInjectingFileSystem(FileSystem* base) : ForwardingFileSystem(base) {}
 
 void FaultInjectingFileSystem::FailNextSyncs(int n) {
   std::lock_guard lock(mutex_);
@@ -186,7 +186,7 @@ bool FaultInjectingFileSystem::TakeShortWrite(size_t* prefix) {
 }
 
 Result<std::unique_ptr<WritableFile>> FaultInjectingFileSystem::OpenAppendable(const std::string& path) {
-  WAL_ASSIGN_OR_RETURN(auto file, base_->OpenAppendable(path));
+  WAL_ASSIGN_OR_RETURN(auto file, base()->OpenAppendable(path));
   TrackFile(path, file->Size());
   return std::unique_ptr<WritableFile>(std::make_unique<FaultInjectingWritableFile>(this, path, std::move(file)));
 }
@@ -210,11 +210,9 @@ class CountingRandomAccessFile final : public RandomAccessFile {
 };
 
 Result<std::unique_ptr<RandomAccessFile>> FaultInjectingFileSystem::OpenRandomAccess(const std::string& path) {
-  WAL_ASSIGN_OR_RETURN(std::unique_ptr<RandomAccessFile> base, base_->OpenRandomAccess(path));
-  return std::unique_ptr<RandomAccessFile>(std::make_unique<CountingRandomAccessFile>(this, std::move(base)));
+  WAL_ASSIGN_OR_RETURN(std::unique_ptr<RandomAccessFile> file, base()->OpenRandomAccess(path));
+  return std::unique_ptr<RandomAccessFile>(std::make_unique<CountingRandomAccessFile>(this, std::move(file)));
 }
-
-Result<std::string> FaultInjectingFileSystem::ReadFile(const std::string& path) { return base_->ReadFile(path); }
 
 Status FaultInjectingFileSystem::WriteFileAtomically(const std::string& path, std::string_view contents) {
   if (NoSpaceActive()) {
@@ -227,21 +225,13 @@ Status FaultInjectingFileSystem::WriteFileAtomically(const std::string& path, st
     injected_failures_.fetch_add(1);
     return wal::NoSpace("injected ENOSPC writing " + path);
   }
-  Status status = base_->WriteFileAtomically(path, contents);
+  Status status = base()->WriteFileAtomically(path, contents);
   ForgetFile(temporary);
   if (status.ok()) {
     ForgetFile(path);
     TrackFile(path, contents.size());
   }
   return status;
-}
-
-Result<std::vector<std::string>> FaultInjectingFileSystem::ListDirectory(const std::string& directory) {
-  return base_->ListDirectory(directory);
-}
-
-Status FaultInjectingFileSystem::CreateDirectories(const std::string& directory) {
-  return base_->CreateDirectories(directory);
 }
 
 Status FaultInjectingFileSystem::RemoveFile(const std::string& path) {
@@ -253,13 +243,13 @@ Status FaultInjectingFileSystem::RemoveFile(const std::string& path) {
       return IOError("injected unlink failure removing " + path);
     }
   }
-  WAL_RETURN_IF_ERROR(base_->RemoveFile(path));
+  WAL_RETURN_IF_ERROR(base()->RemoveFile(path));
   ForgetFile(path);
   return Status::Ok();
 }
 
 Status FaultInjectingFileSystem::RemoveAll(const std::string& directory) {
-  WAL_RETURN_IF_ERROR(base_->RemoveAll(directory));
+  WAL_RETURN_IF_ERROR(base()->RemoveAll(directory));
   std::lock_guard lock(space_mutex_);
   const std::string prefix = directory + "/";
   for (auto it = usage_.lower_bound(prefix); it != usage_.end() && it->first.compare(0, prefix.size(), prefix) == 0;) {
@@ -270,7 +260,7 @@ Status FaultInjectingFileSystem::RemoveAll(const std::string& directory) {
 }
 
 Status FaultInjectingFileSystem::Rename(const std::string& from, const std::string& to) {
-  WAL_RETURN_IF_ERROR(base_->Rename(from, to));
+  WAL_RETURN_IF_ERROR(base()->Rename(from, to));
   std::lock_guard lock(space_mutex_);
   auto it = usage_.find(from);
   std::optional<Usage> moved;
@@ -278,18 +268,6 @@ Status FaultInjectingFileSystem::Rename(const std::string& from, const std::stri
   ReplaceUsageLocked(from, std::nullopt);
   ReplaceUsageLocked(to, moved);
   return Status::Ok();
-}
-
-Status FaultInjectingFileSystem::SyncDirectory(const std::string& directory) {
-  return base_->SyncDirectory(directory);
-}
-
-bool FaultInjectingFileSystem::Exists(const std::string& path) { return base_->Exists(path); }
-
-Result<FileInfo> FaultInjectingFileSystem::Stat(const std::string& path) { return base_->Stat(path); }
-
-Result<std::unique_ptr<FileLock>> FaultInjectingFileSystem::LockFile(const std::string& path) {
-  return base_->LockFile(path);
 }
 
 }  // namespace wal

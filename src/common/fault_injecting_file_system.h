@@ -3,8 +3,8 @@
 // short writes, failed truncates, failed unlinks, a disk that fills up) of any
 // code that writes through a FileSystem.
 //
-// It wraps another FileSystem (usually DefaultFileSystem()) and forwards every
-// call. The knobs apply to every WritableFile it hands out, including files opened
+// It wraps another FileSystem (usually DefaultFileSystem()); what it does not
+// change, ForwardingFileSystem forwards as it is. The knobs apply to every WritableFile it hands out, including files opened
 // before the knob was set. All knobs and counters are thread-safe.
 #pragma once
 
@@ -18,10 +18,11 @@
 #include <vector>
 
 #include "common/file_system.h"
+#include "common/forwarding_file_system.h"
 
 namespace wal {
 
-class FaultInjectingFileSystem final : public FileSystem {
+class FaultInjectingFileSystem final : public ForwardingFileSystem {
  public:
   // `base` must outlive this object.
   explicit FaultInjectingFileSystem(FileSystem* base);
@@ -71,20 +72,14 @@ class FaultInjectingFileSystem final : public FileSystem {
   // Bytes RandomAccessFile::ReadAt returned, over every file opened through this object.
   uint64_t bytes_read() const { return bytes_read_.load(); }
 
-  // FileSystem
+  // FileSystem: the calls that inject faults, count, or keep the space model
+  // in step with the disk. The others are forwarded as they are.
   Result<std::unique_ptr<WritableFile>> OpenAppendable(const std::string& path) override;
   Result<std::unique_ptr<RandomAccessFile>> OpenRandomAccess(const std::string& path) override;
-  Result<std::string> ReadFile(const std::string& path) override;
   Status WriteFileAtomically(const std::string& path, std::string_view contents) override;
-  Result<std::vector<std::string>> ListDirectory(const std::string& directory) override;
-  Status CreateDirectories(const std::string& directory) override;
   Status RemoveFile(const std::string& path) override;
   Status RemoveAll(const std::string& directory) override;
   Status Rename(const std::string& from, const std::string& to) override;
-  Status SyncDirectory(const std::string& directory) override;
-  bool Exists(const std::string& path) override;
-  Result<FileInfo> Stat(const std::string& path) override;
-  Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) override;
 
  private:
   friend class FaultInjectingWritableFile;
@@ -114,7 +109,6 @@ class FaultInjectingFileSystem final : public FileSystem {
   void ForgetFile(const std::string& path);
   void ReplaceUsageLocked(const std::string& path, std::optional<Usage> usage);
 
-  FileSystem* const base_;
   std::mutex mutex_;  // guards the one-shot knobs below
   int failing_syncs_ = 0;
   int failing_removes_ = 0;

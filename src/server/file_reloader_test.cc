@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/fault_injecting_file_system.h"
+#include "common/forwarding_file_system.h"
 #include "server/server_test_support.h"
 #include "server/swappable.h"
 
@@ -140,37 +141,14 @@ TEST_F(FileReloaderTest, HandlesDeletion) {
 
 // Reports mtimes in whole seconds, as ext3, HFS+ and some NFS servers keep them
 // (and as a kernel's coarse clock does within one tick).
-class CoarseTimestampFileSystem final : public FileSystem {
+class CoarseTimestampFileSystem final : public ForwardingFileSystem {
  public:
-  explicit CoarseTimestampFileSystem(FileSystem* base) : base_(base) {}
+  using ForwardingFileSystem::ForwardingFileSystem;
   Result<FileInfo> Stat(const std::string& path) override {
-    auto info = base_->Stat(path);
+    auto info = base()->Stat(path);
     if (info.ok()) info->mtime_ns -= info->mtime_ns % 1'000'000'000;
     return info;
   }
-  Result<std::unique_ptr<WritableFile>> OpenAppendable(const std::string& path) override {
-    return base_->OpenAppendable(path);
-  }
-  Result<std::unique_ptr<RandomAccessFile>> OpenRandomAccess(const std::string& path) override {
-    return base_->OpenRandomAccess(path);
-  }
-  Result<std::string> ReadFile(const std::string& path) override { return base_->ReadFile(path); }
-  Status WriteFileAtomically(const std::string& path, std::string_view contents) override {
-    return base_->WriteFileAtomically(path, contents);
-  }
-  Result<std::vector<std::string>> ListDirectory(const std::string& directory) override {
-    return base_->ListDirectory(directory);
-  }
-  Status CreateDirectories(const std::string& directory) override { return base_->CreateDirectories(directory); }
-  Status RemoveFile(const std::string& path) override { return base_->RemoveFile(path); }
-  Status RemoveAll(const std::string& directory) override { return base_->RemoveAll(directory); }
-  Status Rename(const std::string& from, const std::string& to) override { return base_->Rename(from, to); }
-  Status SyncDirectory(const std::string& directory) override { return base_->SyncDirectory(directory); }
-  bool Exists(const std::string& path) override { return base_->Exists(path); }
-  Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) override { return base_->LockFile(path); }
-
- private:
-  FileSystem* base_;
 };
 
 TEST_F(FileReloaderTest, DetectsARewriteThatLeavesSizeInodeAndMtimeAlone) {
