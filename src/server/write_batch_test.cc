@@ -2,10 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <grpcpp/grpcpp.h>
+
 #include <future>
 
 #include "server/server_test_support.h"
-#include "server/write_stream.h"
 
 namespace wal::server {
 namespace {
@@ -73,24 +74,6 @@ TEST(WriteBatchLimitTest, MoreThanTheLimitIsRefused) {
   Status refused = CheckBatch(batch);
   EXPECT_EQ(refused.code(), StatusCode::kInvalidArgument);
   EXPECT_NE(refused.message().find("at most 10000"), std::string::npos) << refused.message();
-}
-
-TEST(StreamWindowTest, ReadsOnlyWhileUnderTheWindowAndDrainsOnceClosedAndAnswered) {
-  StreamWindowState state;
-  EXPECT_TRUE(state.MayRead(2));
-  state.unanswered = 1;
-  state.unsent = 1;
-  EXPECT_FALSE(state.MayRead(2));  // answers waiting for the wire count too
-  state.unsent = 0;
-  EXPECT_TRUE(state.MayRead(2));
-  state.reading = true;
-  EXPECT_FALSE(state.MayRead(2));  // one read at a time
-  state.reading = false;
-  state.closed = true;
-  EXPECT_FALSE(state.MayRead(2));
-  EXPECT_FALSE(state.Drained());
-  state.unanswered = 0;
-  EXPECT_TRUE(state.Drained());
 }
 
 }  // namespace
