@@ -167,9 +167,24 @@ HttpResponse HttpApi::Dispatch(HttpCall& call) const {
       return response;
     }
     case HttpRoute::kReady: {
+      // A namespace that failed to load, or whose log refuses writes, is
+      // listed with its reason. The answer stays 200: one namespace's trouble
+      // (a broker outage, a bad file) must not take the instance, and every
+      // namespace it serves, out of its load balancer.
       auto statuses = engine_->NamespaceStatuses("");
+      nlohmann::json failing = nlohmann::json::array();
+      if (statuses.ok()) {
+        for (const v1::NamespaceStatus& status : *statuses) {
+          if (!status.error().empty() || !status.writable()) {
+            failing.push_back({{"name", status.name()}, {"error", status.error()}});
+          }
+        }
+      }
       HttpResponse response;
-      response.body = nlohmann::json{{"status", "ready"}, {"namespaces", statuses.ok() ? statuses->size() : 0}}.dump();
+      response.body = nlohmann::json{{"status", failing.empty() ? "ready" : "degraded"},
+                                     {"namespaces", statuses.ok() ? statuses->size() : 0},
+                                     {"failing", failing}}
+                          .dump();
       return response;
     }
     case HttpRoute::kMetrics: {
