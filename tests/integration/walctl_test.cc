@@ -148,6 +148,23 @@ TEST_F(WalctlTest, DryRunApplyValidatesAndChangesNothing) {
   EXPECT_EQ(wald_->Walctl({"namespaces", "apply", bad, "--dry-run"}).exit_code, 2);
 }
 
+TEST_F(WalctlTest, ExportThenImportCarriesNamespacesAcross) {
+  const std::string exported = dir_.path() + "/exported";
+  auto written = wald_->Walctl({"namespaces", "export", exported});
+  ASSERT_EQ(written.exit_code, 0) << written.output;
+  ASSERT_TRUE(std::filesystem::exists(exported + "/orders.yaml")) << written.output;
+  ASSERT_EQ(wald_->Walctl({"namespaces", "delete", "orders"}).exit_code, 0);
+  auto imported = wald_->Walctl({"-o", "json", "namespaces", "import", exported});
+  ASSERT_EQ(imported.exit_code, 0) << imported.output;
+  EXPECT_EQ(nlohmann::json::parse(imported.output)["imported"][0], "orders");
+  EXPECT_EQ(wald_->Walctl({"namespaces", "get", "orders"}).exit_code, 0);
+  // One bad file: nothing is applied.
+  std::ofstream(exported + "/typo.yaml") << "name: typo\nbackend: {type: local}\nmax_payload_bytez: 1\n";
+  ASSERT_EQ(wald_->Walctl({"namespaces", "delete", "orders"}).exit_code, 0);
+  EXPECT_EQ(wald_->Walctl({"namespaces", "import", exported}).exit_code, 2);
+  EXPECT_EQ(wald_->Walctl({"namespaces", "get", "orders"}).exit_code, 1);
+}
+
 TEST_F(WalctlTest, VersionIsTheProjectVersion) {
   auto walctl = RunCommand({WalctlBinary(), "--version"});
   EXPECT_EQ(walctl.exit_code, 0);

@@ -31,6 +31,10 @@ void NamespaceCommands::Add(CLI::App& root) {
   delete_ = group_->add_subcommand("delete", "Delete a namespace");
   delete_->add_option("name", name_, "Namespace name")->required();
   delete_->add_flag("--purge-data", purge_data_, "Also remove its log data");
+  export_ = group_->add_subcommand("export", "Write every namespace's config to DIR/<name>.yaml");
+  export_->add_option("dir", directory_, "Directory to write (created if absent)")->required();
+  import_ = group_->add_subcommand("import", "Apply every namespace file in DIR; nothing is applied if one is bad");
+  import_->add_option("dir", directory_, "Directory of namespace files (.yaml, .yml, .json)")->required();
 }
 
 std::string NamespaceCommands::RoutedNamespace() const {
@@ -42,7 +46,61 @@ std::string NamespaceCommands::RoutedNamespace() const {
   return "";
 }
 
+int NamespaceCommands::Export(const Options& options, const std::shared_ptr<grpc::Channel>& channel) {
+  auto admin = wal::v1::Admin::NewStub(channel);
+  wal::v1::ListNamespacesResponse names;
+  grpc::Status rpc = admin->ListNamespaces(NewContext(options).get(), {}, &names);
+  if (!rpc.ok()) return ReportRpcFailure(options, rpc, channel.get());
+  Tree written = Tree::array();
+  for (const auto& name : names.names()) {
+    wal::v1::GetNamespaceRequest request;
+    request.set_name(name);
+    wal::v1::NamespaceResponse response;
+    rpc = admin->GetNamespace(NewContext(options).get(), request, &response);
+    if (!rpc.ok()) return ReportRpcFailure(options, rpc, channel.get());
+    auto config = wal::server::NamespaceFromStruct(response.config(), wal::modules::BuiltinModules().catalog());
+    if (!config.ok()) return ReportLocalFailure(options, "namespace " + name + ": " + config.status().message());
+    if (wal::Status saved = wal::config::SaveNamespaceFile(wal::DefaultFileSystem(), directory_, *config);
+        !saved.ok()) {
+      return ReportLocalFailure(options, saved.message());
+    }
+    written.push_back(directory_ + "/" + name + ".yaml");
+  }
+  if (options.format != OutputFormat::kTable) Emit(options, Tree{{"exported", written}});
+  else for (const auto& path : written) std::cout << "exported " << path.get<std::string>() << "\n";
+  return kExitOk;
+}
+
+int NamespaceCommands::Import(const Options& options, const std::shared_ptr<grpc::Channel>& channel) {
+  // Every file is checked before any is sent, so a typo in one file does not
+  // leave the server with half a directory applied.
+  wal::config::DirectoryLoad load =
+      wal::config::LoadNamespaceDirectory(wal::DefaultFileSystem(), directory_, wal::modules::BuiltinModules().catalog());
+  if (!load.errors.empty()) {
+    std::string message = "nothing imported: ";
+    for (size_t i = 0; i < load.errors.size(); ++i) message += (i == 0 ? "" : "; ") + load.errors[i].message();
+    return ReportLocalFailure(options, message);
+  }
+  auto admin = wal::v1::Admin::NewStub(channel);
+  Tree applied = Tree::array();
+  for (const auto& config : load.namespaces) {
+    auto document = wal::server::NamespaceToStruct(config);
+    if (!document.ok()) return ReportLocalFailure(options, document.status().message());
+    wal::v1::ApplyNamespaceRequest request;
+    *request.mutable_config() = *document;
+    wal::v1::NamespaceResponse response;
+    grpc::Status rpc = admin->ApplyNamespace(NewContext(options).get(), request, &response);
+    if (!rpc.ok()) return ReportRpcFailure(options, rpc, channel.get());
+    applied.push_back(config.name);
+  }
+  if (options.format != OutputFormat::kTable) Emit(options, Tree{{"imported", applied}});
+  else for (const auto& name : applied) std::cout << "applied namespace " << name.get<std::string>() << "\n";
+  return kExitOk;
+}
+
 int NamespaceCommands::Run(const Options& options, const std::shared_ptr<grpc::Channel>& channel) {
+  if (export_->parsed()) return Export(options, channel);
+  if (import_->parsed()) return Import(options, channel);
   auto admin = wal::v1::Admin::NewStub(channel);
   if (list_->parsed()) {
     wal::v1::ListNamespacesResponse response;

@@ -1,4 +1,4 @@
-// `walctl namespaces list|get|apply|delete`.
+// `walctl namespaces list|get|apply|delete|export|import`.
 #pragma once
 
 #include <grpcpp/grpcpp.h>
@@ -25,7 +25,12 @@ class NamespaceCommands {
   CLI::App* get_ = nullptr;
   CLI::App* apply_ = nullptr;
   CLI::App* delete_ = nullptr;
-  std::string name_, file_;
+  CLI::App* export_ = nullptr;
+  CLI::App* import_ = nullptr;
+  // export and import: a directory of <name>.yaml files, the config store's own layout.
+  int Export(const Options& options, const std::shared_ptr<grpc::Channel>& channel);
+  int Import(const Options& options, const std::shared_ptr<grpc::Channel>& channel);
+  std::string name_, file_, directory_;
   bool purge_data_ = false;
   bool dry_run_ = false;
 };
