@@ -178,11 +178,11 @@ for region in "${REGIONS[@]}"; do
 done
 for region in "${REGIONS[@]}"; do
   for _ in $(seq 1 150); do
-    walctl "${region}" --timeout 1 status >/dev/null 2>&1 && break
+    walctl "${region}" --timeout 1s status >/dev/null 2>&1 && break
     kill -0 "${WALD_PID[${region}]}" 2>/dev/null || { echo "wald ${region} exited" >&2; exit 1; }
     sleep 0.2
   done
-  walctl "${region}" --timeout 1 status >/dev/null
+  walctl "${region}" --timeout 1s status >/dev/null
   group="$(grep -o 'kafka group [^)]*' "${WORK}/${region}/wald.log" | head -1 || true)"
   echo "  wald --region ${region} on ${GRPC[${region}]} (${group:-consumer group pending})"
 done

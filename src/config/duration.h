@@ -1,9 +1,11 @@
 // Duration text used by every time-valued config field.
 //
-// Accepted: an integer with a unit suffix ("250ms", "10s", "5m", "2h", "30d"),
-// or a bare integer meaning milliseconds ("1500"). A leading '-' parses (so the
+// Accepted: integers with unit suffixes ("250ms", "10s", "5m", "2h", "30d"),
+// several of them largest unit first ("1m30s", "1h0m15s", "1s500ms"), or a
+// bare integer meaning milliseconds ("1500"). A leading '-' parses (so the
 // validator, not the parser, can say "must be >= 0s, got -1s"). Anything else is
-// rejected rather than guessed at: "1.5s" and "10parsecs" are errors.
+// rejected rather than guessed at: "1.5s", "10parsecs", "30s1m" and "1m30" are
+// errors.
 #pragma once
 
 #include <chrono>

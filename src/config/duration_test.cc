@@ -25,6 +25,20 @@ TEST(DurationTest, RejectsMalformedText) {
   EXPECT_NE(ParseDuration("10parsecs").status().message().find("10parsecs"), std::string::npos);
 }
 
+TEST(DurationTest, ParsesCompoundValuesLargestUnitFirst) {
+  EXPECT_EQ(ParseDuration("1m30s").value(), milliseconds(90'000));
+  EXPECT_EQ(ParseDuration("1h0m15s").value(), milliseconds(3'615'000));
+  EXPECT_EQ(ParseDuration("1s500ms").value(), milliseconds(1500));
+  EXPECT_EQ(ParseDuration("2d12h").value(), milliseconds(216'000'000));
+  EXPECT_EQ(ParseDuration("-1m30s").value(), milliseconds(-90'000));
+}
+
+TEST(DurationTest, RejectsCompoundValuesOutOfOrderOrWithABareTail) {
+  for (const char* text : {"30s1m", "1s1s", "1m30", "1m-30s", "1ms1s", "1h 30m", "1m30s ", "106751991167d23h"}) {
+    EXPECT_FALSE(ParseDuration(text).ok()) << text;
+  }
+}
+
 TEST(DurationTest, FormatsWithTheLargestExactUnit) {
   EXPECT_EQ(FormatDuration(milliseconds(0)), "0s");
   EXPECT_EQ(FormatDuration(milliseconds(1500)), "1500ms");

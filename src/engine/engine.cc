@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "common/log_context.h"
+#include "config/duration.h"
 #include "control/directory_namespace_store.h"
 #include "engine/due_time.h"
 #include "engine/payload_apply.h"
@@ -60,9 +61,8 @@ Result<std::chrono::milliseconds> RequestedDelay(const v1::WriteToLogRequest& re
     delay = std::chrono::milliseconds(TimeUtil::DurationToMilliseconds(duration));
   }
   if (config.delay.max_delay.count() > 0 && delay > config.delay.max_delay) {
-    return InvalidArgument("lifecycle.delay: " + std::to_string(delay.count()) +
-                           "ms is over the namespace's max_delay of " + std::to_string(config.delay.max_delay.count()) +
-                           "ms");
+    return InvalidArgument("lifecycle.delay: " + config::FormatDuration(delay) + " is over the namespace's max_delay of " +
+                           config::FormatDuration(config.delay.max_delay));
   }
   return JitteredDelay(delay, config.delay.jitter, config.delay.jitter_model, ThreadRandom());
 }

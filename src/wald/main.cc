@@ -60,6 +60,7 @@ int main(int argc, char** argv) {
   // sanitizer builds still find lock-order problems.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   CLI::App app{"wald: the wal write-ahead-log server"};
+  app.set_version_flag("--version", "wald " WAL_VERSION, "Print wald's version and exit");
   std::string config_path;
   std::string data_dir;
   std::string namespaces_dir;

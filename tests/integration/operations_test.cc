@@ -307,12 +307,12 @@ TEST(Operations, WalctlOverTlsAndMutualTls) {
     wald.extra_config = "tls: {cert_file: " + certs.server_cert + ", key_file: " + certs.server_key + "}\n";
     wald.WriteNamespace("orders", std::string("name: orders\n") + kDelayed);
     wald.Start();
-    auto ok = wald.Walctl({"--timeout", "10", "--ca-file", certs.ca, "write", "orders", "over tls"});
+    auto ok = wald.Walctl({"--timeout", "10s", "--ca-file", certs.ca, "write", "orders", "over tls"});
     EXPECT_EQ(ok.exit_code, 0) << ok.output;
     EXPECT_NE(ok.output.find("durable=TRUE"), std::string::npos) << ok.output;
     // Plaintext to a TLS port fails; so does TLS without trusting the CA.
-    EXPECT_NE(wald.Walctl({"--timeout", "3", "write", "orders", "plain"}).exit_code, 0);
-    EXPECT_NE(wald.Walctl({"--timeout", "3", "--tls", "write", "orders", "untrusted"}).exit_code, 0);
+    EXPECT_NE(wald.Walctl({"--timeout", "3s", "write", "orders", "plain"}).exit_code, 0);
+    EXPECT_NE(wald.Walctl({"--timeout", "3s", "--tls", "write", "orders", "untrusted"}).exit_code, 0);
     // HTTPS on the HTTP port.
     httplib::SSLClient https("127.0.0.1", wald.http_port());
     https.set_ca_cert_path(certs.ca.c_str());
@@ -328,9 +328,9 @@ TEST(Operations, WalctlOverTlsAndMutualTls) {
                         ", client_ca_file: " + certs.ca + "}\n";
     wald.WriteNamespace("orders", std::string("name: orders\n") + kDelayed);
     wald.Start();
-    auto no_cert = wald.Walctl({"--timeout", "3", "--ca-file", certs.ca, "write", "orders", "anonymous"});
+    auto no_cert = wald.Walctl({"--timeout", "3s", "--ca-file", certs.ca, "write", "orders", "anonymous"});
     EXPECT_NE(no_cert.exit_code, 0) << no_cert.output;
-    auto with_cert = wald.Walctl({"--timeout", "10", "--ca-file", certs.ca, "--cert-file", certs.client_cert,
+    auto with_cert = wald.Walctl({"--timeout", "10s", "--ca-file", certs.ca, "--cert-file", certs.client_cert,
                                   "--key-file", certs.client_key, "write", "orders", "mutual"});
     EXPECT_EQ(with_cert.exit_code, 0) << with_cert.output;
     auto status = wald.Walctl({"--json", "--ca-file", certs.ca, "--cert-file", certs.client_cert, "--key-file",
@@ -631,7 +631,7 @@ TEST(Operations, CertificateRotationAppliesWithoutARestart) {
   // New connections each: walctl is a new process; httplib connects per client.
   auto walctl_ok = [&](const std::string& ca, const std::string& cert, const std::string& key) {
     const auto result =
-        wald.Walctl({"--timeout", "5", "--ca-file", ca, "--cert-file", cert, "--key-file", key, "write", "orders", "x"});
+        wald.Walctl({"--timeout", "5s", "--ca-file", ca, "--cert-file", cert, "--key-file", key, "write", "orders", "x"});
     return result.exit_code == 0;
   };
   auto https_ok = [&](const std::string& ca, const std::string& cert, const std::string& key) {

@@ -1,0 +1,199 @@
+#include "cli/walctl/inspect_commands.h"
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <set>
+
+#include "cli/walctl/output.h"
+#include "config/config.h"
+#include "server/shard_map.h"
+#include "wal/v1/admin.grpc.pb.h"
+
+namespace walctl {
+
+void InspectCommands::Add(CLI::App& root) {
+  status_ = root.add_subcommand("status", "Per-namespace log end, pending and consumed");
+  status_->add_option("namespace", namespace_, "Only this namespace");
+
+  log_ = root.add_subcommand("log", "Inspect a namespace's log");
+  log_->require_subcommand(1);
+  auto* read = log_->add_subcommand("read", "Print entries as JSON lines");
+  read->add_option("namespace", namespace_, "Namespace whose log to read")->required();
+  read->add_option("--from", from_, "First entry id")->capture_default_str();
+  read->add_option("--limit", limit_, "Entries to print (all remaining if 0)")->capture_default_str();
+
+  dlq_ = root.add_subcommand("dlq", "Inspect and manage a namespace's dead-letter queue");
+  dlq_->require_subcommand(1);
+  dlq_list_ = dlq_->add_subcommand("list", "One line per dead letter: id, attempts, last error");
+  dlq_show_ = dlq_->add_subcommand("show", "Print dead letters in full, as JSON lines");
+  for (CLI::App* listing : {dlq_list_, dlq_show_}) {
+    listing->add_option("namespace", namespace_, "Namespace whose dead letters to list")->required();
+    listing->add_option("--from", from_, "First dead-letter id")->capture_default_str();
+    listing->add_option("--limit", limit_, "Dead letters to print (at most 10000; 0: as many)")->capture_default_str();
+  }
+  dlq_show_->add_option("ids", ids_, "Only these ids");
+  dlq_redrive_ = dlq_->add_subcommand("redrive", "Put dead letters back on the queue, attempts reset");
+  dlq_purge_ = dlq_->add_subcommand("purge", "Drop dead letters for good");
+  for (CLI::App* action : {dlq_redrive_, dlq_purge_}) {
+    action->add_option("namespace", namespace_, "Namespace whose dead letters to act on")->required();
+    action->add_option("ids", ids_, "Ids to act on");
+    action->add_flag("--all", all_, "Act on every dead letter");
+  }
+
+  shards_ = root.add_subcommand("shards", "Show or replace the shard map");
+  shards_->require_subcommand(1);
+  shards_->add_subcommand("get", "Print the shard map in force on --server and where it comes from");
+  shards_apply_ = shards_->add_subcommand("apply", "Store a new shard map in the config store (every instance takes it)");
+  shards_apply_->add_option("file", shard_map_file_, "Shard map YAML/JSON file")->required();
+}
+
+bool InspectCommands::parsed() const {
+  return status_->parsed() || log_->parsed() || dlq_->parsed() || shards_->parsed();
+}
+
+std::string InspectCommands::RoutedNamespace() const { return shards_->parsed() ? "" : namespace_; }
+
+int InspectCommands::Run(const Options& options, const std::shared_ptr<grpc::Channel>& channel) {
+  if (status_->parsed()) return Status(options, channel);
+  if (log_->parsed()) return ReadLog(options, channel);
+  if (dlq_list_->parsed() || dlq_show_->parsed()) return ListDeadLetters(options, channel);
+  if (dlq_->parsed()) return ActOnDeadLetters(options, channel);
+  return Shards(options, channel);
+}
+
+int InspectCommands::Status(const Options& options, const std::shared_ptr<grpc::Channel>& channel) {
+  wal::v1::GetStatusRequest request;
+  request.set_namespace_(namespace_);
+  wal::v1::GetStatusResponse response;
+  grpc::Status rpc = wal::v1::Admin::NewStub(channel)->GetStatus(NewContext(options).get(), request, &response);
+  if (!rpc.ok()) return ReportRpcFailure(options, rpc, channel.get());
+  if (options.format != OutputFormat::kTable) {
+    Emit(options, MessageTree(response));
+    return kExitOk;
+  }
+  std::printf("%-28s %-7s %10s %10s %10s %10s %9s %6s %s\n", "NAMESPACE", "BACKEND", "LOG_END", "CONSUMED", "PENDING",
+              "DELAYED", "IN_FLIGHT", "DLQ", "STATE");
+  auto number = [](uint64_t value) { return static_cast<unsigned long long>(value); };
+  for (const auto& item : response.namespaces()) {
+    std::printf("%-28s %-7s %10llu %10llu %10llu %10llu %9llu %6llu %s\n", item.name().c_str(), item.backend().c_str(),
+                number(item.log_end()), number(item.consumed()), number(item.pending()),
+                number(item.pending_delayed()), number(item.in_flight()), number(item.dead_letters()),
+                item.error().empty() ? "serving" : item.error().c_str());
+  }
+  return kExitOk;
+}
+
+// Entries print one a line in the table format (JSON lines, as they always
+// have), one document each in yaml.
+int InspectCommands::ReadLog(const Options& options, const std::shared_ptr<grpc::Channel>& channel) {
+  auto admin = wal::v1::Admin::NewStub(channel);
+  // Pages through the log so `--limit 0` can dump everything.
+  uint64_t next = from_;
+  uint64_t remaining = limit_;
+  while (limit_ == 0 || remaining > 0) {
+    wal::v1::ReadLogRequest request;
+    request.set_namespace_(namespace_);
+    request.set_from_id(next);
+    request.set_limit(static_cast<uint32_t>(limit_ == 0 ? 1000 : std::min<uint64_t>(remaining, 1000)));
+    wal::v1::ReadLogResponse response;
+    grpc::Status rpc = admin->ReadLog(NewContext(options).get(), request, &response);
+    if (!rpc.ok()) return ReportRpcFailure(options, rpc, channel.get());
+    for (const auto& entry : response.entries()) Emit(options, MessageTree(entry));
+    if (response.entries().empty()) break;
+    next = response.next_id();
+    if (limit_ != 0) remaining -= std::min<uint64_t>(remaining, response.entries_size());
+  }
+  return kExitOk;
+}
+
+int InspectCommands::ListDeadLetters(const Options& options, const std::shared_ptr<grpc::Channel>& channel) {
+  wal::v1::ListDeadLettersRequest request;
+  request.set_namespace_(namespace_);
+  request.set_from_id(from_);
+  request.set_limit(static_cast<uint32_t>(std::min<uint64_t>(limit_ == 0 ? 10000 : limit_, 10000)));
+  wal::v1::ListDeadLettersResponse response;
+  grpc::Status rpc = wal::v1::Admin::NewStub(channel)->ListDeadLetters(NewContext(options).get(), request, &response);
+  if (!rpc.ok()) return ReportRpcFailure(options, rpc, channel.get());
+  const std::set<uint64_t> wanted(ids_.begin(), ids_.end());
+  for (const auto& entry : response.entries()) {
+    if (!wanted.empty() && wanted.count(entry.id()) == 0) continue;
+    if (dlq_show_->parsed() || options.format != OutputFormat::kTable) {
+      Emit(options, MessageTree(entry));
+      continue;
+    }
+    const auto& fields = entry.record().fields();
+    const auto attempts = fields.count("attempt") ? fields.at("attempt").number_value() : 0;
+    std::string last_error;
+    if (fields.count("errors") && fields.at("errors").list_value().values_size() > 0) {
+      const auto& errors = fields.at("errors").list_value().values();
+      last_error = errors[errors.size() - 1].string_value();
+    }
+    std::cout << entry.id() << "\tattempts=" << attempts << "\t" << last_error << "\n";
+  }
+  return kExitOk;
+}
+
+int InspectCommands::ActOnDeadLetters(const Options& options, const std::shared_ptr<grpc::Channel>& channel) {
+  if (ids_.empty() && !all_) return ReportLocalFailure(options, "name the ids to act on, or pass --all");
+  if (!ids_.empty() && all_) return ReportLocalFailure(options, "pass ids or --all, not both");
+  auto admin = wal::v1::Admin::NewStub(channel);
+  uint64_t count = 0;
+  grpc::Status rpc;
+  const bool redrive = dlq_redrive_->parsed();
+  if (redrive) {
+    wal::v1::RedriveDeadLettersRequest request;
+    request.set_namespace_(namespace_);
+    for (uint64_t id : ids_) request.add_ids(id);
+    wal::v1::RedriveDeadLettersResponse response;
+    rpc = admin->RedriveDeadLetters(NewContext(options).get(), request, &response);
+    count = response.redriven();
+  } else {
+    wal::v1::PurgeDeadLettersRequest request;
+    request.set_namespace_(namespace_);
+    for (uint64_t id : ids_) request.add_ids(id);
+    request.set_all(all_);
+    wal::v1::PurgeDeadLettersResponse response;
+    rpc = admin->PurgeDeadLetters(NewContext(options).get(), request, &response);
+    count = response.purged();
+  }
+  if (!rpc.ok()) return ReportRpcFailure(options, rpc, channel.get());
+  const char* verb = redrive ? "redriven" : "purged";
+  if (options.format != OutputFormat::kTable) Emit(options, Tree{{verb, count}});
+  else std::cout << verb << " " << count << " dead letters\n";
+  return kExitOk;
+}
+
+int InspectCommands::Shards(const Options& options, const std::shared_ptr<grpc::Channel>& channel) {
+  auto admin = wal::v1::Admin::NewStub(channel);
+  wal::v1::ShardMapResponse response;
+  grpc::Status rpc;
+  if (shards_apply_->parsed()) {
+    std::ifstream stream(shard_map_file_, std::ios::binary);
+    if (!stream) return ReportLocalFailure(options, "cannot read shard map file " + shard_map_file_);
+    const std::string text(std::istreambuf_iterator<char>(stream), {});
+    // Checked here too, so a typo is reported before anything is sent.
+    auto format = wal::config::FormatFromPath(shard_map_file_);
+    auto parsed =
+        wal::server::ShardMap::Parse(text, format.ok() ? *format : wal::config::Format::kYaml, shard_map_file_);
+    if (!parsed.ok()) return ReportLocalFailure(options, parsed.status().message());
+    wal::v1::ApplyShardMapRequest request;
+    request.set_map(text);
+    rpc = admin->ApplyShardMap(NewContext(options).get(), request, &response);
+  } else {
+    rpc = admin->GetShardMap(NewContext(options).get(), {}, &response);
+  }
+  if (!rpc.ok()) return ReportRpcFailure(options, rpc, channel.get());
+  if (options.format != OutputFormat::kTable) {
+    Emit(options, MessageTree(response));
+    return kExitOk;
+  }
+  std::cout << "# source: " << response.source() << (response.shard().empty() ? "" : ", this shard: ")
+            << response.shard() << "\n"
+            << response.map();
+  if (!response.map().empty() && response.map().back() != '\n') std::cout << "\n";
+  return kExitOk;
+}
+
+}  // namespace walctl

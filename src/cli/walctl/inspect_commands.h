@@ -1,0 +1,47 @@
+// `walctl status`, `log read`, `dlq ...` and `shards get|apply`: the commands
+// that look at a running server's state, plus the dead-letter actions.
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "cli/walctl/options.h"
+
+namespace walctl {
+
+class InspectCommands {
+ public:
+  void Add(CLI::App& root);
+  bool parsed() const;
+  std::string RoutedNamespace() const;
+  int Run(const Options& options, const std::shared_ptr<grpc::Channel>& channel);
+
+ private:
+  int Status(const Options& options, const std::shared_ptr<grpc::Channel>& channel);
+  int ReadLog(const Options& options, const std::shared_ptr<grpc::Channel>& channel);
+  int ListDeadLetters(const Options& options, const std::shared_ptr<grpc::Channel>& channel);
+  int ActOnDeadLetters(const Options& options, const std::shared_ptr<grpc::Channel>& channel);
+  int Shards(const Options& options, const std::shared_ptr<grpc::Channel>& channel);
+
+  CLI::App* status_ = nullptr;
+  CLI::App* log_ = nullptr;
+  CLI::App* dlq_ = nullptr;
+  CLI::App* dlq_list_ = nullptr;
+  CLI::App* dlq_show_ = nullptr;
+  CLI::App* dlq_redrive_ = nullptr;
+  CLI::App* dlq_purge_ = nullptr;
+  CLI::App* shards_ = nullptr;
+  CLI::App* shards_apply_ = nullptr;
+  std::string namespace_;
+  uint64_t from_ = 0;
+  uint64_t limit_ = 100;
+  std::vector<uint64_t> ids_;
+  bool all_ = false;
+  std::string shard_map_file_;
+};
+
+}  // namespace walctl
