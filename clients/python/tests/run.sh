@@ -5,15 +5,16 @@
 #
 # Brings the test venv up to requirements-test.txt, installs wal-client from this
 # checkout into it (as a user would, with pip), then runs pytest against
-# WALD_BINARY. The venv is the one the Cassandra tests use, $WAL_VENV (default
-# ~/.cache/wal/venv); pip's own cache keeps the wheels, so only the first run
-# downloads (from PyPI).
+# WALD_BINARY. The venv is the client's own, $WAL_CLIENT_VENV (default
+# ~/.cache/wal/venv-client): the Cassandra tests' venv is created and filled by
+# their own script without this lock, and ctest runs both at once. pip's own
+# cache keeps the wheels, so only the first run downloads (from PyPI).
 set -euo pipefail
 wald="${1:?usage: run.sh WALD_BINARY [pytest arguments...]}"
 shift
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 package="$(dirname "${here}")"
-venv="${WAL_VENV:-${HOME}/.cache/wal/venv}"
+venv="${WAL_CLIENT_VENV:-${HOME}/.cache/wal/venv-client}"
 [[ -x "${wald}" ]] || { echo "run.sh: ${wald} is not an executable wald" >&2; exit 1; }
 command -v python3 >/dev/null || { echo "run.sh: python3 not found (scripts/install-deps.sh)" >&2; exit 1; }
 
