@@ -94,8 +94,8 @@ const InvalidCase kInvalidCases[] = {
      "name: orders\ntarget: {type: replication, regions: {us-east-1: {servers: ['h:1']}}, local_region: mars}\n",
      "orders.yaml: target.local_region: must name one of target.regions, got 'mars'"},
     {"bad duration string", Format::kYaml, "name: orders\nbackoff: {initial: 10parsecs}\n",
-     "orders.yaml: backoff.initial: invalid duration \"10parsecs\": expected an integer with a unit (ms, s, m, h, d)"
-     " such as \"250ms\" or \"10s\", or an integer number of milliseconds"},
+     "orders.yaml: backoff.initial: invalid duration \"10parsecs\": expected integers with units (ms, s, m, h, d)"
+     " such as \"250ms\", \"10s\" or \"1m30s\", or an integer number of milliseconds"},
     {"wrong type", Format::kYaml, "name: orders\nmax_retries: lots\n",
      "orders.yaml: max_retries: must be an integer, got \"lots\""},
     {"wrong type for bool", Format::kYaml, "name: orders\nflags: {wal_enabled: maybe}\n",
