@@ -8,6 +8,9 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+#include <vector>
 
 #include "wald_process.h"
 
@@ -201,6 +204,47 @@ TEST_F(WalctlTest, BashCompletionCompletesCommandsAndFlags) {
   EXPECT_EQ(zsh.exit_code, 0);
   EXPECT_NE(zsh.output.find("bashcompinit"), std::string::npos);
   EXPECT_EQ(RunCommand({WalctlBinary(), "completion", "fish"}).exit_code, 2);
+}
+
+TEST_F(WalctlTest, LogReadDecodePrintsPayloadsAsTextOrJson) {
+  ASSERT_EQ(wald_->Walctl({"write", "orders", "hello", "--delay", "1h"}).exit_code, 0);
+  ASSERT_EQ(wald_->Walctl({"write", "orders", R"({"a":1})", "--delay", "1h"}).exit_code, 0);
+  auto lines = [](const std::string& output) {
+    std::vector<nlohmann::json> parsed;
+    std::stringstream stream(output);
+    for (std::string line; std::getline(stream, line);) parsed.push_back(nlohmann::json::parse(line));
+    return parsed;
+  };
+  auto raw = wald_->Walctl({"log", "read", "orders"});
+  ASSERT_EQ(raw.exit_code, 0) << raw.output;
+  auto plain = lines(raw.output);
+  ASSERT_EQ(plain.size(), 2u) << raw.output;
+  EXPECT_EQ(plain[0]["record"]["payload"]["opaque"], "aGVsbG8=");  // protobuf's JSON: base64
+
+  auto decoded_run = wald_->Walctl({"log", "read", "orders", "--decode"});
+  ASSERT_EQ(decoded_run.exit_code, 0) << decoded_run.output;
+  auto decoded = lines(decoded_run.output);
+  ASSERT_EQ(decoded.size(), 2u) << decoded_run.output;
+  EXPECT_EQ(decoded[0]["record"]["payload"]["opaque"], "hello") << decoded_run.output;
+  EXPECT_EQ(decoded[1]["record"]["payload"]["opaque"]["a"], 1) << decoded_run.output;
+}
+
+TEST_F(WalctlTest, LogTailPrintsTheNewestThenFollows) {
+  for (const char* payload : {"first", "second"}) {
+    ASSERT_EQ(wald_->Walctl({"write", "orders", payload, "--delay", "1h"}).exit_code, 0);
+  }
+  CommandResult tailed;
+  std::thread follower([&] {
+    tailed = RunCommand({"/usr/bin/timeout", "-s", "INT", "5", WalctlBinary(), "--server", wald_->grpc_address(), "log", "tail",
+                         "orders", "-n", "1", "--decode"});
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(2000));
+  ASSERT_EQ(wald_->Walctl({"write", "orders", "third", "--delay", "1h"}).exit_code, 0);
+  follower.join();
+  EXPECT_EQ(tailed.exit_code, 124) << tailed.output;  // still following when timeout stopped it
+  EXPECT_EQ(tailed.output.find("\"first\""), std::string::npos) << tailed.output;
+  EXPECT_NE(tailed.output.find("\"second\""), std::string::npos) << tailed.output;
+  EXPECT_NE(tailed.output.find("\"third\""), std::string::npos) << tailed.output;
 }
 
 }  // namespace

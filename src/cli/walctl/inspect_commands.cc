@@ -5,6 +5,7 @@
 #include <iostream>
 #include <iterator>
 #include <set>
+#include <thread>
 
 #include "cli/walctl/output.h"
 #include "config/config.h"
@@ -19,10 +20,20 @@ void InspectCommands::Add(CLI::App& root) {
 
   log_ = root.add_subcommand("log", "Inspect a namespace's log");
   log_->require_subcommand(1);
-  auto* read = log_->add_subcommand("read", "Print entries as JSON lines");
-  read->add_option("namespace", namespace_, "Namespace whose log to read")->required();
-  read->add_option("--from", from_, "First entry id")->capture_default_str();
-  read->add_option("--limit", limit_, "Entries to print (all remaining if 0)")->capture_default_str();
+  log_read_ = log_->add_subcommand("read", "Print entries as JSON lines");
+  log_read_->add_option("namespace", namespace_, "Namespace whose log to read")->required();
+  log_read_->add_option("--from", from_, "First entry id")->capture_default_str();
+  log_read_->add_option("--limit", limit_, "Entries to print (all remaining if 0)")->capture_default_str();
+  log_read_->add_flag("-f,--follow", follow_, "At the end of the log, wait for new entries and print them too");
+  log_tail_ = log_->add_subcommand("tail", "Print the last entries, then new ones as they are written (tail -f)");
+  log_tail_->add_option("namespace", namespace_, "Namespace whose log to follow")->required();
+  log_tail_->add_option("-n,--lines", tail_lines_, "How many of the newest entries to print first")
+      ->capture_default_str();
+  for (CLI::App* reader : {log_read_, log_tail_}) {
+    reader->add_flag("--decode", decode_,
+                     "Print payload bytes (opaque, key, value) as text, or as JSON when they hold JSON, "
+                     "instead of base64; bytes that are not UTF-8 stay base64");
+  }
 
   dlq_ = root.add_subcommand("dlq", "Inspect and manage a namespace's dead-letter queue");
   dlq_->require_subcommand(1);
@@ -89,21 +100,44 @@ int InspectCommands::Status(const Options& options, const std::shared_ptr<grpc::
 // have), one document each in yaml.
 int InspectCommands::ReadLog(const Options& options, const std::shared_ptr<grpc::Channel>& channel) {
   auto admin = wal::v1::Admin::NewStub(channel);
-  // Pages through the log so `--limit 0` can dump everything.
+  const bool follow = follow_ || log_tail_->parsed();
   uint64_t next = from_;
-  uint64_t remaining = limit_;
-  while (limit_ == 0 || remaining > 0) {
+  if (log_tail_->parsed()) {
+    // The newest entries: the status's log end, back by --lines.
+    wal::v1::GetStatusRequest status_request;
+    status_request.set_namespace_(namespace_);
+    wal::v1::GetStatusResponse status;
+    grpc::Status rpc = admin->GetStatus(NewContext(options).get(), status_request, &status);
+    if (!rpc.ok()) return ReportRpcFailure(options, rpc, channel.get());
+    const uint64_t end = status.namespaces().empty() ? 0 : status.namespaces(0).log_end();
+    next = end > tail_lines_ ? end - tail_lines_ : 0;
+  }
+  // Pages through the log so `--limit 0` can dump everything; following, the
+  // limit does not apply.
+  const uint64_t limit = follow ? 0 : limit_;
+  uint64_t remaining = limit;
+  while (limit == 0 || remaining > 0) {
     wal::v1::ReadLogRequest request;
     request.set_namespace_(namespace_);
     request.set_from_id(next);
-    request.set_limit(static_cast<uint32_t>(limit_ == 0 ? 1000 : std::min<uint64_t>(remaining, 1000)));
+    request.set_limit(static_cast<uint32_t>(limit == 0 ? 1000 : std::min<uint64_t>(remaining, 1000)));
     wal::v1::ReadLogResponse response;
     grpc::Status rpc = admin->ReadLog(NewContext(options).get(), request, &response);
     if (!rpc.ok()) return ReportRpcFailure(options, rpc, channel.get());
-    for (const auto& entry : response.entries()) Emit(options, MessageTree(entry));
-    if (response.entries().empty()) break;
+    for (const auto& entry : response.entries()) {
+      Tree tree = MessageTree(entry);
+      if (decode_) DecodePayloadBytes(tree);
+      Emit(options, tree);
+    }
+    std::cout.flush();  // a follower reads line by line, often through a pipe
+    if (response.entries().empty()) {
+      if (!follow) break;
+      // At the end: poll, as `tail -f` does; interrupting walctl ends it.
+      std::this_thread::sleep_for(std::chrono::milliseconds(250));
+      continue;
+    }
     next = response.next_id();
-    if (limit_ != 0) remaining -= std::min<uint64_t>(remaining, response.entries_size());
+    if (limit != 0) remaining -= std::min<uint64_t>(remaining, response.entries_size());
   }
   return kExitOk;
 }

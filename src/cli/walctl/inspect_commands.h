@@ -29,6 +29,8 @@ class InspectCommands {
 
   CLI::App* status_ = nullptr;
   CLI::App* log_ = nullptr;
+  CLI::App* log_read_ = nullptr;
+  CLI::App* log_tail_ = nullptr;
   CLI::App* dlq_ = nullptr;
   CLI::App* dlq_list_ = nullptr;
   CLI::App* dlq_show_ = nullptr;
@@ -41,6 +43,9 @@ class InspectCommands {
   uint64_t limit_ = 100;
   std::vector<uint64_t> ids_;
   bool all_ = false;
+  bool follow_ = false;
+  bool decode_ = false;
+  uint64_t tail_lines_ = 10;
   std::string shard_map_file_;
 };
 

@@ -4,6 +4,8 @@
 
 #include <iostream>
 
+#include "common/base64.h"
+#include "common/utf8.h"
 #include "config/yaml_json.h"
 
 namespace walctl {
@@ -32,7 +34,35 @@ void EmitError(const Options& options, const char* code, const std::string& mess
   Emit(options, Tree{{"error", {{"code", code[0] == '\0' ? "INVALID_ARGUMENT" : code}, {"message", message}}}});
 }
 
+// `text` decoded from base64 to text or JSON, when it is UTF-8.
+void DecodeBytesField(Tree& field) {
+  if (!field.is_string()) return;
+  auto bytes = wal::Base64Decode(field.get<std::string>());
+  if (!bytes.ok() || !wal::IsValidUtf8(*bytes)) return;
+  Tree json = Tree::parse(*bytes, nullptr, false);
+  field = !json.is_discarded() && (json.is_object() || json.is_array()) ? json : Tree(*bytes);
+}
+
+void DecodeWithin(Tree& node) {
+  if (node.is_array()) {
+    for (Tree& item : node) DecodeWithin(item);
+    return;
+  }
+  if (!node.is_object()) return;
+  for (auto& [key, value] : node.items()) {
+    if (key == "opaque" || key == "key" || key == "value") {
+      DecodeBytesField(value);
+    } else {
+      DecodeWithin(value);
+    }
+  }
+}
+
 }  // namespace
+
+void DecodePayloadBytes(Tree& entry) {
+  if (entry.contains("record") && entry["record"].contains("payload")) DecodeWithin(entry["record"]["payload"]);
+}
 
 Tree MessageTree(const google::protobuf::Message& message) {
   std::string json;

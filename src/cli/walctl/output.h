@@ -30,6 +30,12 @@ using Tree = nlohmann::json;  // std::map objects: sorted keys
 // `message` as a tree, proto field names, default values included.
 Tree MessageTree(const google::protobuf::Message& message);
 
+// `walctl log read --decode`: in a log entry's tree, the payload's bytes fields
+// (opaque, and a mutation's key and value), which protobuf's JSON mapping
+// prints as base64, become their text, or the JSON value they hold. Bytes
+// that are not UTF-8 stay base64, so nothing is lost or mangled.
+void DecodePayloadBytes(Tree& entry);
+
 // Prints `tree` as one JSON line (-o json) or one YAML document (-o yaml); the
 // table format has no generic form, so callers print their own text for it.
 void Emit(const Options& options, const Tree& tree);

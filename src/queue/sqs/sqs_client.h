@@ -37,6 +37,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/base64.h"
 #include "common/status.h"
 #include "queue/sqs/credentials.h"
 
@@ -113,9 +114,6 @@ std::map<std::string, std::string> ParseGetQueueAttributesResponse(const nlohman
 // the "SQS <Action> <queue>" prefix for the message.
 CallResult ErrorFromResponse(long http_status, std::string_view body, std::string_view query_error_header,
                              std::string_view what);
-
-std::string Base64Encode(std::string_view bytes);
-Result<std::string> Base64Decode(std::string_view text);
 
 class SqsClient {
  public:

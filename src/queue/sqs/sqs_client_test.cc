@@ -176,19 +176,6 @@ TEST(SqsClientTest, ErrorMapping) {
             StatusCode::kInvalidArgument);
 }
 
-TEST(SqsClientTest, Base64RoundTrip) {
-  for (std::string bytes : {std::string(), std::string("a"), std::string("ab"), std::string("abc"),
-                            std::string("\0\xff\x10 binary", 10)}) {
-    auto decoded = Base64Decode(Base64Encode(bytes));
-    ASSERT_TRUE(decoded.ok());
-    EXPECT_EQ(*decoded, bytes);
-  }
-  EXPECT_EQ(Base64Encode("hello"), "aGVsbG8=");
-  EXPECT_FALSE(Base64Decode("abc").ok());
-  EXPECT_FALSE(Base64Decode("a=bc").ok());
-  EXPECT_FALSE(Base64Decode("ab!c").ok());
-}
-
 TEST(SqsClientTest, EntryIdsAreStableAndPositive) {
   EXPECT_EQ(EntryIdForMessage("a6882772-d42d-46c0-a698-15fb1df4a45f"),
             EntryIdForMessage("a6882772-d42d-46c0-a698-15fb1df4a45f"));

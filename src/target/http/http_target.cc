@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/base64.h"
 #include "target/mutation_util.h"
 #include "target/target_settings.h"
 
@@ -42,29 +43,6 @@ std::string PercentEncodeUnprintable(std::string_view text) {
   return out;
 }
 
-std::string Base64(std::string_view bytes) {
-  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((bytes.size() + 2) / 3 * 4);
-  size_t i = 0;
-  for (; i + 2 < bytes.size(); i += 3) {
-    uint32_t group = static_cast<unsigned char>(bytes[i]) << 16 | static_cast<unsigned char>(bytes[i + 1]) << 8 |
-                     static_cast<unsigned char>(bytes[i + 2]);
-    out.push_back(kAlphabet[group >> 18 & 63]);
-    out.push_back(kAlphabet[group >> 12 & 63]);
-    out.push_back(kAlphabet[group >> 6 & 63]);
-    out.push_back(kAlphabet[group & 63]);
-  }
-  if (i < bytes.size()) {
-    uint32_t group = static_cast<unsigned char>(bytes[i]) << 16;
-    if (i + 1 < bytes.size()) group |= static_cast<unsigned char>(bytes[i + 1]) << 8;
-    out.push_back(kAlphabet[group >> 18 & 63]);
-    out.push_back(kAlphabet[group >> 12 & 63]);
-    out.push_back(i + 1 < bytes.size() ? kAlphabet[group >> 6 & 63] : '=');
-    out.push_back('=');
-  }
-  return out;
-}
 
 size_t KeepBodyExcerpt(char* data, size_t size, size_t count, void* user_data) {
   auto* excerpt = static_cast<std::string*>(user_data);
@@ -160,9 +138,9 @@ std::string HttpTarget::MutationJson(const v1::Mutation& mutation) {
   body["op"] = std::string(OperationName(mutation.op()));
   body["table"] = mutation.table();
   body["partition_key"] = mutation.partition_key();
-  body["key"] = Base64(mutation.key());
+  body["key"] = Base64Encode(mutation.key());
   if (mutation.op() == v1::Mutation::PUT) {
-    body["value"] = Base64(mutation.value());
+    body["value"] = Base64Encode(mutation.value());
     body["ttl_ms"] = std::max<int64_t>(TtlMillis(mutation), 0);
   }
   // `replace`: a non-UTF-8 table name must not make dump() throw.
