@@ -150,6 +150,7 @@ the fsync path's own cost. HTTP is measured with \`wrk\` (keep-alive, POST); gRP
 |---|---:|
 | unary (64 calls) vs Redis unpipelined, throughput | $(ratio "${rate[unary64]}" "${rate[redis]}") |
 | unary (64 calls) CPU per write vs Redis's | $(ratio "${cpu[unary64]}" "${cpu[redis]}") |
+| best of stream and batch vs raw \`fdatasync\` per 64 | $(ratio "$best_many" "$raw64_rps") |
 | best of stream and batch vs raw \`fdatasync\` per 512 | $(ratio "$best_many" "$raw512_rps") |
 | best of stream and batch vs Redis \`-P 16\` | $(ratio "$best_many" "${rate[redis_p16]}") |
 | HTTP vs gRPC unary, 16 connections / calls | $(ratio "${rate[http16]}" "${rate[unary16]}") |
