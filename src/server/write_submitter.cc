@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "common/log_context.h"
+#include "server/grpc_call.h"
 #include "server/status_mapping.h"
 
 namespace wal::server {
@@ -26,11 +27,8 @@ void WriteSubmitter::Submit(std::string_view authorization, const v1::WriteToLog
   if (gate_ != nullptr) {
     Admission admission = gate_->AdmitWrite(authorization, name);
     if (!admission.ok()) {
-      const StatusCode code = admission.status.code();
-      if (code == StatusCode::kUnauthenticated || code == StatusCode::kPermissionDenied) {
-        spdlog::warn("write refused: {}", admission.status.ToString());
-      }
-      if (metrics_ != nullptr) metrics_->WriteRejected(admission.view.served() ? name : "", code);
+      LogRefusal(admission, "write");
+      if (metrics_ != nullptr) metrics_->WriteRejected(admission.view.served() ? name : "", admission.status.code());
       Status refusal = admission.status;
       // The unary call names the right shard in trailing metadata; a result
       // has only its message for it.
