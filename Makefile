@@ -47,7 +47,6 @@ test-asan: build-asan
 # libFuzzer targets (clang, ASan+UBSan; fuzz/README.md).
 FUZZ_SECONDS ?= 60
 FUZZ_JOBS ?= 2
-FUZZ_CI_SECONDS ?= 20
 build-fuzz: deps
 	@cmake --preset fuzz >/dev/null
 	@cmake --build --preset fuzz
@@ -57,12 +56,15 @@ fuzz: build-fuzz
 	@nice -n 10 bash fuzz/run.sh build/fuzz $(FUZZ_SECONDS) $(FUZZ_JOBS)
 
 # The bounded run `make test` ends with: every shipped input once, then
-# FUZZ_CI_SECONDS of fuzzing per target from a fixed seed, so a landing gate
-# does not fail on whatever a random walk happens to reach that day; finding
-# new problems is `make fuzz`'s job (a fresh seed each run).
+# FUZZ_CI_RUNS executions per target from a fixed seed and the shipped corpus
+# (at most FUZZ_CI_SECONDS), so a landing gate tries the same inputs on every
+# machine and does not fail on whatever a timed random walk reaches that day;
+# finding new problems is `make fuzz`'s job (a fresh seed each run).
 FUZZ_CI_SEED ?= 1
+FUZZ_CI_RUNS ?= 60000
+FUZZ_CI_SECONDS := 90
 test-fuzz: build-fuzz
-	@FUZZ_SEED=$(FUZZ_CI_SEED) nice -n 10 bash fuzz/run.sh build/fuzz $(FUZZ_CI_SECONDS) $(FUZZ_JOBS)
+	@FUZZ_SEED=$(FUZZ_CI_SEED) FUZZ_RUNS=$(FUZZ_CI_RUNS) nice -n 10 bash fuzz/run.sh build/fuzz $(FUZZ_CI_SECONDS) $(FUZZ_JOBS)
 
 # A .deb (wald, walctl, the systemd unit, a default /etc/wal/server.yaml) in $(BUILD_DIR).
 package: build

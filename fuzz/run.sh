@@ -9,8 +9,10 @@
 #   2. the target fuzzes for SECONDS seconds (with FUZZ_RUNS set: until FUZZ_RUNS
 #      executions or SECONDS seconds, whichever comes first) from a working corpus in BUILD_DIR/corpus/<target>, which starts
 #      as a copy of the shipped one and keeps what runs discover. FUZZ_SEED=N
-#      fixes libFuzzer's random seed, so the run tries the same inputs in the
-#      same order each time (as far as SECONDS allows); unset, each run differs.
+#      fixes libFuzzer's random seed and starts from the shipped inputs alone
+#      (BUILD_DIR/corpus-seeded/<target>), so with FUZZ_RUNS the run tries the
+#      same inputs in the same order on every machine (a slower one stops at
+#      SECONDS, a prefix of them); unset, each run differs.
 # Inputs in fuzz/known-defects/<target>/ reproduce a defect that is not fixed
 # yet: each runs once with WAL_FUZZ_KNOWN_DEFECTS=1 and must still fail (the
 # target skips that class of input otherwise); one that passes fails the run, so
@@ -43,6 +45,12 @@ run_one() {
   local target="$1"
   local binary="$build_dir/fuzz/$target"
   local corpus="$build_dir/corpus/$target"
+  # A fixed seed reproduces a run only from the same starting corpus, so a
+  # seeded run starts from the shipped inputs alone, in a corpus of its own.
+  if [ -n "${FUZZ_SEED:-}" ]; then
+    corpus="$build_dir/corpus-seeded/$target"
+    rm -rf "$corpus"
+  fi
   local artifacts="$build_dir/artifacts/$target"
   local log="$build_dir/logs/$target.log"
   rm -rf "$artifacts"

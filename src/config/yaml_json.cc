@@ -192,11 +192,21 @@ Status RejectNoncharacters(const Json& value, const std::string& path) {
     return InvalidArgument((where.empty() ? "" : where + ": ") + "holds " + CodePointName(code_point) +
                            ", a Unicode noncharacter, which config text may not contain");
   };
+  // An escape can spell what the raw bytes may not. yaml-cpp refuses an escaped
+  // lone surrogate itself today; should any escape decode to malformed UTF-8,
+  // a save would replace it, so it is refused here whatever the parser does.
+  auto malformed = [](const std::string& where) {
+    return InvalidArgument((where.empty() ? "" : where + ": ") +
+                           "an escape decodes to text that is not valid UTF-8 (a lone surrogate?)");
+  };
   if (value.is_string()) {
-    if (uint32_t found = FirstNoncharacter(value.get_ref<const std::string&>())) return refuse(path, found);
+    const std::string& text = value.get_ref<const std::string&>();
+    if (!IsValidUtf8(text)) return malformed(path);
+    if (uint32_t found = FirstNoncharacter(text)) return refuse(path, found);
   } else if (value.is_object()) {
     for (const auto& [key, child] : value.items()) {
       const std::string child_path = ChildPath(path, key);
+      if (!IsValidUtf8(key)) return malformed(child_path);
       if (uint32_t found = FirstNoncharacter(key)) return refuse(child_path, found);
       WAL_RETURN_IF_ERROR(RejectNoncharacters(child, child_path));
     }
@@ -208,11 +218,30 @@ Status RejectNoncharacters(const Json& value, const std::string& path) {
   return Status::Ok();
 }
 
+// YAML allows no raw control character but tab and the line breaks (YAML 1.2,
+// section 5.1); an escape in a double-quoted string is how one is written.
+// yaml-cpp does not refuse them: it misreads a NUL and the byte after it, so a
+// config holding one would load as something other than what was written.
+Status RejectRawControlCharacters(std::string_view text) {
+  size_t line = 1;
+  for (unsigned char byte : text) {
+    if (byte == '\n') ++line;
+    if ((byte < 0x20 && byte != '\t' && byte != '\n' && byte != '\r') || byte == 0x7f) {
+      char escape[8];
+      std::snprintf(escape, sizeof(escape), "\\x%02x", static_cast<unsigned>(byte));
+      return InvalidArgument("line " + std::to_string(line) + ": invalid YAML: the text holds the control character " +
+                             CodePointName(byte) + "; write it as the escape " + escape + " in a double-quoted string");
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<Json> YamlTextToJson(std::string_view text, const std::set<std::string>& free_form_paths) {
   // yaml-cpp passes any bytes through; the JSON side (saving, the admin API) needs UTF-8.
   if (!IsValidUtf8(text)) return InvalidArgument("invalid YAML: the text is not valid UTF-8");
+  WAL_RETURN_IF_ERROR(RejectRawControlCharacters(text));
   try {
     YAML::Node root = YAML::Load(std::string(text));
     WAL_ASSIGN_OR_RETURN(Json tree, ConvertNode(root, "", ScalarTyping::kSchema, free_form_paths));
@@ -244,7 +273,7 @@ std::string JsonToYamlText(const Json& tree) {
   YAML::Emitter out;
   out.SetIndent(2);
   Emit(out, tree);
-  std::string text = out.c_str();
+  std::string text(out.c_str(), out.size());
   text += '\n';
   return text;
 }
