@@ -288,6 +288,17 @@ TEST(InvalidNamespace, RawControlCharactersAreRefusedButTheirEscapesLoad) {
   EXPECT_NE(bell.status().message().find("line 2: invalid YAML: the text holds the control character U+0007"),
             std::string::npos)
       << bell.status().message();
+  // A lone CR, which yaml-cpp does not read as the line break YAML says it is.
+  auto lone_cr = ParseServerConfig("data_dir: /x  \r # comment\nrole: both\n", Format::kYaml, "s");
+  ASSERT_FALSE(lone_cr.ok());
+  EXPECT_NE(lone_cr.status().message().find("carriage return"), std::string::npos) << lone_cr.status().message();
+  EXPECT_TRUE(ParseServerConfig("data_dir: /x\r\nrole: both\r\n", Format::kYaml, "s").ok()) << "CRLF is fine";
+  // DEL, escaped in JSON, is written raw by the YAML writer and reads back.
+  auto del = ParseServerConfig("{\"data_dir\": \"/\\u007fx\"}", Format::kJson, "s");
+  ASSERT_TRUE(del.ok()) << del.status().ToString();
+  auto del_again = ParseServerConfig(SaveServerConfig(*del, Format::kYaml), Format::kYaml, "saved");
+  ASSERT_TRUE(del_again.ok()) << del_again.status().ToString();
+  EXPECT_EQ(*del_again, *del);
   // An escape of a lone surrogate is refused too (yaml-cpp refuses it itself).
   EXPECT_FALSE(ParseServerConfig("data_dir: \"/x\\ud800\"\n", Format::kYaml, "s").ok());
   // Escaped, the same characters load and survive a save in both formats.

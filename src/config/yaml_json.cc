@@ -218,15 +218,24 @@ Status RejectNoncharacters(const Json& value, const std::string& path) {
   return Status::Ok();
 }
 
-// YAML allows no raw control character but tab and the line breaks (YAML 1.2,
-// section 5.1); an escape in a double-quoted string is how one is written.
+// YAML allows no raw C0 control character but tab and the line breaks (YAML
+// 1.2, section 5.1); an escape in a double-quoted string is how one is written.
+// (DEL is left alone: yaml-cpp reads it back intact and writes it raw itself.)
 // yaml-cpp does not refuse them: it misreads a NUL and the byte after it, so a
 // config holding one would load as something other than what was written.
 Status RejectRawControlCharacters(std::string_view text) {
   size_t line = 1;
-  for (unsigned char byte : text) {
+  for (size_t i = 0; i < text.size(); ++i) {
+    const unsigned char byte = static_cast<unsigned char>(text[i]);
     if (byte == '\n') ++line;
-    if ((byte < 0x20 && byte != '\t' && byte != '\n' && byte != '\r') || byte == 0x7f) {
+    // YAML reads a lone CR as a line break; yaml-cpp does not, and a value
+    // that ran on past one changed on its first save.
+    if (byte == '\r' && (i + 1 == text.size() || text[i + 1] != '\n')) {
+      return InvalidArgument("line " + std::to_string(line) +
+                             ": invalid YAML: a carriage return not followed by a line feed; end lines with LF or "
+                             "CRLF, or write it as the escape \\r in a double-quoted string");
+    }
+    if (byte < 0x20 && byte != '\t' && byte != '\n' && byte != '\r') {
       char escape[8];
       std::snprintf(escape, sizeof(escape), "\\x%02x", static_cast<unsigned>(byte));
       return InvalidArgument("line " + std::to_string(line) + ": invalid YAML: the text holds the control character " +
