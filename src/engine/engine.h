@@ -128,8 +128,12 @@ class Engine {
   // open, with their error).
   Result<std::vector<v1::NamespaceStatus>> NamespaceStatuses(const std::string& name) const;
 
+  // Where a record stands (admin reads); the values of v1::LogRecordView::State.
+  enum class RecordState { kUnknown, kDelayed, kDue, kInFlight, kDone, kDead };
   struct RecordAt {
     uint64_t id;
+    uint64_t entry_id;  // the write's id, the same in each of its records (record.entry_id, or `id`)
+    RecordState state = RecordState::kUnknown;
     v1::LogRecord record;
     // The stored bytes when they are not a valid LogRecord (`record` is then
     // empty): a corrupt entry, or a message written by a foreign producer.

@@ -222,6 +222,59 @@ TEST_F(EngineDeliveryTest, AnEntryThatExhaustsItsRetriesIsDeadLetteredWithItsHis
   EXPECT_EQ(modules_.target().calls().back().context.attempt, 1u) << "a redriven entry's attempts start over";
 }
 
+// A retry stores the entry again under a new log id; the write keeps one id
+// (its answer's) through retries, the DLQ and a redrive, which targets see
+// (X-Wal-Entry-Id is what they deduplicate on) and the admin reads show, each
+// record with where it stands.
+TEST_F(EngineDeliveryTest, AWriteKeepsOneEntryIdThroughRetriesTheDlqAndRedrive) {
+  Apply(Orders());  // max_retries 2
+  modules_.target().FailAlways(target::ApplyOutcome::kRetryable, "target is down");
+  ASSERT_EQ(Write(Put("other", "x", seconds(60))).response.durable(), v1::TRUE);
+  const WriteOutcome written = Write(Put("user:9", "v9"));
+  ASSERT_EQ(written.response.durable(), v1::TRUE);
+  const uint64_t id = written.response.id();
+  ASSERT_TRUE(Eventually([&] { return Counters().retried.load() == 1; }));
+
+  auto log = engine_->ReadLog("orders", 0, 10);
+  ASSERT_TRUE(log.ok()) << log.status().ToString();
+  ASSERT_EQ(log->size(), 3u);
+  EXPECT_EQ((*log)[0].entry_id, id - 1);
+  EXPECT_EQ((*log)[0].state, Engine::RecordState::kDelayed) << "due in 60 s";
+  EXPECT_EQ((*log)[1].id, id);
+  EXPECT_EQ((*log)[1].entry_id, id);
+  EXPECT_EQ((*log)[1].state, Engine::RecordState::kDone) << "retired: stored again as the retry";
+  EXPECT_NE((*log)[2].id, id);
+  EXPECT_EQ((*log)[2].entry_id, id) << "the retry is the same write";
+  EXPECT_EQ((*log)[2].record.entry_id(), id);
+  EXPECT_EQ((*log)[2].state, Engine::RecordState::kDelayed) << "waiting out its backoff";
+
+  clock_.Advance(seconds(1));
+  ASSERT_TRUE(Eventually([&] { return Counters().retried.load() == 2; }));
+  clock_.Advance(seconds(2));
+  ASSERT_TRUE(Eventually([&] { return backend_->DeadLetterEntries().size() == 1; }));
+  auto dead = engine_->ListDeadLetters("orders", 0, 10);
+  ASSERT_TRUE(dead.ok()) << dead.status().ToString();
+  ASSERT_EQ(dead->size(), 1u);
+  EXPECT_EQ(dead->front().entry_id, id);
+  EXPECT_EQ(dead->front().state, Engine::RecordState::kDead);
+
+  modules_.target().FailAlways(target::ApplyOutcome::kOk);
+  ASSERT_TRUE(engine_->RedriveDeadLetters("orders", {}).ok());
+  ASSERT_TRUE(Eventually([&] { return modules_.target().Value("user:9") == "v9"; }));
+  const auto calls = modules_.target().calls();
+  ASSERT_EQ(calls.size(), 4u) << "three attempts, then one after the redrive";
+  for (const auto& call : calls) EXPECT_EQ(call.context.entry_id, id) << "attempt " << call.context.attempt;
+  // Every later record is this write's, and all of them end up done.
+  EXPECT_TRUE(Eventually([&] {
+    auto after = engine_->ReadLog("orders", id + 1, 10);
+    if (!after.ok() || after->size() != 3) return false;  // two retries, the redrive
+    for (const auto& at : *after) {
+      if (at.entry_id != id || at.state != Engine::RecordState::kDone) return false;
+    }
+    return true;
+  }));
+}
+
 TEST_F(EngineDeliveryTest, APermanentFailureIsDeadLetteredAtOnce) {
   Apply(Orders());
   modules_.target().FailNext(1, target::ApplyOutcome::kPermanent, "value too large");

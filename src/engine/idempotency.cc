@@ -103,7 +103,8 @@ RestoreReport RestoreIdempotencyKeys(queue::Backend& backend, IdempotencyTable& 
         const IdempotencyTable::Clock::time_point accepted(
             std::chrono::milliseconds(TimeUtil::TimestampToMilliseconds(record.accepted_time())));
         if (accepted + window <= now) return;
-        table.Remember(record.idempotency_key(), entry.id, accepted);
+        // A retried copy names the write's id; the original may be gone (retired).
+        table.Remember(record.idempotency_key(), record.entry_id() != 0 ? record.entry_id() : entry.id, accepted);
         ++report.restored;
       });
   return report;

@@ -248,13 +248,18 @@ void NamespaceRuntime::ProcessBatch(std::vector<queue::Delivery>& deliveries) {
     target::ApplyResult result;
     const bool parsed = record.ParseFromString(delivery.entry.record);
     const uint32_t attempt = AttemptNumber(record.attempt(), delivery.receive_count);
+    // A retry, deferral or redrive stores the entry again under a new id; the
+    // record carries the first one, so targets (X-Wal-Entry-Id, the SQLite
+    // table's key) and readers see one id per write however often it is tried.
+    if (parsed && record.entry_id() == 0) record.set_entry_id(delivery.id);
+    const uint64_t entry_id = parsed ? record.entry_id() : delivery.id;
     std::optional<std::vector<v1::MutationStatus>> set_statuses;  // a set's per-mutation outcome
     bool target_unavailable = false;
     if (!parsed) {
       result = target::ApplyResult::Permanent("the stored record cannot be parsed");
     } else if (record.has_set_ref()) {
       // A set's completion marker: rebuild the set from its store and apply it.
-      target::DeliveryContext context{name_, delivery.id, attempt, record.idempotency_key(), record.origin_region(),
+      target::DeliveryContext context{name_, entry_id, attempt, record.idempotency_key(), record.origin_region(),
                                       TimeUtil::TimestampToMicroseconds(record.write_time())};
       sets::SetManager::ApplyReport report = ApplySetMarker(record, context);
       if (report.deferred) {
@@ -276,7 +281,7 @@ void NamespaceRuntime::ProcessBatch(std::vector<queue::Delivery>& deliveries) {
         result = target::ApplyResult::Retryable("target unavailable: " + target.status().message());
         target_unavailable = true;
       } else {
-        target::DeliveryContext context{name_, delivery.id, attempt, record.idempotency_key(), record.origin_region(),
+        target::DeliveryContext context{name_, entry_id, attempt, record.idempotency_key(), record.origin_region(),
                                         TimeUtil::TimestampToMicroseconds(record.write_time())};
         result = ApplyPayload(**target, record, context);
       }
@@ -305,7 +310,8 @@ void NamespaceRuntime::ProcessBatch(std::vector<queue::Delivery>& deliveries) {
                                                result.outcome, attempt, WorkerRandom());
     if (decision.action == RetryDecision::Action::kDeadLetter) {
       counters_.dead_lettered.fetch_add(1);
-      spdlog::warn("namespace {}: entry {} to the DLQ after attempt {}: {}", name_, delivery.id, attempt, result.reason);
+      spdlog::warn("namespace {}: entry {} (stored as {}) to the DLQ after attempt {}: {}", name_, entry_id, delivery.id,
+                   attempt, result.reason);
       // A dead set records which of its mutations were applied.
       if (set_statuses && mutation_sets_) mutation_sets_->OnDeadLetter(&record, *set_statuses);
       // An unparsable record keeps its own bytes: they are the only evidence of

@@ -54,9 +54,18 @@ struct Delivery {
   std::string receipt;       // backend-private handle (SQS receipt handle, Kafka partition/offset)
 };
 
+// Where a stored entry stands, as far as its backend can tell (admin reads).
+enum class StoredState {
+  kUnknown,   // the backend does not track it per entry (Kafka, SQS)
+  kPending,   // not yet retired, not handed out (due or not: the engine reads the due time)
+  kInFlight,  // handed out, not yet retired
+  kDone,      // retired
+};
+
 struct StoredEntry {
   uint64_t id = 0;
   std::string record;  // serialized wal.v1.LogRecord
+  StoredState state = StoredState::kUnknown;  // Read fills it where it can; the DLQ listing leaves it
 };
 
 struct BackendStats {

@@ -249,6 +249,25 @@ Result<uint32_t> ReadLimit(uint32_t requested) {
   return limit;
 }
 
+v1::LogRecordView::State ViewState(engine::Engine::RecordState state) {
+  using State = engine::Engine::RecordState;
+  switch (state) {
+    case State::kUnknown:
+      return v1::LogRecordView::STATE_UNKNOWN;
+    case State::kDelayed:
+      return v1::LogRecordView::DELAYED;
+    case State::kDue:
+      return v1::LogRecordView::DUE;
+    case State::kInFlight:
+      return v1::LogRecordView::IN_FLIGHT;
+    case State::kDone:
+      return v1::LogRecordView::DONE;
+    case State::kDead:
+      return v1::LogRecordView::DEAD;
+  }
+  return v1::LogRecordView::STATE_UNKNOWN;
+}
+
 // Fills `views` with the records in their proto-field-name JSON form; returns the
 // id after the last one (or `from_id` when there are none).
 Result<uint64_t> FillViews(const std::vector<engine::Engine::RecordAt>& records, uint64_t from_id,
@@ -259,6 +278,8 @@ Result<uint64_t> FillViews(const std::vector<engine::Engine::RecordAt>& records,
   for (const auto& at : records) {
     v1::LogRecordView* view = views->Add();
     view->set_id(at.id);
+    view->set_entry_id(at.entry_id);
+    view->set_state(ViewState(at.state));
     next_id = at.id + 1;
     if (!at.unparsed.empty()) {
       view->set_unparsed(at.unparsed);

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
@@ -245,6 +246,59 @@ TEST_F(WalctlTest, LogTailPrintsTheNewestThenFollows) {
   EXPECT_EQ(tailed.output.find("\"first\""), std::string::npos) << tailed.output;
   EXPECT_NE(tailed.output.find("\"second\""), std::string::npos) << tailed.output;
   EXPECT_NE(tailed.output.find("\"third\""), std::string::npos) << tailed.output;
+}
+
+// Each record shows its write's id and where it stands; --entry and --state
+// pick records by them, and the status columns add up (PENDING = DUE +
+// DELAYED + IN_FLIGHT).
+TEST_F(WalctlTest, LogReadShowsEntryIdsAndStatesAndFiltersByThem) {
+  ASSERT_EQ(wald_->Walctl({"write", "orders", "first", "--delay", "1h"}).exit_code, 0);
+  auto second_write = wald_->Walctl({"write", "orders", "second", "--delay", "1h", "-o", "json"});
+  ASSERT_EQ(second_write.exit_code, 0) << second_write.output;
+  // uint64 is a string in protobuf's JSON; accept a number too.
+  auto text = [](const nlohmann::json& value) {
+    return value.is_string() ? value.get<std::string>() : value.dump();
+  };
+  const std::string second_id = text(nlohmann::json::parse(second_write.output)["id"]);
+  auto lines = [](const std::string& output) {
+    std::vector<nlohmann::json> parsed;
+    std::stringstream stream(output);
+    for (std::string line; std::getline(stream, line);) parsed.push_back(nlohmann::json::parse(line));
+    return parsed;
+  };
+  auto all = wald_->Walctl({"log", "read", "orders"});
+  ASSERT_EQ(all.exit_code, 0) << all.output;
+  auto records = lines(all.output);
+  ASSERT_EQ(records.size(), 2u) << all.output;
+  for (const auto& record : records) {
+    EXPECT_EQ(record["state"], "DELAYED") << record.dump();
+    EXPECT_EQ(text(record["entry_id"]), text(record["id"])) << "never stored again: its own id is its entry id";
+  }
+  auto delayed = wald_->Walctl({"log", "read", "orders", "--state", "due,delayed"});
+  EXPECT_EQ(lines(delayed.output).size(), 2u) << delayed.output;
+  auto due = wald_->Walctl({"log", "read", "orders", "--state", "due"});
+  ASSERT_EQ(due.exit_code, 0) << due.output;
+  EXPECT_TRUE(due.output.empty()) << due.output;
+  auto one = wald_->Walctl({"log", "read", "orders", "--entry", second_id});
+  auto only = lines(one.output);
+  ASSERT_EQ(only.size(), 1u) << one.output;
+  EXPECT_EQ(text(only[0]["entry_id"]), second_id);
+  EXPECT_EQ(only[0]["record"]["payload"]["opaque"], "c2Vjb25k");  // "second"
+  EXPECT_NE(wald_->Walctl({"log", "read", "orders", "--state", "sleeping"}).exit_code, 0);
+
+  auto table = wald_->Walctl({"status", "orders"});
+  ASSERT_EQ(table.exit_code, 0) << table.output;
+  std::stringstream rows(table.output);
+  std::string header, row;
+  std::getline(rows, header);
+  std::getline(rows, row);
+  std::stringstream header_words(header), row_words(row);
+  std::map<std::string, std::string> columns;
+  for (std::string name, value; header_words >> name && row_words >> value;) columns[name] = value;
+  EXPECT_EQ(columns["PENDING"], "2") << table.output;
+  EXPECT_EQ(columns["DUE"], "0") << table.output;
+  EXPECT_EQ(columns["DELAYED"], "2") << table.output;
+  EXPECT_EQ(columns["IN_FLIGHT"], "0") << table.output;
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include "cli/walctl/inspect_commands.h"
 
+#include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -15,7 +17,7 @@
 namespace walctl {
 
 void InspectCommands::Add(CLI::App& root) {
-  status_ = root.add_subcommand("status", "Per-namespace log end, pending and consumed");
+  status_ = root.add_subcommand("status", "Per namespace: log end, and pending entries as due, delayed and in flight");
   status_->add_option("namespace", namespace_, "Only this namespace");
 
   log_ = root.add_subcommand("log", "Inspect a namespace's log");
@@ -29,10 +31,18 @@ void InspectCommands::Add(CLI::App& root) {
   log_tail_->add_option("namespace", namespace_, "Namespace whose log to follow")->required();
   log_tail_->add_option("-n,--lines", tail_lines_, "How many of the newest entries to print first")
       ->capture_default_str();
+  log_read_->add_option("--entry", entry_,
+                        "Only the records of this entry (the id its write was answered with): the first, "
+                        "then one per retry, deferral or redrive, each with its state");
   for (CLI::App* reader : {log_read_, log_tail_}) {
     reader->add_flag("--decode", decode_,
                      "Print payload bytes (opaque, key, value) as text, or as JSON when they hold JSON, "
                      "instead of base64; bytes that are not UTF-8 stay base64");
+    reader->add_option("--state", states_,
+                       "Only records in these states (comma-separated): delayed (not yet due), due (waiting for "
+                       "a consumer), in-flight, done (retired); dead letters are `walctl dlq show`")
+        ->delimiter(',')
+        ->check(CLI::IsMember({"delayed", "due", "in-flight", "done"}));
   }
 
   dlq_ = root.add_subcommand("dlq", "Inspect and manage a namespace's dead-letter queue");
@@ -84,13 +94,18 @@ int InspectCommands::Status(const Options& options, const std::shared_ptr<grpc::
     Emit(options, MessageTree(response));
     return kExitOk;
   }
-  std::printf("%-28s %-7s %10s %10s %10s %10s %9s %6s %s\n", "NAMESPACE", "BACKEND", "LOG_END", "CONSUMED", "PENDING",
+  // PENDING = DUE + DELAYED + IN_FLIGHT: entries not yet retired, by where they
+  // stand. LOG_END is the next log position; positions also go to retries and
+  // the log's own records, so it is not a count of entries (docs/api.md).
+  std::printf("%-28s %-7s %10s %10s %10s %10s %9s %6s %s\n", "NAMESPACE", "BACKEND", "LOG_END", "PENDING", "DUE",
               "DELAYED", "IN_FLIGHT", "DLQ", "STATE");
   auto number = [](uint64_t value) { return static_cast<unsigned long long>(value); };
   for (const auto& item : response.namespaces()) {
+    const uint64_t waiting = item.pending_delayed() + item.in_flight();
+    const uint64_t due = item.pending() > waiting ? item.pending() - waiting : 0;
     std::printf("%-28s %-7s %10llu %10llu %10llu %10llu %9llu %6llu %s\n", item.name().c_str(), item.backend().c_str(),
-                number(item.log_end()), number(item.consumed()), number(item.pending()),
-                number(item.pending_delayed()), number(item.in_flight()), number(item.dead_letters()),
+                number(item.log_end()), number(item.pending()), number(due), number(item.pending_delayed()),
+                number(item.in_flight()), number(item.dead_letters()),
                 item.error().empty() ? "serving" : item.error().c_str());
   }
   return kExitOk;
@@ -101,7 +116,8 @@ int InspectCommands::Status(const Options& options, const std::shared_ptr<grpc::
 int InspectCommands::ReadLog(const Options& options, const std::shared_ptr<grpc::Channel>& channel) {
   auto admin = wal::v1::Admin::NewStub(channel);
   const bool follow = follow_ || log_tail_->parsed();
-  uint64_t next = from_;
+  // Every record of an entry is at or after the entry's id.
+  uint64_t next = std::max(from_, entry_.value_or(0));
   if (log_tail_->parsed()) {
     // The newest entries: the status's log end, back by --lines.
     wal::v1::GetStatusRequest status_request;
@@ -124,10 +140,14 @@ int InspectCommands::ReadLog(const Options& options, const std::shared_ptr<grpc:
     wal::v1::ReadLogResponse response;
     grpc::Status rpc = admin->ReadLog(NewContext(options).get(), request, &response);
     if (!rpc.ok()) return ReportRpcFailure(options, rpc, channel.get());
+    uint64_t printed = 0;
     for (const auto& entry : response.entries()) {
+      if (!Wanted(entry)) continue;
+      if (limit != 0 && printed >= remaining) break;
       Tree tree = MessageTree(entry);
       if (decode_) DecodePayloadBytes(tree);
       Emit(options, tree);
+      ++printed;
     }
     std::cout.flush();  // a follower reads line by line, often through a pipe
     if (response.entries().empty()) {
@@ -137,9 +157,17 @@ int InspectCommands::ReadLog(const Options& options, const std::shared_ptr<grpc:
       continue;
     }
     next = response.next_id();
-    if (limit != 0) remaining -= std::min<uint64_t>(remaining, response.entries_size());
+    if (limit != 0) remaining -= std::min<uint64_t>(remaining, printed);
   }
   return kExitOk;
+}
+
+bool InspectCommands::Wanted(const wal::v1::LogRecordView& entry) const {
+  if (entry_ && entry.entry_id() != *entry_) return false;
+  if (states_.empty()) return true;
+  std::string state = wal::v1::LogRecordView::State_Name(entry.state());
+  for (char& c : state) c = c == '_' ? '-' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return std::find(states_.begin(), states_.end(), state) != states_.end();
 }
 
 int InspectCommands::ListDeadLetters(const Options& options, const std::shared_ptr<grpc::Channel>& channel) {

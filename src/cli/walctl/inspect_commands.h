@@ -6,10 +6,12 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "cli/walctl/options.h"
+#include "wal/v1/admin.pb.h"
 
 namespace walctl {
 
@@ -23,6 +25,8 @@ class InspectCommands {
  private:
   int Status(const Options& options, const std::shared_ptr<grpc::Channel>& channel);
   int ReadLog(const Options& options, const std::shared_ptr<grpc::Channel>& channel);
+  // Whether log read/tail prints `entry` (--entry, --state).
+  bool Wanted(const wal::v1::LogRecordView& entry) const;
   int ListDeadLetters(const Options& options, const std::shared_ptr<grpc::Channel>& channel);
   int ActOnDeadLetters(const Options& options, const std::shared_ptr<grpc::Channel>& channel);
   int Shards(const Options& options, const std::shared_ptr<grpc::Channel>& channel);
@@ -46,6 +50,8 @@ class InspectCommands {
   bool follow_ = false;
   bool decode_ = false;
   uint64_t tail_lines_ = 10;
+  std::vector<std::string> states_;  // log read/tail --state: delayed, due, in-flight, done
+  std::optional<uint64_t> entry_;    // log read --entry: only this write's records
   std::string shard_map_file_;
 };
 

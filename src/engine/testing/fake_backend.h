@@ -197,6 +197,10 @@ class FakeBackend final : public queue::Backend {
       if (entry.id < from_id) continue;
       if (page.size() >= std::min(limit, page_entries)) break;
       page.push_back(entry);
+      auto slot = pending_.find(entry.id);
+      page.back().state = slot == pending_.end() ? queue::StoredState::kDone
+                          : slot->second.in_flight ? queue::StoredState::kInFlight
+                                                   : queue::StoredState::kPending;
     }
     return page;
   }

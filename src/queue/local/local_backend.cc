@@ -346,7 +346,8 @@ Result<std::vector<StoredEntry>> LocalBackendImpl::ReadBounded(uint64_t from_id,
   std::vector<StoredEntry> stored;
   uint64_t bytes = 0;
   uint64_t next = from_id;
-  while (stored.size() < limit) {
+  bool full = false;
+  while (!full && stored.size() < limit) {
     const size_t want = std::clamp<size_t>(limit - stored.size(), 256, kScanBatchEntries);
     // The log's own byte bound keeps each batch near max_bytes (it returns at
     // least one entry), so a capped page never reads far past its cap.
@@ -357,12 +358,23 @@ Result<std::vector<StoredEntry>> LocalBackendImpl::ReadBounded(uint64_t from_id,
       Envelope envelope;
       WAL_RETURN_IF_ERROR(DecodeEnvelope(entry.id, entry.payload, &envelope));
       if (envelope.kind != EnvelopeKind::kEntry) continue;
-      if (!stored.empty() && bytes + envelope.record.size() > max_bytes) return stored;
+      if (!stored.empty() && bytes + envelope.record.size() > max_bytes) {
+        full = true;
+        break;
+      }
       bytes += envelope.record.size();
       stored.push_back(StoredEntry{entry.id, std::string(envelope.record)});
       if (stored.size() >= limit) break;
     }
     next = entries.back().id + 1;
+  }
+  // The state is read after the records, so it may be newer than they are (an
+  // entry retired meanwhile reads as done): never older.
+  std::lock_guard lock(mutex_);
+  for (StoredEntry& entry : stored) {
+    entry.state = !main_window_.IsPending(entry.id)  ? StoredState::kDone
+                  : in_flight_.contains(entry.id) ? StoredState::kInFlight
+                                                  : StoredState::kPending;
   }
   return stored;
 }

@@ -1,6 +1,7 @@
 from google.api import annotations_pb2 as _annotations_pb2
 from google.protobuf import struct_pb2 as _struct_pb2
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from collections.abc import Iterable as _Iterable, Mapping as _Mapping
@@ -125,14 +126,32 @@ class ReadLogRequest(_message.Message):
     def __init__(self, namespace: _Optional[str] = ..., from_id: _Optional[int] = ..., limit: _Optional[int] = ...) -> None: ...
 
 class LogRecordView(_message.Message):
-    __slots__ = ("id", "record", "unparsed")
+    __slots__ = ("id", "entry_id", "state", "record", "unparsed")
+    class State(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+        __slots__ = ()
+        STATE_UNKNOWN: _ClassVar[LogRecordView.State]
+        DELAYED: _ClassVar[LogRecordView.State]
+        DUE: _ClassVar[LogRecordView.State]
+        IN_FLIGHT: _ClassVar[LogRecordView.State]
+        DONE: _ClassVar[LogRecordView.State]
+        DEAD: _ClassVar[LogRecordView.State]
+    STATE_UNKNOWN: LogRecordView.State
+    DELAYED: LogRecordView.State
+    DUE: LogRecordView.State
+    IN_FLIGHT: LogRecordView.State
+    DONE: LogRecordView.State
+    DEAD: LogRecordView.State
     ID_FIELD_NUMBER: _ClassVar[int]
+    ENTRY_ID_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
     RECORD_FIELD_NUMBER: _ClassVar[int]
     UNPARSED_FIELD_NUMBER: _ClassVar[int]
     id: int
+    entry_id: int
+    state: LogRecordView.State
     record: _struct_pb2.Struct
     unparsed: bytes
-    def __init__(self, id: _Optional[int] = ..., record: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., unparsed: _Optional[bytes] = ...) -> None: ...
+    def __init__(self, id: _Optional[int] = ..., entry_id: _Optional[int] = ..., state: _Optional[_Union[LogRecordView.State, str]] = ..., record: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., unparsed: _Optional[bytes] = ...) -> None: ...
 
 class ReadLogResponse(_message.Message):
     __slots__ = ("entries", "next_id")

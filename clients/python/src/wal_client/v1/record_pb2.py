@@ -26,7 +26,7 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from . import wal_pb2 as wal_dot_v1_dot_wal__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x13wal/v1/record.proto\x12\x06wal.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x10wal/v1/wal.proto\"\xae\x03\n\tLogRecord\x12\x11\n\tnamespace\x18\x01 \x01(\t\x12 \n\x07payload\x18\x02 \x01(\x0b\x32\x0f.wal.v1.Payload\x12\x1e\n\x06target\x18\x03 \x01(\x0b\x32\x0e.wal.v1.Target\x12.\n\nwrite_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x31\n\raccepted_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x64ue_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x17\n\x0fidempotency_key\x18\x07 \x01(\t\x12\x0f\n\x07\x61ttempt\x18\x08 \x01(\r\x12\x0e\n\x06\x65rrors\x18\t \x03(\t\x12\x15\n\rorigin_region\x18\n \x01(\t\x12\'\n\x07set_ref\x18\x0b \x01(\x0b\x32\x16.wal.v1.MutationSetRef\x12*\n\nset_status\x18\x0c \x03(\x0b\x32\x16.wal.v1.MutationStatus\x12\x15\n\rset_deferrals\x18\r \x01(\r\"r\n\x0eMutationSetRef\x12\x0e\n\x06set_id\x18\x01 \x01(\t\x12\x0f\n\x07storage\x18\x02 \x01(\t\x12\r\n\x05order\x18\x03 \x01(\x04\x12\x11\n\tmutations\x18\x04 \x01(\r\x12\x0e\n\x06\x63hunks\x18\x05 \x01(\r\x12\r\n\x05\x62ytes\x18\x06 \x01(\x04\"\xba\x01\n\x0eMutationStatus\x12\x10\n\x08sequence\x18\x01 \x01(\x04\x12+\n\x05state\x18\x02 \x01(\x0e\x32\x1c.wal.v1.MutationStatus.State\x12\r\n\x05\x65rror\x18\x03 \x01(\t\x12\x0e\n\x06target\x18\x04 \x01(\t\"J\n\x05State\x12\x15\n\x11STATE_UNSPECIFIED\x10\x00\x12\x0b\n\x07\x41PPLIED\x10\x01\x12\n\n\x06\x46\x41ILED\x10\x02\x12\x11\n\rNOT_ATTEMPTED\x10\x03\"\x9b\x02\n\x0fStoredSetRecord\x12*\n\x04kind\x18\x01 \x01(\x0e\x32\x1c.wal.v1.StoredSetRecord.Kind\x12\x0e\n\x06set_id\x18\x02 \x01(\t\x12\x13\n\x0b\x63hunk_index\x18\x03 \x01(\r\x12\x13\n\x0b\x63hunk_count\x18\x04 \x01(\r\x12\r\n\x05\x62ytes\x18\x05 \x01(\x0c\x12\x17\n\x0f\x61pplied_through\x18\x06 \x01(\x04\x12\x13\n\x0btotal_bytes\x18\x07 \x01(\x04\"e\n\x04Kind\x12\x14\n\x10KIND_UNSPECIFIED\x10\x00\x12\t\n\x05\x43HUNK\x10\x01\x12\x0c\n\x08PROGRESS\x10\x02\x12\x08\n\x04\x44ONE\x10\x03\x12\x08\n\x04\x44\x45\x41\x44\x10\x04\x12\r\n\tDISCARDED\x10\x05\x12\x0b\n\x07REVIVED\x10\x06\x42\x34\n\ndev.wal.v1B\x0bRecordProtoP\x01Z\x17wal/gen/go/wal/v1;walv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x13wal/v1/record.proto\x12\x06wal.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x10wal/v1/wal.proto\"\xc0\x03\n\tLogRecord\x12\x11\n\tnamespace\x18\x01 \x01(\t\x12 \n\x07payload\x18\x02 \x01(\x0b\x32\x0f.wal.v1.Payload\x12\x1e\n\x06target\x18\x03 \x01(\x0b\x32\x0e.wal.v1.Target\x12.\n\nwrite_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x31\n\raccepted_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x64ue_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x17\n\x0fidempotency_key\x18\x07 \x01(\t\x12\x0f\n\x07\x61ttempt\x18\x08 \x01(\r\x12\x0e\n\x06\x65rrors\x18\t \x03(\t\x12\x15\n\rorigin_region\x18\n \x01(\t\x12\'\n\x07set_ref\x18\x0b \x01(\x0b\x32\x16.wal.v1.MutationSetRef\x12*\n\nset_status\x18\x0c \x03(\x0b\x32\x16.wal.v1.MutationStatus\x12\x15\n\rset_deferrals\x18\r \x01(\r\x12\x10\n\x08\x65ntry_id\x18\x0e \x01(\x04\"r\n\x0eMutationSetRef\x12\x0e\n\x06set_id\x18\x01 \x01(\t\x12\x0f\n\x07storage\x18\x02 \x01(\t\x12\r\n\x05order\x18\x03 \x01(\x04\x12\x11\n\tmutations\x18\x04 \x01(\r\x12\x0e\n\x06\x63hunks\x18\x05 \x01(\r\x12\r\n\x05\x62ytes\x18\x06 \x01(\x04\"\xba\x01\n\x0eMutationStatus\x12\x10\n\x08sequence\x18\x01 \x01(\x04\x12+\n\x05state\x18\x02 \x01(\x0e\x32\x1c.wal.v1.MutationStatus.State\x12\r\n\x05\x65rror\x18\x03 \x01(\t\x12\x0e\n\x06target\x18\x04 \x01(\t\"J\n\x05State\x12\x15\n\x11STATE_UNSPECIFIED\x10\x00\x12\x0b\n\x07\x41PPLIED\x10\x01\x12\n\n\x06\x46\x41ILED\x10\x02\x12\x11\n\rNOT_ATTEMPTED\x10\x03\"\x9b\x02\n\x0fStoredSetRecord\x12*\n\x04kind\x18\x01 \x01(\x0e\x32\x1c.wal.v1.StoredSetRecord.Kind\x12\x0e\n\x06set_id\x18\x02 \x01(\t\x12\x13\n\x0b\x63hunk_index\x18\x03 \x01(\r\x12\x13\n\x0b\x63hunk_count\x18\x04 \x01(\r\x12\r\n\x05\x62ytes\x18\x05 \x01(\x0c\x12\x17\n\x0f\x61pplied_through\x18\x06 \x01(\x04\x12\x13\n\x0btotal_bytes\x18\x07 \x01(\x04\"e\n\x04Kind\x12\x14\n\x10KIND_UNSPECIFIED\x10\x00\x12\t\n\x05\x43HUNK\x10\x01\x12\x0c\n\x08PROGRESS\x10\x02\x12\x08\n\x04\x44ONE\x10\x03\x12\x08\n\x04\x44\x45\x41\x44\x10\x04\x12\r\n\tDISCARDED\x10\x05\x12\x0b\n\x07REVIVED\x10\x06\x42\x34\n\ndev.wal.v1B\x0bRecordProtoP\x01Z\x17wal/gen/go/wal/v1;walv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,15 +35,15 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'\n\ndev.wal.v1B\013RecordProtoP\001Z\027wal/gen/go/wal/v1;walv1'
   _globals['_LOGRECORD']._serialized_start=83
-  _globals['_LOGRECORD']._serialized_end=513
-  _globals['_MUTATIONSETREF']._serialized_start=515
-  _globals['_MUTATIONSETREF']._serialized_end=629
-  _globals['_MUTATIONSTATUS']._serialized_start=632
-  _globals['_MUTATIONSTATUS']._serialized_end=818
-  _globals['_MUTATIONSTATUS_STATE']._serialized_start=744
-  _globals['_MUTATIONSTATUS_STATE']._serialized_end=818
-  _globals['_STOREDSETRECORD']._serialized_start=821
-  _globals['_STOREDSETRECORD']._serialized_end=1104
-  _globals['_STOREDSETRECORD_KIND']._serialized_start=1003
-  _globals['_STOREDSETRECORD_KIND']._serialized_end=1104
+  _globals['_LOGRECORD']._serialized_end=531
+  _globals['_MUTATIONSETREF']._serialized_start=533
+  _globals['_MUTATIONSETREF']._serialized_end=647
+  _globals['_MUTATIONSTATUS']._serialized_start=650
+  _globals['_MUTATIONSTATUS']._serialized_end=836
+  _globals['_MUTATIONSTATUS_STATE']._serialized_start=762
+  _globals['_MUTATIONSTATUS_STATE']._serialized_end=836
+  _globals['_STOREDSETRECORD']._serialized_start=839
+  _globals['_STOREDSETRECORD']._serialized_end=1122
+  _globals['_STOREDSETRECORD_KIND']._serialized_start=1021
+  _globals['_STOREDSETRECORD_KIND']._serialized_end=1122
 # @@protoc_insertion_point(module_scope)

@@ -12,7 +12,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class LogRecord(_message.Message):
-    __slots__ = ("namespace", "payload", "target", "write_time", "accepted_time", "due_time", "idempotency_key", "attempt", "errors", "origin_region", "set_ref", "set_status", "set_deferrals")
+    __slots__ = ("namespace", "payload", "target", "write_time", "accepted_time", "due_time", "idempotency_key", "attempt", "errors", "origin_region", "set_ref", "set_status", "set_deferrals", "entry_id")
     NAMESPACE_FIELD_NUMBER: _ClassVar[int]
     PAYLOAD_FIELD_NUMBER: _ClassVar[int]
     TARGET_FIELD_NUMBER: _ClassVar[int]
@@ -26,6 +26,7 @@ class LogRecord(_message.Message):
     SET_REF_FIELD_NUMBER: _ClassVar[int]
     SET_STATUS_FIELD_NUMBER: _ClassVar[int]
     SET_DEFERRALS_FIELD_NUMBER: _ClassVar[int]
+    ENTRY_ID_FIELD_NUMBER: _ClassVar[int]
     namespace: str
     payload: _wal_pb2.Payload
     target: _wal_pb2.Target
@@ -39,7 +40,8 @@ class LogRecord(_message.Message):
     set_ref: MutationSetRef
     set_status: _containers.RepeatedCompositeFieldContainer[MutationStatus]
     set_deferrals: int
-    def __init__(self, namespace: _Optional[str] = ..., payload: _Optional[_Union[_wal_pb2.Payload, _Mapping]] = ..., target: _Optional[_Union[_wal_pb2.Target, _Mapping]] = ..., write_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., accepted_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., due_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., idempotency_key: _Optional[str] = ..., attempt: _Optional[int] = ..., errors: _Optional[_Iterable[str]] = ..., origin_region: _Optional[str] = ..., set_ref: _Optional[_Union[MutationSetRef, _Mapping]] = ..., set_status: _Optional[_Iterable[_Union[MutationStatus, _Mapping]]] = ..., set_deferrals: _Optional[int] = ...) -> None: ...
+    entry_id: int
+    def __init__(self, namespace: _Optional[str] = ..., payload: _Optional[_Union[_wal_pb2.Payload, _Mapping]] = ..., target: _Optional[_Union[_wal_pb2.Target, _Mapping]] = ..., write_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., accepted_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., due_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., idempotency_key: _Optional[str] = ..., attempt: _Optional[int] = ..., errors: _Optional[_Iterable[str]] = ..., origin_region: _Optional[str] = ..., set_ref: _Optional[_Union[MutationSetRef, _Mapping]] = ..., set_status: _Optional[_Iterable[_Union[MutationStatus, _Mapping]]] = ..., set_deferrals: _Optional[int] = ..., entry_id: _Optional[int] = ...) -> None: ...
 
 class MutationSetRef(_message.Message):
     __slots__ = ("set_id", "storage", "order", "mutations", "chunks", "bytes")
