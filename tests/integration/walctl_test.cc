@@ -34,6 +34,14 @@ std::string ErrorMessage(const CommandResult& result) {
   return answer["error"].value("message", "");
 }
 
+// One JSON document per line of `output` (walctl's log read output).
+std::vector<nlohmann::json> JsonLines(const std::string& output) {
+  std::vector<nlohmann::json> parsed;
+  std::stringstream stream(output);
+  for (std::string line; std::getline(stream, line);) parsed.push_back(nlohmann::json::parse(line));
+  return parsed;
+}
+
 class WalctlTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -210,21 +218,15 @@ TEST_F(WalctlTest, BashCompletionCompletesCommandsAndFlags) {
 TEST_F(WalctlTest, LogReadDecodePrintsPayloadsAsTextOrJson) {
   ASSERT_EQ(wald_->Walctl({"write", "orders", "hello", "--delay", "1h"}).exit_code, 0);
   ASSERT_EQ(wald_->Walctl({"write", "orders", R"({"a":1})", "--delay", "1h"}).exit_code, 0);
-  auto lines = [](const std::string& output) {
-    std::vector<nlohmann::json> parsed;
-    std::stringstream stream(output);
-    for (std::string line; std::getline(stream, line);) parsed.push_back(nlohmann::json::parse(line));
-    return parsed;
-  };
   auto raw = wald_->Walctl({"log", "read", "orders"});
   ASSERT_EQ(raw.exit_code, 0) << raw.output;
-  auto plain = lines(raw.output);
+  auto plain = JsonLines(raw.output);
   ASSERT_EQ(plain.size(), 2u) << raw.output;
   EXPECT_EQ(plain[0]["record"]["payload"]["opaque"], "aGVsbG8=");  // protobuf's JSON: base64
 
   auto decoded_run = wald_->Walctl({"log", "read", "orders", "--decode"});
   ASSERT_EQ(decoded_run.exit_code, 0) << decoded_run.output;
-  auto decoded = lines(decoded_run.output);
+  auto decoded = JsonLines(decoded_run.output);
   ASSERT_EQ(decoded.size(), 2u) << decoded_run.output;
   EXPECT_EQ(decoded[0]["record"]["payload"]["opaque"], "hello") << decoded_run.output;
   EXPECT_EQ(decoded[1]["record"]["payload"]["opaque"]["a"], 1) << decoded_run.output;
@@ -260,27 +262,21 @@ TEST_F(WalctlTest, LogReadShowsEntryIdsAndStatesAndFiltersByThem) {
     return value.is_string() ? value.get<std::string>() : value.dump();
   };
   const std::string second_id = text(nlohmann::json::parse(second_write.output)["id"]);
-  auto lines = [](const std::string& output) {
-    std::vector<nlohmann::json> parsed;
-    std::stringstream stream(output);
-    for (std::string line; std::getline(stream, line);) parsed.push_back(nlohmann::json::parse(line));
-    return parsed;
-  };
   auto all = wald_->Walctl({"log", "read", "orders"});
   ASSERT_EQ(all.exit_code, 0) << all.output;
-  auto records = lines(all.output);
+  auto records = JsonLines(all.output);
   ASSERT_EQ(records.size(), 2u) << all.output;
   for (const auto& record : records) {
     EXPECT_EQ(record["state"], "DELAYED") << record.dump();
     EXPECT_EQ(text(record["entry_id"]), text(record["id"])) << "never stored again: its own id is its entry id";
   }
   auto delayed = wald_->Walctl({"log", "read", "orders", "--state", "due,delayed"});
-  EXPECT_EQ(lines(delayed.output).size(), 2u) << delayed.output;
+  EXPECT_EQ(JsonLines(delayed.output).size(), 2u) << delayed.output;
   auto due = wald_->Walctl({"log", "read", "orders", "--state", "due"});
   ASSERT_EQ(due.exit_code, 0) << due.output;
   EXPECT_TRUE(due.output.empty()) << due.output;
   auto one = wald_->Walctl({"log", "read", "orders", "--entry", second_id});
-  auto only = lines(one.output);
+  auto only = JsonLines(one.output);
   ASSERT_EQ(only.size(), 1u) << one.output;
   EXPECT_EQ(text(only[0]["entry_id"]), second_id);
   EXPECT_EQ(only[0]["record"]["payload"]["opaque"], "c2Vjb25k");  // "second"
