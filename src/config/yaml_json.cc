@@ -192,21 +192,11 @@ Status RejectNoncharacters(const Json& value, const std::string& path) {
     return InvalidArgument((where.empty() ? "" : where + ": ") + "holds " + CodePointName(code_point) +
                            ", a Unicode noncharacter, which config text may not contain");
   };
-  // An escape can spell what the raw bytes may not. yaml-cpp refuses an escaped
-  // lone surrogate itself today; should any escape decode to malformed UTF-8,
-  // a save would replace it, so it is refused here whatever the parser does.
-  auto malformed = [](const std::string& where) {
-    return InvalidArgument((where.empty() ? "" : where + ": ") +
-                           "an escape decodes to text that is not valid UTF-8 (a lone surrogate?)");
-  };
   if (value.is_string()) {
-    const std::string& text = value.get_ref<const std::string&>();
-    if (!IsValidUtf8(text)) return malformed(path);
-    if (uint32_t found = FirstNoncharacter(text)) return refuse(path, found);
+    if (uint32_t found = FirstNoncharacter(value.get_ref<const std::string&>())) return refuse(path, found);
   } else if (value.is_object()) {
     for (const auto& [key, child] : value.items()) {
       const std::string child_path = ChildPath(path, key);
-      if (!IsValidUtf8(key)) return malformed(child_path);
       if (uint32_t found = FirstNoncharacter(key)) return refuse(child_path, found);
       WAL_RETURN_IF_ERROR(RejectNoncharacters(child, child_path));
     }
@@ -220,9 +210,9 @@ Status RejectNoncharacters(const Json& value, const std::string& path) {
 
 // YAML allows no raw C0 control character but tab and the line breaks (YAML
 // 1.2, section 5.1); an escape in a double-quoted string is how one is written.
-// (DEL is left alone: yaml-cpp reads it back intact and writes it raw itself.)
 // yaml-cpp does not refuse them: it misreads a NUL and the byte after it, so a
 // config holding one would load as something other than what was written.
+// (DEL is left alone: yaml-cpp reads it back intact and writes it raw itself.)
 Status RejectRawControlCharacters(std::string_view text) {
   size_t line = 1;
   for (size_t i = 0; i < text.size(); ++i) {
