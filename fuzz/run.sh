@@ -86,6 +86,16 @@ run_one() {
     done < <(find "$source_dir/known-defects/$target" -type f -print0 | sort -z)
   fi
   local budget=(-max_total_time="$seconds")
+  # The targets that drive the live engine answer an input from its commit
+  # thread, which finishes that batch (and frees it) after the input returns.
+  # libFuzzer's per-input leak check then stops the world mid-batch and reports
+  # buffers that a live thread still owns (a 72-byte commit batch, freed a
+  # moment later; a run with the same seed and only the check at exit reports
+  # nothing). For these, leaks are checked once at exit, when LeakSanitizer
+  # still reports every block nothing points to (fuzz/README.md#leaks).
+  case "$target" in
+    grpc_request_fuzzer | http_request_fuzzer) budget+=(-detect_leaks=0) ;;
+  esac
   [ -n "${FUZZ_RUNS:-}" ] && budget+=(-runs="$FUZZ_RUNS")
   [ -n "${FUZZ_SEED:-}" ] && budget+=(-seed="$FUZZ_SEED")
   local started=$SECONDS

@@ -14,6 +14,7 @@
 #include "config/duration.h"
 #include "control/directory_namespace_store.h"
 #include "engine/due_time.h"
+#include "engine/ordering_key.h"
 #include "engine/payload_apply.h"
 #include "target/mutation_util.h"
 
@@ -92,18 +93,6 @@ v1::Durable ToProto(Durability durability) {
 bool SameBackend(const config::NamespaceConfig& left, const config::NamespaceConfig& right) {
   return left.backend == right.backend && left.max_payload_bytes == right.max_payload_bytes &&
          left.dlq == right.dlq && left.durable_storage == right.durable_storage;
-}
-
-// The key that keeps entries in order where a backend partitions: the first
-// mutation's partition key and key, so writes to one item stay in order.
-std::string OrderingKey(const v1::Payload& payload) {
-  const v1::Mutation* mutation = nullptr;
-  if (payload.has_mutation()) mutation = &payload.mutation();
-  if (payload.has_mutation_set() && payload.mutation_set().mutations_size() > 0) {
-    mutation = &payload.mutation_set().mutations(0);
-  }
-  if (mutation == nullptr) return "";
-  return mutation->table() + "\x1f" + mutation->partition_key() + "\x1f" + mutation->key();
 }
 
 }  // namespace
@@ -493,34 +482,6 @@ Result<std::vector<v1::NamespaceStatus>> Engine::NamespaceStatuses(const std::st
   }
   if (!name.empty() && statuses.empty()) return NotFound("namespace " + name + " does not exist");
   return statuses;
-}
-
-Result<uint64_t> Engine::RedriveDeadLetters(const std::string& name, const std::vector<uint64_t>& ids) {
-  auto runtime = Find(name);
-  if (!runtime) return NotFound("namespace " + name + " does not exist");
-  auto transform = [clock = options_.clock](const std::string& dead_record) -> Result<queue::QueueEntry> {
-    v1::LogRecord record;
-    if (!record.ParseFromString(dead_record)) return Corruption("a dead letter is not a valid record");
-    // A redriven entry starts over: attempts and errors reset, due now.
-    record.set_attempt(0);
-    record.clear_errors();
-    record.clear_set_status();  // a set resumes from the progress its store recorded
-    record.set_set_deferrals(0);
-    const int64_t now_ms = ToMillis(clock->Now());
-    *record.mutable_due_time() = TimeUtil::MillisecondsToTimestamp(now_ms);
-    return queue::QueueEntry{record.SerializeAsString(), FromMillis(now_ms), OrderingKey(record.payload())};
-  };
-  return runtime->backend().RedriveDeadLetters(ids, transform);
-}
-
-Result<uint64_t> Engine::PurgeDeadLetters(const std::string& name, const std::vector<uint64_t>& ids) {
-  auto runtime = Find(name);
-  if (!runtime) return NotFound("namespace " + name + " does not exist");
-  // Found before the purge: a set whose marker is purged must go with it.
-  WAL_ASSIGN_OR_RETURN(std::vector<v1::LogRecord> purged_sets, DeadSetMarkers(*runtime, ids));
-  auto purged = runtime->backend().PurgeDeadLetters(ids);
-  if (purged.ok() && !purged_sets.empty()) runtime->mutation_sets()->Forget(purged_sets);
-  return purged;
 }
 
 void Engine::Shutdown() {

@@ -148,7 +148,17 @@ class Engine {
   Result<std::vector<RecordAt>> ListDeadLetters(const std::string& name, uint64_t from_id, size_t limit) const;
   // Puts dead letters back (all when `ids` is empty) with attempts and errors
   // reset, due now. Returns how many.
-  Result<uint64_t> RedriveDeadLetters(const std::string& name, const std::vector<uint64_t>& ids);
+  //
+  // With `to_namespace` (another served namespace), they move there instead:
+  // each becomes a new entry of that namespace (its own id there, no
+  // idempotency key), and leaves this DLQ only once the destination answered
+  // it durable. Dead letters that cannot move (a mutation set, whose mutations
+  // this namespace's storage keeps; bytes that are not a record) refuse the
+  // whole call before anything moves. If an append fails part way, what moved
+  // stays moved and the error says how many; the rest stay. A crash between
+  // the append and the removal leaves an entry in both places (at least once).
+  Result<uint64_t> RedriveDeadLetters(const std::string& name, const std::vector<uint64_t>& ids,
+                                      const std::string& to_namespace = "");
   Result<uint64_t> PurgeDeadLetters(const std::string& name, const std::vector<uint64_t>& ids);
 
   // Delivery counters of a namespace (tests, metrics).
@@ -183,6 +193,8 @@ class Engine {
   void WriteMutationSet(std::shared_ptr<NamespaceRuntime> runtime, v1::LogRecord record, queue::TimePoint due,
                         WriteCallback done);
   // The set markers among the dead letters `ids` (all when empty).
+  Result<uint64_t> MoveDeadLetters(const std::shared_ptr<NamespaceRuntime>& source, const std::vector<uint64_t>& ids,
+                                   const std::string& to_namespace);
   Result<std::vector<v1::LogRecord>> DeadSetMarkers(NamespaceRuntime& runtime, const std::vector<uint64_t>& ids) const;
 
   EngineOptions options_;

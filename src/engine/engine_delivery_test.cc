@@ -275,6 +275,76 @@ TEST_F(EngineDeliveryTest, AWriteKeepsOneEntryIdThroughRetriesTheDlqAndRedrive) 
   }));
 }
 
+// A redrive into another namespace (SQS's message move task): each dead letter
+// becomes a new entry there, is delivered by that namespace, and leaves the
+// source's DLQ only once the destination stored it.
+TEST_F(EngineDeliveryTest, ARedriveToAnotherNamespaceMovesDeadLettersThereAsNewEntries) {
+  Apply(Orders());
+  FakeBackend* orders = backend_;
+  config::NamespaceConfig repairs_config = Orders();
+  repairs_config.name = "repairs";
+  Apply(repairs_config);
+  FakeBackend* repairs = backend_;
+  backend_ = orders;
+
+  modules_.target().FailNext(2, target::ApplyOutcome::kPermanent, "schema mismatch");
+  v1::WriteToLogRequest first = Put("user:1", "v1");
+  first.set_idempotency_key("key-1");
+  const WriteOutcome written = Write(first);
+  ASSERT_EQ(written.response.durable(), v1::TRUE);
+  ASSERT_EQ(Write(Put("user:2", "v2")).response.durable(), v1::TRUE);
+  ASSERT_TRUE(Eventually([&] { return orders->DeadLetterEntries().size() == 2; }));
+
+  // Refusals change nothing.
+  EXPECT_EQ(engine_->RedriveDeadLetters("orders", {}, "missing").status().code(), StatusCode::kNotFound);
+  ASSERT_EQ(orders->DeadLetterEntries().size(), 2u);
+
+  // repairs' log is further along than orders', so its ids differ.
+  repairs->AddEntry(41, "earlier entry of repairs");
+  auto moved = engine_->RedriveDeadLetters("orders", {orders->DeadLetterEntries().front().id}, "repairs");
+  ASSERT_TRUE(moved.ok()) << moved.status().ToString();
+  EXPECT_EQ(*moved, 1u);
+  ASSERT_EQ(orders->DeadLetterEntries().size(), 1u) << "only the one named moved";
+  ASSERT_TRUE(Eventually([&] { return modules_.target().Value("user:1") == "v1"; }));
+  const auto delivered = modules_.target().calls().back();
+  EXPECT_EQ(delivered.context.namespace_name, "repairs");
+  EXPECT_EQ(delivered.context.attempt, 1u) << "attempts start over";
+  EXPECT_EQ(delivered.context.entry_id, 42u) << "an entry of repairs, with its id there";
+  EXPECT_NE(delivered.context.entry_id, written.response.id());
+  EXPECT_TRUE(delivered.context.idempotency_key.empty()) << "the key belongs to orders";
+  auto log = engine_->ReadLog("repairs", 42, 10);
+  ASSERT_TRUE(log.ok()) << log.status().ToString();
+  ASSERT_EQ(log->size(), 1u);
+  EXPECT_EQ(log->front().record.namespace_(), "repairs");
+  EXPECT_EQ(log->front().record.errors_size(), 0);
+  EXPECT_TRUE(log->front().record.idempotency_key().empty());
+
+  // An append the destination does not answer TRUE leaves the entry where it is.
+  repairs->SetAppendOutcome(Durability::kFalse, Unavailable("disk full"));
+  auto refused = engine_->RedriveDeadLetters("orders", {}, "repairs");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(refused.status().message().find("moved 0 dead letters into repairs"), std::string::npos)
+      << refused.status().ToString();
+  EXPECT_NE(refused.status().message().find("disk full"), std::string::npos) << refused.status().ToString();
+  EXPECT_EQ(orders->DeadLetterEntries().size(), 1u);
+
+  // A mutation set's marker cannot move (its mutations are kept by orders'
+  // storage), and refuses the whole call before anything moves.
+  repairs->SetAppendOutcome(Durability::kTrue);
+  v1::LogRecord marker;
+  marker.set_namespace_("orders");
+  marker.mutable_set_ref()->set_set_id("set-7");
+  orders->AddDeadLetter(1000, marker.SerializeAsString());
+  auto set_refused = engine_->RedriveDeadLetters("orders", {}, "repairs");
+  EXPECT_EQ(set_refused.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(set_refused.status().message().find("set-7"), std::string::npos) << set_refused.status().ToString();
+  EXPECT_EQ(orders->DeadLetterEntries().size(), 2u);
+  auto repairs_log = engine_->ReadLog("repairs", 42, 10);
+  ASSERT_TRUE(repairs_log.ok());
+  EXPECT_EQ(repairs_log->size(), 1u) << "nothing more was appended";
+}
+
 TEST_F(EngineDeliveryTest, APermanentFailureIsDeadLetteredAtOnce) {
   Apply(Orders());
   modules_.target().FailNext(1, target::ApplyOutcome::kPermanent, "value too large");

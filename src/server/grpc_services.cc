@@ -45,6 +45,14 @@ grpc::ServerUnaryReactor* Unary(grpc::CallbackServerContext* context, RequestGat
       if (gate != nullptr) {
         Admission admission = gate->Admit(metadata.authorization, name_of(request), scope);
         if (!admission.ok()) return Refuse(context, admission, call);
+        // A call that also writes into a second namespace (a redrive into
+        // another one) needs the right to write there as well.
+        if constexpr (requires { request.to_namespace(); }) {
+          if (!request.to_namespace().empty()) {
+            admission = gate->Admit(metadata.authorization, request.to_namespace(), Scope::kWrite);
+            if (!admission.ok()) return Refuse(context, admission, call);
+          }
+        }
       }
       Response response;
       WAL_RETURN_IF_ERROR(body(request, &response));
@@ -316,7 +324,7 @@ Status ListDeadLetters(engine::Engine& engine, const v1::ListDeadLettersRequest&
 Status RedriveDeadLetters(engine::Engine& engine, const v1::RedriveDeadLettersRequest& request,
                           v1::RedriveDeadLettersResponse* response) {
   std::vector<uint64_t> ids(request.ids().begin(), request.ids().end());
-  WAL_ASSIGN_OR_RETURN(uint64_t redriven, engine.RedriveDeadLetters(request.namespace_(), ids));
+  WAL_ASSIGN_OR_RETURN(uint64_t redriven, engine.RedriveDeadLetters(request.namespace_(), ids, request.to_namespace()));
   response->set_redriven(redriven);
   return Status::Ok();
 }

@@ -78,6 +78,11 @@ HttpResponse HttpApi::ServeDecoded(const HttpRequest& request, HttpCall& call) c
   if (call.route == HttpRoute::kWriteBatch) return WriteBatch(call);
   if (call.gated && gate_ != nullptr) {
     Admission admission = gate_->Admit(call.authorization, call.name, call.scope);
+    // A redrive into another namespace writes there, so it needs that right too.
+    const auto* redrive = std::get_if<v1::RedriveDeadLettersRequest>(&call.message);
+    if (admission.ok() && redrive != nullptr && !redrive->to_namespace().empty()) {
+      admission = gate_->Admit(call.authorization, redrive->to_namespace(), Scope::kWrite);
+    }
     if (!admission.ok()) {
       if (IsAuthRefusal(admission.status)) {
         spdlog::warn("{} {} refused: {}", request.method, request.path, admission.status.ToString());

@@ -156,6 +156,50 @@ TEST_F(DeliveryTest, APermanentErrorGoesStraightToTheDlqAndCanBePurged) {
   EXPECT_TRUE(WaitForStatus([](const auto& status) { return status.dead_letters() == 0; }, milliseconds(2000)));
 }
 
+// `walctl dlq redrive --to`: dead letters move into another namespace, which
+// delivers them as its own entries; the caller needs write access there too.
+TEST_F(DeliveryTest, DeadLettersRedrivenToAnotherNamespaceAreDeliveredThereAndLeaveTheDlq) {
+  // sha256("secret-token") may write to "repairs"; sha256("reader-token") may only read.
+  const std::string access =
+      "access: {tokens: [{name: app, sha256: 930bbdc51b6aed5c2a5678fd6e28dee7a05e8a4b643cfc0b4427c3efb86c0d94, "
+      "scopes: [write, read]}, {name: reader, sha256: "
+      "ba5005a40cf5212e4ac0190104cc127edab013294bb71279a975b27a80982d45, scopes: [read]}]}\n";
+  wald_ = std::make_unique<WaldProcess>(dir_.path());
+  wald_->WriteNamespaceFile("events", HttpNamespace("events", sink_.url(), "max_retries: 5\n"));
+  wald_->WriteNamespaceFile("repairs", HttpNamespace("repairs", sink_.url(), access));
+  wald_->Start();
+  Connect();
+  sink_.AnswerAll(400);
+  ASSERT_EQ(Write("bad-request").durable(), v1::TRUE);
+  ASSERT_TRUE(WaitForStatus([](const auto& status) { return status.dead_letters() == 1; }, milliseconds(5000)));
+  sink_.AnswerAll(200);
+
+  for (const std::string token : {"", "reader-token"}) {
+    std::vector<std::string> args = {"dlq", "redrive", "events", "--all", "--to", "repairs"};
+    if (!token.empty()) args.insert(args.begin(), {"--token", token});
+    auto refused = wald_->Walctl(args);
+    EXPECT_EQ(refused.exit_code, 1) << "token '" << token << "': " << refused.output;
+  }
+  auto missing = wald_->Walctl({"dlq", "redrive", "events", "--all", "--to", "nowhere"});
+  EXPECT_EQ(missing.exit_code, 1) << missing.output;
+  EXPECT_TRUE(WaitForStatus([](const auto& status) { return status.dead_letters() == 1; }, milliseconds(1000)))
+      << "a refused redrive moves nothing";
+  EXPECT_EQ(sink_.received().size(), 1u);
+
+  auto moved = wald_->Walctl({"--token", "secret-token", "dlq", "redrive", "events", "--all", "--to", "repairs"});
+  ASSERT_EQ(moved.exit_code, 0) << moved.output;
+  EXPECT_NE(moved.output.find("moved 1 dead letters to repairs"), std::string::npos) << moved.output;
+  ASSERT_TRUE(sink_.WaitFor([](const auto& received) { return received.size() >= 2; }, milliseconds(5000)));
+  EXPECT_EQ(sink_.received().back().body, "bad-request");
+  EXPECT_EQ(sink_.received().back().attempt, 1u);
+  EXPECT_TRUE(WaitForStatus([](const auto& status) { return status.dead_letters() == 0; }, milliseconds(2000)));
+  auto repairs = wald_->Walctl({"--token", "secret-token", "--json", "status", "repairs"});
+  ASSERT_EQ(repairs.exit_code, 0) << repairs.output;
+  const auto status = nlohmann::json::parse(repairs.output);
+  EXPECT_NE(status["namespaces"][0]["log_end"], "0") << "an entry of repairs now: " << status.dump();
+  EXPECT_EQ(status["namespaces"][0]["pending"], "0") << "and delivered: " << status.dump();
+}
+
 TEST_F(DeliveryTest, DlqDisabledKeepsRetryingAtMaxBackoffAndNeverDrops) {
   StartWald(HttpNamespace("events", sink_.url(),
                           "backoff: {initial: 50ms, multiplier: 2.0, max: 300ms, jitter: none}\nmax_retries: 1\n"

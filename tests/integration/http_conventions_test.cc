@@ -312,6 +312,11 @@ TEST_F(HttpConventions, EveryErrorAnswerHasTheOneErrorBody) {
       {"admin: delete unknown", client.Delete("/v1/namespaces/missing"), 404, "NOT_FOUND"},
       {"admin: purge without ids or all", client.Post("/v1/namespaces/orders/dlq:purge", "", kJson), 400,
        "INVALID_ARGUMENT"},
+      {"admin: redrive into a namespace the caller may not write to",
+       client.Post("/v1/namespaces/orders/dlq:redrive", reader, R"({"to_namespace":"guarded"})", kJson), 403,
+       "PERMISSION_DENIED"},
+      {"admin: redrive into a namespace that does not exist",
+       client.Post("/v1/namespaces/orders/dlq:redrive", R"({"to_namespace":"missing"})", kJson), 404, "NOT_FOUND"},
       {"admin: shard map on an unsharded instance", client.Put("/v1/shard-map", "shards: {}", kJson), 412,
        "FAILED_PRECONDITION"},
   };

@@ -62,6 +62,9 @@ void InspectCommands::Add(CLI::App& root) {
     action->add_option("ids", ids_, "Ids to act on");
     action->add_flag("--all", all_, "Act on every dead letter");
   }
+  dlq_redrive_->add_option("--to", to_namespace_,
+                           "Move them into this namespace instead (a new entry each there, removed from this DLQ "
+                           "once stored; mutation sets cannot move)");
 
   shards_ = root.add_subcommand("shards", "Show or replace the shard map");
   shards_->require_subcommand(1);
@@ -208,6 +211,7 @@ int InspectCommands::ActOnDeadLetters(const Options& options, const std::shared_
     wal::v1::RedriveDeadLettersRequest request;
     request.set_namespace_(namespace_);
     for (uint64_t id : ids_) request.add_ids(id);
+    request.set_to_namespace(to_namespace_);
     wal::v1::RedriveDeadLettersResponse response;
     rpc = admin->RedriveDeadLetters(NewContext(options).get(), request, &response);
     count = response.redriven();
@@ -223,6 +227,7 @@ int InspectCommands::ActOnDeadLetters(const Options& options, const std::shared_
   if (!rpc.ok()) return ReportRpcFailure(options, rpc, channel.get());
   const char* verb = redrive ? "redriven" : "purged";
   if (options.format != OutputFormat::kTable) Emit(options, Tree{{verb, count}});
+  else if (redrive && !to_namespace_.empty()) std::cout << "moved " << count << " dead letters to " << to_namespace_ << "\n";
   else std::cout << verb << " " << count << " dead letters\n";
   return kExitOk;
 }

@@ -43,6 +43,7 @@ class InspectCommands {
   CLI::App* shards_ = nullptr;
   CLI::App* shards_apply_ = nullptr;
   std::string namespace_;
+  std::string to_namespace_;  // dlq redrive --to
   uint64_t from_ = 0;
   uint64_t limit_ = 100;
   std::vector<uint64_t> ids_;

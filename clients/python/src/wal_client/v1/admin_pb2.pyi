@@ -180,12 +180,14 @@ class ListDeadLettersResponse(_message.Message):
     def __init__(self, entries: _Optional[_Iterable[_Union[LogRecordView, _Mapping]]] = ..., next_id: _Optional[int] = ...) -> None: ...
 
 class RedriveDeadLettersRequest(_message.Message):
-    __slots__ = ("namespace", "ids")
+    __slots__ = ("namespace", "ids", "to_namespace")
     NAMESPACE_FIELD_NUMBER: _ClassVar[int]
     IDS_FIELD_NUMBER: _ClassVar[int]
+    TO_NAMESPACE_FIELD_NUMBER: _ClassVar[int]
     namespace: str
     ids: _containers.RepeatedScalarFieldContainer[int]
-    def __init__(self, namespace: _Optional[str] = ..., ids: _Optional[_Iterable[int]] = ...) -> None: ...
+    to_namespace: str
+    def __init__(self, namespace: _Optional[str] = ..., ids: _Optional[_Iterable[int]] = ..., to_namespace: _Optional[str] = ...) -> None: ...
 
 class RedriveDeadLettersResponse(_message.Message):
     __slots__ = ("redriven",)
