@@ -373,6 +373,18 @@ Status Engine::UnloadNamespace(const std::string& name) { return DeleteNamespace
 
 Status Engine::DeleteNamespace(const std::string& name, bool purge_data) { return DeleteNamespace(name, purge_data, true); }
 
+Result<Engine::ApplyChange> Engine::CheckApply(const config::NamespaceConfig& requested,
+                                               config::NamespaceConfig* filled) const {
+  *filled = requested;
+  config::FillNamespaceDefaults(filled);
+  WAL_RETURN_IF_ERROR(config::ValidateNamespace(*filled));
+  std::shared_ptr<NamespaceRuntime> existing = Find(filled->name);
+  if (!existing) return ApplyChange::kCreate;
+  const config::NamespaceConfig& current = *existing->policy().config;
+  if (current == *filled) return ApplyChange::kUnchanged;
+  return SameBackend(current, *filled) ? ApplyChange::kPolicy : ApplyChange::kReopen;
+}
+
 Status Engine::ApplyNamespace(const config::NamespaceConfig& requested, bool persist) {
   LogNamespaceScope log_namespace(requested.name);
   config::NamespaceConfig config = requested;

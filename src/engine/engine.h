@@ -114,6 +114,11 @@ class Engine {
   // Validates, persists through the config saver, then makes it live. On any
   // failure nothing changes.
   Status ApplyNamespace(const config::NamespaceConfig& config);
+  // What ApplyNamespace(config) would do, after the checks it makes before it
+  // opens anything (defaults, values, every module's settings); changes and
+  // saves nothing. `filled` gets the config with its defaults filled in.
+  enum class ApplyChange { kCreate, kPolicy, kReopen, kUnchanged };
+  Result<ApplyChange> CheckApply(const config::NamespaceConfig& config, config::NamespaceConfig* filled) const;
   // Stops serving the namespace and removes it from the store; `purge_data`
   // also removes its log.
   Status DeleteNamespace(const std::string& name, bool purge_data);

@@ -191,6 +191,20 @@ Status GetNamespace(engine::Engine& engine, const v1::GetNamespaceRequest& reque
 
 namespace {
 
+const char* ApplyChangeName(engine::Engine::ApplyChange change) {
+  switch (change) {
+    case engine::Engine::ApplyChange::kCreate:
+      return "create";
+    case engine::Engine::ApplyChange::kPolicy:
+      return "policy";
+    case engine::Engine::ApplyChange::kReopen:
+      return "reopen";
+    case engine::Engine::ApplyChange::kUnchanged:
+      break;
+  }
+  return "unchanged";
+}
+
 Status DecodeAndApply(engine::Engine& engine, const v1::ApplyNamespaceRequest& request,
                       v1::NamespaceResponse* response) {
   google::protobuf::Struct named = request.config();
@@ -206,6 +220,13 @@ Status DecodeAndApply(engine::Engine& engine, const v1::ApplyNamespaceRequest& r
     }
   }
   WAL_ASSIGN_OR_RETURN(config::NamespaceConfig config, NamespaceFromStruct(named, engine.module_catalog()));
+  if (request.validate_only()) {
+    config::NamespaceConfig filled;
+    WAL_ASSIGN_OR_RETURN(engine::Engine::ApplyChange change, engine.CheckApply(config, &filled));
+    response->set_change(ApplyChangeName(change));
+    WAL_ASSIGN_OR_RETURN(*response->mutable_config(), NamespaceToStruct(filled));
+    return Status::Ok();
+  }
   WAL_RETURN_IF_ERROR(engine.ApplyNamespace(config));
   WAL_ASSIGN_OR_RETURN(*response->mutable_config(), NamespaceToStruct(config));
   return Status::Ok();
@@ -216,7 +237,8 @@ Status DecodeAndApply(engine::Engine& engine, const v1::ApplyNamespaceRequest& r
 Status ApplyNamespace(engine::Engine& engine, const v1::ApplyNamespaceRequest& request, v1::NamespaceResponse* response,
                       Metrics* metrics) {
   Status applied = DecodeAndApply(engine, request, response);
-  if (!applied.ok() && metrics != nullptr) metrics->ConfigRejected(ConfigSource::kApply);
+  // A dry run that finds a problem has done its job; it is not a rejected change.
+  if (!applied.ok() && !request.validate_only() && metrics != nullptr) metrics->ConfigRejected(ConfigSource::kApply);
   return applied;
 }
 

@@ -192,8 +192,19 @@ Status FillBatch(const HttpRequest& request, bool ndjson, v1::WriteToLogBatchReq
   return Status::Ok();
 }
 
+// A true/false query parameter; absent is false.
+Result<bool> BoolQueryValue(const HttpRequest& request, const char* parameter) {
+  WAL_ASSIGN_OR_RETURN(std::optional<std::string_view> text, QueryValue(request, parameter));
+  if (!text || *text == "false") return false;
+  if (*text == "true") return true;
+  return InvalidArgument(std::string("query parameter ") + parameter + ": must be true or false, got '" +
+                         std::string(*text) + "'");
+}
+
 Status FillApplyNamespace(const HttpRequest& request, const std::string& name, v1::ApplyNamespaceRequest* apply) {
   apply->set_name(name);
+  WAL_ASSIGN_OR_RETURN(bool validate_only, BoolQueryValue(request, "validate_only"));
+  apply->set_validate_only(validate_only);
   WAL_RETURN_IF_ERROR(ParseJsonBody(request.body, apply->mutable_config()));
   auto& fields = *apply->mutable_config()->mutable_fields();
   auto found = fields.find("name");
@@ -227,12 +238,6 @@ Status FillShardMap(const HttpRequest& request, v1::ApplyShardMapRequest* apply)
   return Status::Ok();
 }
 
-Result<bool> PurgeDataValue(const HttpRequest& request) {
-  WAL_ASSIGN_OR_RETURN(std::optional<std::string_view> text, QueryValue(request, "purge_data"));
-  if (!text || *text == "false") return false;
-  if (*text == "true") return true;
-  return InvalidArgument("query parameter purge_data: must be true or false, got '" + std::string(*text) + "'");
-}
 
 // The call with its message, which `fill` fills in from the request; what it
 // returns is the call's `invalid`.
@@ -313,7 +318,7 @@ HttpDecoded Decode(const HttpRequest& request, const Target& target, std::string
       if (method == "DELETE") {
         route(HttpRoute::kDeleteNamespace, true, Scope::kAdmin);
         return WithMessage<v1::DeleteNamespaceRequest>(std::move(call), [&](v1::DeleteNamespaceRequest* remove) {
-          WAL_ASSIGN_OR_RETURN(bool purge, PurgeDataValue(request));
+          WAL_ASSIGN_OR_RETURN(bool purge, BoolQueryValue(request, "purge_data"));
           remove->set_name(name);
           remove->set_purge_data(purge);
           return Status::Ok();

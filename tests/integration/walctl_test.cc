@@ -158,6 +158,27 @@ TEST_F(WalctlTest, DryRunApplyValidatesAndChangesNothing) {
   EXPECT_FALSE(std::filesystem::exists(wald_->namespaces_dir() + "/audit.yaml"));
   const std::string bad = WriteFile("bad.yaml", "name: bad\nbackend: {type: local}\nmax_payload_bytes: -1\n");
   EXPECT_EQ(wald_->Walctl({"namespaces", "apply", bad, "--dry-run"}).exit_code, 2);
+
+  // The server says what applying would change, against what it runs now.
+  auto would_create = wald_->Walctl({"namespaces", "apply", good, "--dry-run"});
+  ASSERT_EQ(would_create.exit_code, 0) << would_create.output;
+  EXPECT_NE(would_create.output.find("would create it"), std::string::npos) << would_create.output;
+  ASSERT_EQ(wald_->Walctl({"namespaces", "apply", good}).exit_code, 0);
+  auto unchanged = wald_->Walctl({"namespaces", "apply", good, "--dry-run"});
+  EXPECT_NE(unchanged.output.find("would change nothing"), std::string::npos) << unchanged.output;
+  const std::string retries = WriteFile("audit-retries.yaml", "name: audit\nbackend: {type: local}\nmax_retries: 2\n");
+  auto policy = wald_->Walctl({"namespaces", "apply", retries, "--dry-run"});
+  EXPECT_NE(policy.output.find("keep its log open"), std::string::npos) << policy.output;
+  const std::string segments =
+      WriteFile("audit-segments.yaml", "name: audit\nbackend: {type: local, local: {segment_bytes: 1048576}}\n");
+  auto reopen = wald_->Walctl({"namespaces", "apply", segments, "--dry-run"});
+  EXPECT_NE(reopen.output.find("open it again"), std::string::npos) << reopen.output;
+  auto current = nlohmann::json::parse(wald_->Walctl({"-o", "json", "namespaces", "get", "audit"}).output);
+  EXPECT_NE(current["max_retries"], 2) << "a dry run applies nothing: " << current.dump();
+
+  // It asks the server, so with none it says so rather than guessing.
+  wald_->Stop();
+  EXPECT_EQ(wald_->Walctl({"namespaces", "apply", retries, "--dry-run"}).exit_code, 4);
 }
 
 TEST_F(WalctlTest, ExportThenImportCarriesNamespacesAcross) {

@@ -176,6 +176,22 @@ TEST_F(WaldApiTest, HttpWriteAndErrors) {
 
 TEST_F(WaldApiTest, AdminApplyTakesEffectLiveAndSurvivesRestart) {
   auto client = Http();
+  // validate_only checks and answers what an apply would do, and does nothing.
+  auto checked = client.Put("/v1/namespaces/payments?validate_only=true",
+                            R"({"backend":{"type":"local"},"max_retries":7})", "application/json");
+  ASSERT_TRUE(checked);
+  ASSERT_EQ(checked->status, 200) << checked->body;
+  auto answer = nlohmann::json::parse(checked->body);
+  EXPECT_EQ(answer["change"], "create") << checked->body;
+  EXPECT_EQ(answer["config"]["max_retries"], 7) << checked->body;
+  auto absent = client.Get("/v1/namespaces/payments");
+  ASSERT_TRUE(absent);
+  EXPECT_EQ(absent->status, 404) << absent->body;
+  EXPECT_FALSE(std::filesystem::exists(wald_->namespaces_dir() + "/payments.yaml"));
+  auto refused = client.Put("/v1/namespaces/payments?validate_only=true", R"({"max_retries":-1})", "application/json");
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 400) << refused->body;
+
   auto applied = client.Put("/v1/namespaces/payments",
                             R"({"backend":{"type":"local"},"max_retries":7})",
                             "application/json");

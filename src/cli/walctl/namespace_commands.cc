@@ -15,6 +15,14 @@ wal::Result<wal::config::NamespaceConfig> LoadFile(const std::string& path) {
   return wal::config::LoadNamespaceFile(wal::DefaultFileSystem(), path, wal::modules::BuiltinModules().catalog());
 }
 
+std::string DescribeChange(const std::string& change) {
+  if (change == "create") return "create it";
+  if (change == "policy") return "change its policy and keep its log open";
+  if (change == "reopen") return "close its log and open it again (its backend, DLQ or storage section changed)";
+  if (change == "unchanged") return "change nothing: the server runs this config already";
+  return change;
+}
+
 }  // namespace
 
 void NamespaceCommands::Add(CLI::App& root) {
@@ -26,8 +34,8 @@ void NamespaceCommands::Add(CLI::App& root) {
   apply_ = group_->add_subcommand("apply", "Create or update a namespace from a YAML/JSON file");
   apply_->add_option("file", file_, "Namespace config file (YAML or JSON)")->required();
   apply_->add_flag("--dry-run", dry_run_,
-                   "Validate the file here, as the server would, and print the config with defaults filled in; "
-                   "send nothing");
+                   "Have the server check the file as an apply would and say what applying it would change "
+                   "(create, policy, reopen, unchanged); print the config with defaults filled in; change nothing");
   delete_ = group_->add_subcommand("delete", "Delete a namespace");
   delete_->add_option("name", name_, "Namespace name")->required();
   delete_->add_flag("--purge-data", purge_data_, "Also remove its log data");
@@ -137,20 +145,23 @@ int NamespaceCommands::Run(const Options& options, const std::shared_ptr<grpc::C
     }
     auto document = wal::server::NamespaceToStruct(*config);
     if (!document.ok()) return ReportLocalFailure(options, document.status().message());
+    wal::v1::ApplyNamespaceRequest request;
+    *request.mutable_config() = *document;
+    request.set_validate_only(dry_run_);
+    wal::v1::NamespaceResponse response;
+    grpc::Status rpc = admin->ApplyNamespace(NewContext(options).get(), request, &response);
+    if (!rpc.ok()) return ReportRpcFailure(options, rpc, channel.get());
     if (dry_run_) {
-      const Tree tree = MessageTree(*document);
+      const Tree tree = MessageTree(response.config());
       if (options.format == OutputFormat::kTable) {
-        std::cout << "namespace " << config->name << " is valid (dry run: nothing sent)\n" << tree.dump(2) << "\n";
+        std::cout << "namespace " << config->name << " is valid (dry run: nothing changed); applying it would "
+                  << DescribeChange(response.change()) << "\n"
+                  << tree.dump(2) << "\n";
       } else {
         Emit(options, tree);
       }
       return kExitOk;
     }
-    wal::v1::ApplyNamespaceRequest request;
-    *request.mutable_config() = *document;
-    wal::v1::NamespaceResponse response;
-    grpc::Status rpc = admin->ApplyNamespace(NewContext(options).get(), request, &response);
-    if (!rpc.ok()) return ReportRpcFailure(options, rpc, channel.get());
     if (options.format != OutputFormat::kTable) Emit(options, MessageTree(response.config()));
     else std::cout << "applied namespace " << config->name << "\n";
     return kExitOk;

@@ -26,7 +26,7 @@ from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x12wal/v1/admin.proto\x12\x06wal.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1cgoogle/protobuf/struct.proto\"\x14\n\x12GetShardMapRequest\"#\n\x14\x41pplyShardMapRequest\x12\x0b\n\x03map\x18\x01 \x01(\t\">\n\x10ShardMapResponse\x12\x0b\n\x03map\x18\x01 \x01(\t\x12\x0e\n\x06source\x18\x02 \x01(\t\x12\r\n\x05shard\x18\x03 \x01(\t\"\x17\n\x15ListNamespacesRequest\"\'\n\x16ListNamespacesResponse\x12\r\n\x05names\x18\x01 \x03(\t\"#\n\x13GetNamespaceRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"<\n\x11NamespaceResponse\x12\'\n\x06\x63onfig\x18\x01 \x01(\x0b\x32\x17.google.protobuf.Struct\"N\n\x15\x41pplyNamespaceRequest\x12\'\n\x06\x63onfig\x18\x01 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x0c\n\x04name\x18\x02 \x01(\t\":\n\x16\x44\x65leteNamespaceRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x12\n\npurge_data\x18\x02 \x01(\x08\"\x19\n\x17\x44\x65leteNamespaceResponse\"%\n\x10GetStatusRequest\x12\x11\n\tnamespace\x18\x01 \x01(\t\"\x88\x02\n\x0fNamespaceStatus\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07\x62\x61\x63kend\x18\x02 \x01(\t\x12\x10\n\x08\x66irst_id\x18\x03 \x01(\x04\x12\x0f\n\x07log_end\x18\x04 \x01(\x04\x12\x10\n\x08\x63onsumed\x18\x05 \x01(\x04\x12\x0f\n\x07pending\x18\x06 \x01(\x04\x12\x10\n\x08segments\x18\x07 \x01(\x04\x12\r\n\x05\x62ytes\x18\x08 \x01(\x04\x12\x10\n\x08writable\x18\t \x01(\x08\x12\r\n\x05\x65rror\x18\n \x01(\t\x12\x17\n\x0fpending_delayed\x18\x0b \x01(\x04\x12\x11\n\tin_flight\x18\x0c \x01(\x04\x12\x14\n\x0c\x64\x65\x61\x64_letters\x18\r \x01(\x04\x12\x0c\n\x04role\x18\x0e \x01(\t\"@\n\x11GetStatusResponse\x12+\n\nnamespaces\x18\x01 \x03(\x0b\x32\x17.wal.v1.NamespaceStatus\"C\n\x0eReadLogRequest\x12\x11\n\tnamespace\x18\x01 \x01(\t\x12\x0f\n\x07\x66rom_id\x18\x02 \x01(\x04\x12\r\n\x05limit\x18\x03 \x01(\r\"\xe9\x01\n\rLogRecordView\x12\n\n\x02id\x18\x01 \x01(\x04\x12\x10\n\x08\x65ntry_id\x18\x04 \x01(\x04\x12*\n\x05state\x18\x05 \x01(\x0e\x32\x1b.wal.v1.LogRecordView.State\x12\'\n\x06record\x18\x02 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x10\n\x08unparsed\x18\x03 \x01(\x0c\"S\n\x05State\x12\x11\n\rSTATE_UNKNOWN\x10\x00\x12\x0b\n\x07\x44\x45LAYED\x10\x01\x12\x07\n\x03\x44UE\x10\x02\x12\r\n\tIN_FLIGHT\x10\x03\x12\x08\n\x04\x44ONE\x10\x04\x12\x08\n\x04\x44\x45\x41\x44\x10\x05\"J\n\x0fReadLogResponse\x12&\n\x07\x65ntries\x18\x01 \x03(\x0b\x32\x15.wal.v1.LogRecordView\x12\x0f\n\x07next_id\x18\x02 \x01(\x04\"K\n\x16ListDeadLettersRequest\x12\x11\n\tnamespace\x18\x01 \x01(\t\x12\x0f\n\x07\x66rom_id\x18\x02 \x01(\x04\x12\r\n\x05limit\x18\x03 \x01(\r\"R\n\x17ListDeadLettersResponse\x12&\n\x07\x65ntries\x18\x01 \x03(\x0b\x32\x15.wal.v1.LogRecordView\x12\x0f\n\x07next_id\x18\x02 \x01(\x04\"Q\n\x19RedriveDeadLettersRequest\x12\x11\n\tnamespace\x18\x01 \x01(\t\x12\x0b\n\x03ids\x18\x02 \x03(\x04\x12\x14\n\x0cto_namespace\x18\x03 \x01(\t\".\n\x1aRedriveDeadLettersResponse\x12\x10\n\x08redriven\x18\x01 \x01(\x04\"F\n\x17PurgeDeadLettersRequest\x12\x11\n\tnamespace\x18\x01 \x01(\t\x12\x0b\n\x03ids\x18\x02 \x03(\x04\x12\x0b\n\x03\x61ll\x18\x03 \x01(\x08\"*\n\x18PurgeDeadLettersResponse\x12\x0e\n\x06purged\x18\x01 \x01(\x04\x32\xce\t\n\x05\x41\x64min\x12g\n\x0eListNamespaces\x12\x1d.wal.v1.ListNamespacesRequest\x1a\x1e.wal.v1.ListNamespacesResponse\"\x16\x82\xd3\xe4\x93\x02\x10\x12\x0e/v1/namespaces\x12\x65\n\x0cGetNamespace\x12\x1b.wal.v1.GetNamespaceRequest\x1a\x19.wal.v1.NamespaceResponse\"\x1d\x82\xd3\xe4\x93\x02\x17\x12\x15/v1/namespaces/{name}\x12q\n\x0e\x41pplyNamespace\x12\x1d.wal.v1.ApplyNamespaceRequest\x1a\x19.wal.v1.NamespaceResponse\"%\x82\xd3\xe4\x93\x02\x1f\x1a\x15/v1/namespaces/{name}:\x06\x63onfig\x12q\n\x0f\x44\x65leteNamespace\x12\x1e.wal.v1.DeleteNamespaceRequest\x1a\x1f.wal.v1.DeleteNamespaceResponse\"\x1d\x82\xd3\xe4\x93\x02\x17*\x15/v1/namespaces/{name}\x12T\n\tGetStatus\x12\x18.wal.v1.GetStatusRequest\x1a\x19.wal.v1.GetStatusResponse\"\x12\x82\xd3\xe4\x93\x02\x0c\x12\n/v1/status\x12\x62\n\x07ReadLog\x12\x16.wal.v1.ReadLogRequest\x1a\x17.wal.v1.ReadLogResponse\"&\x82\xd3\xe4\x93\x02 \x12\x1e/v1/namespaces/{namespace}/log\x12z\n\x0fListDeadLetters\x12\x1e.wal.v1.ListDeadLettersRequest\x1a\x1f.wal.v1.ListDeadLettersResponse\"&\x82\xd3\xe4\x93\x02 \x12\x1e/v1/namespaces/{namespace}/dlq\x12\x8e\x01\n\x12RedriveDeadLetters\x12!.wal.v1.RedriveDeadLettersRequest\x1a\".wal.v1.RedriveDeadLettersResponse\"1\x82\xd3\xe4\x93\x02+\"&/v1/namespaces/{namespace}/dlq:redrive:\x01*\x12\x86\x01\n\x10PurgeDeadLetters\x12\x1f.wal.v1.PurgeDeadLettersRequest\x1a .wal.v1.PurgeDeadLettersResponse\"/\x82\xd3\xe4\x93\x02)\"$/v1/namespaces/{namespace}/dlq:purge:\x01*\x12Z\n\x0bGetShardMap\x12\x1a.wal.v1.GetShardMapRequest\x1a\x18.wal.v1.ShardMapResponse\"\x15\x82\xd3\xe4\x93\x02\x0f\x12\r/v1/shard-map\x12\x63\n\rApplyShardMap\x12\x1c.wal.v1.ApplyShardMapRequest\x1a\x18.wal.v1.ShardMapResponse\"\x1a\x82\xd3\xe4\x93\x02\x14\x1a\r/v1/shard-map:\x03mapB3\n\ndev.wal.v1B\nAdminProtoP\x01Z\x17wal/gen/go/wal/v1;walv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x12wal/v1/admin.proto\x12\x06wal.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1cgoogle/protobuf/struct.proto\"\x14\n\x12GetShardMapRequest\"#\n\x14\x41pplyShardMapRequest\x12\x0b\n\x03map\x18\x01 \x01(\t\">\n\x10ShardMapResponse\x12\x0b\n\x03map\x18\x01 \x01(\t\x12\x0e\n\x06source\x18\x02 \x01(\t\x12\r\n\x05shard\x18\x03 \x01(\t\"\x17\n\x15ListNamespacesRequest\"\'\n\x16ListNamespacesResponse\x12\r\n\x05names\x18\x01 \x03(\t\"#\n\x13GetNamespaceRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"L\n\x11NamespaceResponse\x12\'\n\x06\x63onfig\x18\x01 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x0e\n\x06\x63hange\x18\x02 \x01(\t\"e\n\x15\x41pplyNamespaceRequest\x12\'\n\x06\x63onfig\x18\x01 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x15\n\rvalidate_only\x18\x03 \x01(\x08\":\n\x16\x44\x65leteNamespaceRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x12\n\npurge_data\x18\x02 \x01(\x08\"\x19\n\x17\x44\x65leteNamespaceResponse\"%\n\x10GetStatusRequest\x12\x11\n\tnamespace\x18\x01 \x01(\t\"\x88\x02\n\x0fNamespaceStatus\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07\x62\x61\x63kend\x18\x02 \x01(\t\x12\x10\n\x08\x66irst_id\x18\x03 \x01(\x04\x12\x0f\n\x07log_end\x18\x04 \x01(\x04\x12\x10\n\x08\x63onsumed\x18\x05 \x01(\x04\x12\x0f\n\x07pending\x18\x06 \x01(\x04\x12\x10\n\x08segments\x18\x07 \x01(\x04\x12\r\n\x05\x62ytes\x18\x08 \x01(\x04\x12\x10\n\x08writable\x18\t \x01(\x08\x12\r\n\x05\x65rror\x18\n \x01(\t\x12\x17\n\x0fpending_delayed\x18\x0b \x01(\x04\x12\x11\n\tin_flight\x18\x0c \x01(\x04\x12\x14\n\x0c\x64\x65\x61\x64_letters\x18\r \x01(\x04\x12\x0c\n\x04role\x18\x0e \x01(\t\"@\n\x11GetStatusResponse\x12+\n\nnamespaces\x18\x01 \x03(\x0b\x32\x17.wal.v1.NamespaceStatus\"C\n\x0eReadLogRequest\x12\x11\n\tnamespace\x18\x01 \x01(\t\x12\x0f\n\x07\x66rom_id\x18\x02 \x01(\x04\x12\r\n\x05limit\x18\x03 \x01(\r\"\xe9\x01\n\rLogRecordView\x12\n\n\x02id\x18\x01 \x01(\x04\x12\x10\n\x08\x65ntry_id\x18\x04 \x01(\x04\x12*\n\x05state\x18\x05 \x01(\x0e\x32\x1b.wal.v1.LogRecordView.State\x12\'\n\x06record\x18\x02 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x10\n\x08unparsed\x18\x03 \x01(\x0c\"S\n\x05State\x12\x11\n\rSTATE_UNKNOWN\x10\x00\x12\x0b\n\x07\x44\x45LAYED\x10\x01\x12\x07\n\x03\x44UE\x10\x02\x12\r\n\tIN_FLIGHT\x10\x03\x12\x08\n\x04\x44ONE\x10\x04\x12\x08\n\x04\x44\x45\x41\x44\x10\x05\"J\n\x0fReadLogResponse\x12&\n\x07\x65ntries\x18\x01 \x03(\x0b\x32\x15.wal.v1.LogRecordView\x12\x0f\n\x07next_id\x18\x02 \x01(\x04\"K\n\x16ListDeadLettersRequest\x12\x11\n\tnamespace\x18\x01 \x01(\t\x12\x0f\n\x07\x66rom_id\x18\x02 \x01(\x04\x12\r\n\x05limit\x18\x03 \x01(\r\"R\n\x17ListDeadLettersResponse\x12&\n\x07\x65ntries\x18\x01 \x03(\x0b\x32\x15.wal.v1.LogRecordView\x12\x0f\n\x07next_id\x18\x02 \x01(\x04\"Q\n\x19RedriveDeadLettersRequest\x12\x11\n\tnamespace\x18\x01 \x01(\t\x12\x0b\n\x03ids\x18\x02 \x03(\x04\x12\x14\n\x0cto_namespace\x18\x03 \x01(\t\".\n\x1aRedriveDeadLettersResponse\x12\x10\n\x08redriven\x18\x01 \x01(\x04\"F\n\x17PurgeDeadLettersRequest\x12\x11\n\tnamespace\x18\x01 \x01(\t\x12\x0b\n\x03ids\x18\x02 \x03(\x04\x12\x0b\n\x03\x61ll\x18\x03 \x01(\x08\"*\n\x18PurgeDeadLettersResponse\x12\x0e\n\x06purged\x18\x01 \x01(\x04\x32\xce\t\n\x05\x41\x64min\x12g\n\x0eListNamespaces\x12\x1d.wal.v1.ListNamespacesRequest\x1a\x1e.wal.v1.ListNamespacesResponse\"\x16\x82\xd3\xe4\x93\x02\x10\x12\x0e/v1/namespaces\x12\x65\n\x0cGetNamespace\x12\x1b.wal.v1.GetNamespaceRequest\x1a\x19.wal.v1.NamespaceResponse\"\x1d\x82\xd3\xe4\x93\x02\x17\x12\x15/v1/namespaces/{name}\x12q\n\x0e\x41pplyNamespace\x12\x1d.wal.v1.ApplyNamespaceRequest\x1a\x19.wal.v1.NamespaceResponse\"%\x82\xd3\xe4\x93\x02\x1f\x1a\x15/v1/namespaces/{name}:\x06\x63onfig\x12q\n\x0f\x44\x65leteNamespace\x12\x1e.wal.v1.DeleteNamespaceRequest\x1a\x1f.wal.v1.DeleteNamespaceResponse\"\x1d\x82\xd3\xe4\x93\x02\x17*\x15/v1/namespaces/{name}\x12T\n\tGetStatus\x12\x18.wal.v1.GetStatusRequest\x1a\x19.wal.v1.GetStatusResponse\"\x12\x82\xd3\xe4\x93\x02\x0c\x12\n/v1/status\x12\x62\n\x07ReadLog\x12\x16.wal.v1.ReadLogRequest\x1a\x17.wal.v1.ReadLogResponse\"&\x82\xd3\xe4\x93\x02 \x12\x1e/v1/namespaces/{namespace}/log\x12z\n\x0fListDeadLetters\x12\x1e.wal.v1.ListDeadLettersRequest\x1a\x1f.wal.v1.ListDeadLettersResponse\"&\x82\xd3\xe4\x93\x02 \x12\x1e/v1/namespaces/{namespace}/dlq\x12\x8e\x01\n\x12RedriveDeadLetters\x12!.wal.v1.RedriveDeadLettersRequest\x1a\".wal.v1.RedriveDeadLettersResponse\"1\x82\xd3\xe4\x93\x02+\"&/v1/namespaces/{namespace}/dlq:redrive:\x01*\x12\x86\x01\n\x10PurgeDeadLetters\x12\x1f.wal.v1.PurgeDeadLettersRequest\x1a .wal.v1.PurgeDeadLettersResponse\"/\x82\xd3\xe4\x93\x02)\"$/v1/namespaces/{namespace}/dlq:purge:\x01*\x12Z\n\x0bGetShardMap\x12\x1a.wal.v1.GetShardMapRequest\x1a\x18.wal.v1.ShardMapResponse\"\x15\x82\xd3\xe4\x93\x02\x0f\x12\r/v1/shard-map\x12\x63\n\rApplyShardMap\x12\x1c.wal.v1.ApplyShardMapRequest\x1a\x18.wal.v1.ShardMapResponse\"\x1a\x82\xd3\xe4\x93\x02\x14\x1a\r/v1/shard-map:\x03mapB3\n\ndev.wal.v1B\nAdminProtoP\x01Z\x17wal/gen/go/wal/v1;walv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -69,39 +69,39 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GETNAMESPACEREQUEST']._serialized_start=279
   _globals['_GETNAMESPACEREQUEST']._serialized_end=314
   _globals['_NAMESPACERESPONSE']._serialized_start=316
-  _globals['_NAMESPACERESPONSE']._serialized_end=376
-  _globals['_APPLYNAMESPACEREQUEST']._serialized_start=378
-  _globals['_APPLYNAMESPACEREQUEST']._serialized_end=456
-  _globals['_DELETENAMESPACEREQUEST']._serialized_start=458
-  _globals['_DELETENAMESPACEREQUEST']._serialized_end=516
-  _globals['_DELETENAMESPACERESPONSE']._serialized_start=518
-  _globals['_DELETENAMESPACERESPONSE']._serialized_end=543
-  _globals['_GETSTATUSREQUEST']._serialized_start=545
-  _globals['_GETSTATUSREQUEST']._serialized_end=582
-  _globals['_NAMESPACESTATUS']._serialized_start=585
-  _globals['_NAMESPACESTATUS']._serialized_end=849
-  _globals['_GETSTATUSRESPONSE']._serialized_start=851
-  _globals['_GETSTATUSRESPONSE']._serialized_end=915
-  _globals['_READLOGREQUEST']._serialized_start=917
-  _globals['_READLOGREQUEST']._serialized_end=984
-  _globals['_LOGRECORDVIEW']._serialized_start=987
-  _globals['_LOGRECORDVIEW']._serialized_end=1220
-  _globals['_LOGRECORDVIEW_STATE']._serialized_start=1137
-  _globals['_LOGRECORDVIEW_STATE']._serialized_end=1220
-  _globals['_READLOGRESPONSE']._serialized_start=1222
-  _globals['_READLOGRESPONSE']._serialized_end=1296
-  _globals['_LISTDEADLETTERSREQUEST']._serialized_start=1298
-  _globals['_LISTDEADLETTERSREQUEST']._serialized_end=1373
-  _globals['_LISTDEADLETTERSRESPONSE']._serialized_start=1375
-  _globals['_LISTDEADLETTERSRESPONSE']._serialized_end=1457
-  _globals['_REDRIVEDEADLETTERSREQUEST']._serialized_start=1459
-  _globals['_REDRIVEDEADLETTERSREQUEST']._serialized_end=1540
-  _globals['_REDRIVEDEADLETTERSRESPONSE']._serialized_start=1542
-  _globals['_REDRIVEDEADLETTERSRESPONSE']._serialized_end=1588
-  _globals['_PURGEDEADLETTERSREQUEST']._serialized_start=1590
-  _globals['_PURGEDEADLETTERSREQUEST']._serialized_end=1660
-  _globals['_PURGEDEADLETTERSRESPONSE']._serialized_start=1662
-  _globals['_PURGEDEADLETTERSRESPONSE']._serialized_end=1704
-  _globals['_ADMIN']._serialized_start=1707
-  _globals['_ADMIN']._serialized_end=2937
+  _globals['_NAMESPACERESPONSE']._serialized_end=392
+  _globals['_APPLYNAMESPACEREQUEST']._serialized_start=394
+  _globals['_APPLYNAMESPACEREQUEST']._serialized_end=495
+  _globals['_DELETENAMESPACEREQUEST']._serialized_start=497
+  _globals['_DELETENAMESPACEREQUEST']._serialized_end=555
+  _globals['_DELETENAMESPACERESPONSE']._serialized_start=557
+  _globals['_DELETENAMESPACERESPONSE']._serialized_end=582
+  _globals['_GETSTATUSREQUEST']._serialized_start=584
+  _globals['_GETSTATUSREQUEST']._serialized_end=621
+  _globals['_NAMESPACESTATUS']._serialized_start=624
+  _globals['_NAMESPACESTATUS']._serialized_end=888
+  _globals['_GETSTATUSRESPONSE']._serialized_start=890
+  _globals['_GETSTATUSRESPONSE']._serialized_end=954
+  _globals['_READLOGREQUEST']._serialized_start=956
+  _globals['_READLOGREQUEST']._serialized_end=1023
+  _globals['_LOGRECORDVIEW']._serialized_start=1026
+  _globals['_LOGRECORDVIEW']._serialized_end=1259
+  _globals['_LOGRECORDVIEW_STATE']._serialized_start=1176
+  _globals['_LOGRECORDVIEW_STATE']._serialized_end=1259
+  _globals['_READLOGRESPONSE']._serialized_start=1261
+  _globals['_READLOGRESPONSE']._serialized_end=1335
+  _globals['_LISTDEADLETTERSREQUEST']._serialized_start=1337
+  _globals['_LISTDEADLETTERSREQUEST']._serialized_end=1412
+  _globals['_LISTDEADLETTERSRESPONSE']._serialized_start=1414
+  _globals['_LISTDEADLETTERSRESPONSE']._serialized_end=1496
+  _globals['_REDRIVEDEADLETTERSREQUEST']._serialized_start=1498
+  _globals['_REDRIVEDEADLETTERSREQUEST']._serialized_end=1579
+  _globals['_REDRIVEDEADLETTERSRESPONSE']._serialized_start=1581
+  _globals['_REDRIVEDEADLETTERSRESPONSE']._serialized_end=1627
+  _globals['_PURGEDEADLETTERSREQUEST']._serialized_start=1629
+  _globals['_PURGEDEADLETTERSREQUEST']._serialized_end=1699
+  _globals['_PURGEDEADLETTERSRESPONSE']._serialized_start=1701
+  _globals['_PURGEDEADLETTERSRESPONSE']._serialized_end=1743
+  _globals['_ADMIN']._serialized_start=1746
+  _globals['_ADMIN']._serialized_end=2976
 # @@protoc_insertion_point(module_scope)

@@ -46,18 +46,22 @@ class GetNamespaceRequest(_message.Message):
     def __init__(self, name: _Optional[str] = ...) -> None: ...
 
 class NamespaceResponse(_message.Message):
-    __slots__ = ("config",)
+    __slots__ = ("config", "change")
     CONFIG_FIELD_NUMBER: _ClassVar[int]
+    CHANGE_FIELD_NUMBER: _ClassVar[int]
     config: _struct_pb2.Struct
-    def __init__(self, config: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
+    change: str
+    def __init__(self, config: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., change: _Optional[str] = ...) -> None: ...
 
 class ApplyNamespaceRequest(_message.Message):
-    __slots__ = ("config", "name")
+    __slots__ = ("config", "name", "validate_only")
     CONFIG_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
+    VALIDATE_ONLY_FIELD_NUMBER: _ClassVar[int]
     config: _struct_pb2.Struct
     name: str
-    def __init__(self, config: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., name: _Optional[str] = ...) -> None: ...
+    validate_only: bool
+    def __init__(self, config: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., name: _Optional[str] = ..., validate_only: _Optional[bool] = ...) -> None: ...
 
 class DeleteNamespaceRequest(_message.Message):
     __slots__ = ("name", "purge_data")
