@@ -228,6 +228,7 @@ Status DecodeNamespace(const Json& root, const ModuleCatalog& modules, Namespace
     WAL_ASSIGN_OR_RETURN(ObjectReader flags, OpenChild(document, "flags"));
     WAL_RETURN_IF_ERROR(flags.Field("wal_enabled", &out->flags.wal_enabled));
     WAL_RETURN_IF_ERROR(flags.Field("dlq_enabled", &out->flags.dlq_enabled));
+    WAL_RETURN_IF_ERROR(flags.Field("delivery_paused", &out->flags.delivery_paused));
     WAL_RETURN_IF_ERROR(flags.RejectUnknownFields());
   }
   {
@@ -418,6 +419,7 @@ Json EncodeNamespace(const NamespaceConfig& config) {
   Json flags = Json::object();
   flags["wal_enabled"] = config.flags.wal_enabled;
   flags["dlq_enabled"] = config.flags.dlq_enabled;
+  flags["delivery_paused"] = config.flags.delivery_paused;
   root["flags"] = std::move(flags);
 
   Json consumer = Json::object();

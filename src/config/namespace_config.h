@@ -79,6 +79,7 @@ struct ConsumerConfig {
 struct FlagsConfig {
   bool wal_enabled = true;                     // false: apply to the target synchronously
   bool dlq_enabled = true;                     // false: exhausted entries keep retrying at max backoff
+  bool delivery_paused = false;                // true: writes are kept, nothing is delivered until resumed
   bool operator==(const FlagsConfig&) const = default;
 };
 

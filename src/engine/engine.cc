@@ -479,6 +479,7 @@ Result<std::vector<v1::NamespaceStatus>> Engine::NamespaceStatuses(const std::st
     status.set_bytes(stats.bytes);
     status.set_writable(stats.writable);
     status.set_role(std::string(RoleName(options_.role)));
+    status.set_delivery_paused(runtime->policy().config->flags.delivery_paused);
     if (!stats.error.empty()) {
       status.set_error(stats.error);
     } else if (!stats.writable) {

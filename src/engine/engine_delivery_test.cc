@@ -345,6 +345,48 @@ TEST_F(EngineDeliveryTest, ARedriveToAnotherNamespaceMovesDeadLettersThereAsNewE
   EXPECT_EQ(repairs_log->size(), 1u) << "nothing more was appended";
 }
 
+// delivery_paused holds deliveries, not writes: nothing is attempted (so no
+// retry spends an attempt) until it is cleared, and then everything arrives.
+TEST_F(EngineDeliveryTest, APausedNamespaceKeepsWritesAndDeliversThemOnResume) {
+  config::NamespaceConfig config = Orders();  // max_retries 2
+  Apply(config);
+  modules_.target().FailAlways(target::ApplyOutcome::kRetryable, "store is down");
+  ASSERT_EQ(Write(Put("user:1", "v1")).response.durable(), v1::TRUE);
+  ASSERT_TRUE(RescheduledAfter(1).has_value()) << "one attempt before the pause";
+
+  config.flags.delivery_paused = true;
+  Apply(config);
+  // A worker already inside a poll finishes it; the next loop sees the pause
+  // (polls wait at most poll_interval, 5 ms).
+  std::this_thread::sleep_for(milliseconds(100));
+  const uint64_t polls_before = backend_->polls();
+  const size_t calls_before = modules_.target().call_count();
+  ASSERT_EQ(Write(Put("user:2", "v2")).response.durable(), v1::TRUE) << "writes are still kept";
+  for (int i = 0; i < 10; ++i) {
+    clock_.Advance(seconds(10));  // far past every backoff
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+  EXPECT_EQ(backend_->polls(), polls_before) << "paused workers do not poll";
+  EXPECT_EQ(modules_.target().call_count(), calls_before) << "nothing is attempted while paused";
+  EXPECT_EQ(backend_->PendingEntries().size(), 2u);
+  EXPECT_TRUE(backend_->DeadLetterEntries().empty()) << "a paused retry does not run out of attempts";
+  auto paused = engine_->NamespaceStatuses("orders");
+  ASSERT_TRUE(paused.ok());
+  EXPECT_TRUE(paused->front().delivery_paused());
+
+  modules_.target().FailAlways(target::ApplyOutcome::kOk);
+  config.flags.delivery_paused = false;
+  Apply(config);
+  ASSERT_TRUE(Eventually([&] { return Counters().delivered.load() == 2; }));
+  EXPECT_EQ(modules_.target().Value("user:1"), "v1");
+  EXPECT_EQ(modules_.target().Value("user:2"), "v2");
+  for (const auto& call : modules_.target().calls()) {
+    if (call.key == "user:1" && call.outcome == target::ApplyOutcome::kOk) {
+      EXPECT_EQ(call.context.attempt, 2u) << "the pause spent none of its attempts";
+    }
+  }
+}
+
 TEST_F(EngineDeliveryTest, APermanentFailureIsDeadLetteredAtOnce) {
   Apply(Orders());
   modules_.target().FailNext(1, target::ApplyOutcome::kPermanent, "value too large");

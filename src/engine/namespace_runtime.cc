@@ -216,6 +216,13 @@ void NamespaceRuntime::WorkerLoop() {
       std::this_thread::sleep_for(wait);
       continue;
     }
+    if (config->flags.delivery_paused) {
+      // Paused (a store is down for maintenance, say): nothing is handed out,
+      // so nothing is attempted and no retry spends an attempt. What a worker
+      // already holds finishes; writes keep arriving in the log.
+      std::this_thread::sleep_for(wait);
+      continue;
+    }
     auto polled = backend_->Poll(static_cast<size_t>(config->consumer.max_entries_per_poll), wait);
     if (!polled.ok()) {
       spdlog::warn("namespace {}: poll failed: {}", name_, polled.status().ToString());
@@ -253,6 +260,16 @@ void NamespaceRuntime::ProcessBatch(std::vector<queue::Delivery>& deliveries) {
     // table's key) and readers see one id per write however often it is tried.
     if (parsed && record.entry_id() == 0) record.set_entry_id(delivery.id);
     const uint64_t entry_id = parsed ? record.entry_id() : delivery.id;
+    if (config.flags.delivery_paused) {
+      // Paused after this batch was polled (a worker waiting in Poll wakes for
+      // the first write after the pause): hand the entry back untried, due as
+      // it was, so the pause holds it and it spends no attempt.
+      latch->Add();
+      queue::QueueEntry untried{parsed ? record.SerializeAsString() : delivery.entry.record, delivery.entry.due,
+                                delivery.entry.ordering_key};
+      backend_->Reschedule(delivery, std::move(untried), retired("hand-back", delivery.id));
+      continue;
+    }
     std::optional<std::vector<v1::MutationStatus>> set_statuses;  // a set's per-mutation outcome
     bool target_unavailable = false;
     if (!parsed) {

@@ -204,6 +204,12 @@ std::string Metrics::Render(const engine::Engine& engine) {
   for (const auto& status : *statuses) {
     Sample(&out, "wal_namespace_writable", NamespaceLabel(status.name()), status.writable() ? 1 : 0);
   }
+  Header(&out, "wal_namespace_delivery_paused", "gauge",
+         "1 while flags.delivery_paused holds the namespace's deliveries (writes are still kept).");
+  for (const auto& status : *statuses) {
+    if (!status.error().empty() && status.backend().empty()) continue;
+    Sample(&out, "wal_namespace_delivery_paused", NamespaceLabel(status.name()), status.delivery_paused() ? 1 : 0);
+  }
 
   // Lag: the age of the oldest entry not yet done (embedded log only: reading
   // one entry there is a local read).

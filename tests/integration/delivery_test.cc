@@ -200,6 +200,42 @@ TEST_F(DeliveryTest, DeadLettersRedrivenToAnotherNamespaceAreDeliveredThereAndLe
   EXPECT_EQ(status["namespaces"][0]["pending"], "0") << "and delivered: " << status.dump();
 }
 
+// Pause for a target outage: writes keep arriving and nothing is attempted,
+// so no retry is spent; after resume every entry arrives.
+TEST_F(DeliveryTest, PausedDeliveryHoldsEntriesThroughATargetOutageAndResumeDeliversThemAll) {
+  StartWald(HttpNamespace("events", sink_.url(),
+                          "backoff: {initial: 100ms, multiplier: 2.0, max: 200ms, jitter: none}\nmax_retries: 1\n"));
+  auto paused = wald_->Walctl({"namespaces", "pause", "events"});
+  ASSERT_EQ(paused.exit_code, 0) << paused.output;
+  EXPECT_NE(paused.output.find("deliveries paused"), std::string::npos) << paused.output;
+  sink_.AnswerAll(503);  // the store is down
+  for (int i = 0; i < 20; ++i) ASSERT_EQ(Write("held-" + std::to_string(i)).durable(), v1::TRUE);
+  // max_retries 1 and 200 ms backoffs: unpaused, every entry would be in the DLQ by now.
+  std::this_thread::sleep_for(milliseconds(1500));
+  EXPECT_EQ(sink_.received().size(), 0u) << "nothing is attempted while paused";
+  EXPECT_TRUE(WaitForStatus([](const auto& status) { return status.pending() == 20 && status.dead_letters() == 0; },
+                            milliseconds(1000)));
+  auto table = wald_->Walctl({"status", "events"});
+  EXPECT_NE(table.output.find("paused"), std::string::npos) << table.output;
+  httplib::Client http("127.0.0.1", wald_->http_port());
+  auto metrics = http.Get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_NE(metrics->body.find("wal_namespace_delivery_paused{namespace=\"events\"} 1"), std::string::npos);
+
+  sink_.AnswerAll(200);  // the store is back
+  auto resumed = wald_->Walctl({"namespaces", "resume", "events"});
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  ASSERT_TRUE(sink_.WaitFor([](const auto& received) { return received.size() >= 20; }, milliseconds(10000)));
+  std::set<std::string> bodies;
+  for (const auto& request : sink_.received()) {
+    bodies.insert(request.body);
+    EXPECT_EQ(request.attempt, 1u) << request.body << ": its first attempt";
+  }
+  EXPECT_EQ(bodies.size(), 20u);
+  EXPECT_TRUE(WaitForStatus([](const auto& status) { return status.pending() == 0 && status.dead_letters() == 0; },
+                            milliseconds(5000)));
+}
+
 TEST_F(DeliveryTest, DlqDisabledKeepsRetryingAtMaxBackoffAndNeverDrops) {
   StartWald(HttpNamespace("events", sink_.url(),
                           "backoff: {initial: 50ms, multiplier: 2.0, max: 300ms, jitter: none}\nmax_retries: 1\n"

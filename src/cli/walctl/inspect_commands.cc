@@ -109,7 +109,7 @@ int InspectCommands::Status(const Options& options, const std::shared_ptr<grpc::
     std::printf("%-28s %-7s %10llu %10llu %10llu %10llu %9llu %6llu %s\n", item.name().c_str(), item.backend().c_str(),
                 number(item.log_end()), number(item.pending()), number(due), number(item.pending_delayed()),
                 number(item.in_flight()), number(item.dead_letters()),
-                item.error().empty() ? "serving" : item.error().c_str());
+                !item.error().empty() ? item.error().c_str() : item.delivery_paused() ? "paused" : "serving");
   }
   return kExitOk;
 }

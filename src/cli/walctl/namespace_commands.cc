@@ -43,10 +43,14 @@ void NamespaceCommands::Add(CLI::App& root) {
   export_->add_option("dir", directory_, "Directory to write (created if absent)")->required();
   import_ = group_->add_subcommand("import", "Apply every namespace file in DIR; nothing is applied if one is bad");
   import_->add_option("dir", directory_, "Directory of namespace files (.yaml, .yml, .json)")->required();
+  pause_ = group_->add_subcommand("pause", "Hold a namespace's deliveries (flags.delivery_paused); writes are still kept");
+  pause_->add_option("name", name_, "Namespace name")->required();
+  resume_ = group_->add_subcommand("resume", "Resume a paused namespace's deliveries; the backlog drains");
+  resume_->add_option("name", name_, "Namespace name")->required();
 }
 
 std::string NamespaceCommands::RoutedNamespace() const {
-  if (get_->parsed() || delete_->parsed()) return name_;
+  if (get_->parsed() || delete_->parsed() || pause_->parsed() || resume_->parsed()) return name_;
   if (apply_->parsed()) {
     auto config = LoadFile(file_);
     if (config.ok()) return config->name;
@@ -109,6 +113,7 @@ int NamespaceCommands::Import(const Options& options, const std::shared_ptr<grpc
 int NamespaceCommands::Run(const Options& options, const std::shared_ptr<grpc::Channel>& channel) {
   if (export_->parsed()) return Export(options, channel);
   if (import_->parsed()) return Import(options, channel);
+  if (pause_->parsed() || resume_->parsed()) return SetPaused(options, channel, pause_->parsed());
   auto admin = wal::v1::Admin::NewStub(channel);
   if (list_->parsed()) {
     wal::v1::ListNamespacesResponse response;

@@ -1,4 +1,4 @@
-// `walctl namespaces list|get|apply|delete|export|import`.
+// `walctl namespaces list|get|apply|delete|export|import|pause|resume`.
 #pragma once
 
 #include <grpcpp/grpcpp.h>
@@ -27,9 +27,14 @@ class NamespaceCommands {
   CLI::App* delete_ = nullptr;
   CLI::App* export_ = nullptr;
   CLI::App* import_ = nullptr;
+  CLI::App* pause_ = nullptr;
+  CLI::App* resume_ = nullptr;
   // export and import: a directory of <name>.yaml files, the config store's own layout.
   int Export(const Options& options, const std::shared_ptr<grpc::Channel>& channel);
   int Import(const Options& options, const std::shared_ptr<grpc::Channel>& channel);
+  // pause and resume (namespace_pause.cc): flags.delivery_paused set in the
+  // namespace's own config, read from the server and applied back.
+  int SetPaused(const Options& options, const std::shared_ptr<grpc::Channel>& channel, bool paused);
   std::string name_, file_, directory_;
   bool purge_data_ = false;
   bool dry_run_ = false;

@@ -82,7 +82,7 @@ class GetStatusRequest(_message.Message):
     def __init__(self, namespace: _Optional[str] = ...) -> None: ...
 
 class NamespaceStatus(_message.Message):
-    __slots__ = ("name", "backend", "first_id", "log_end", "consumed", "pending", "segments", "bytes", "writable", "error", "pending_delayed", "in_flight", "dead_letters", "role")
+    __slots__ = ("name", "backend", "first_id", "log_end", "consumed", "pending", "segments", "bytes", "writable", "error", "pending_delayed", "in_flight", "dead_letters", "role", "delivery_paused")
     NAME_FIELD_NUMBER: _ClassVar[int]
     BACKEND_FIELD_NUMBER: _ClassVar[int]
     FIRST_ID_FIELD_NUMBER: _ClassVar[int]
@@ -97,6 +97,7 @@ class NamespaceStatus(_message.Message):
     IN_FLIGHT_FIELD_NUMBER: _ClassVar[int]
     DEAD_LETTERS_FIELD_NUMBER: _ClassVar[int]
     ROLE_FIELD_NUMBER: _ClassVar[int]
+    DELIVERY_PAUSED_FIELD_NUMBER: _ClassVar[int]
     name: str
     backend: str
     first_id: int
@@ -111,7 +112,8 @@ class NamespaceStatus(_message.Message):
     in_flight: int
     dead_letters: int
     role: str
-    def __init__(self, name: _Optional[str] = ..., backend: _Optional[str] = ..., first_id: _Optional[int] = ..., log_end: _Optional[int] = ..., consumed: _Optional[int] = ..., pending: _Optional[int] = ..., segments: _Optional[int] = ..., bytes: _Optional[int] = ..., writable: _Optional[bool] = ..., error: _Optional[str] = ..., pending_delayed: _Optional[int] = ..., in_flight: _Optional[int] = ..., dead_letters: _Optional[int] = ..., role: _Optional[str] = ...) -> None: ...
+    delivery_paused: bool
+    def __init__(self, name: _Optional[str] = ..., backend: _Optional[str] = ..., first_id: _Optional[int] = ..., log_end: _Optional[int] = ..., consumed: _Optional[int] = ..., pending: _Optional[int] = ..., segments: _Optional[int] = ..., bytes: _Optional[int] = ..., writable: _Optional[bool] = ..., error: _Optional[str] = ..., pending_delayed: _Optional[int] = ..., in_flight: _Optional[int] = ..., dead_letters: _Optional[int] = ..., role: _Optional[str] = ..., delivery_paused: _Optional[bool] = ...) -> None: ...
 
 class GetStatusResponse(_message.Message):
     __slots__ = ("namespaces",)
