@@ -17,6 +17,8 @@
 # yet: each runs once with WAL_FUZZ_KNOWN_DEFECTS=1 and must still fail (the
 # target skips that class of input otherwise); one that passes fails the run, so
 # whoever fixes the defect moves it to regressions/ and removes the skip.
+# An input gets FUZZ_TIMEOUT seconds of wall time (default 10; raise it for long
+# runs on a machine that is also building, fuzz/README.md#timeouts).
 # JOBS targets run at once (default 1). A crash, a leak, a timeout or a violated
 # property leaves its input in BUILD_DIR/artifacts/<target>/ and makes the script
 # exit 1 once every target has run. BUILD_DIR/fuzz-stats.txt gets one line per
@@ -99,7 +101,7 @@ run_one() {
   [ -n "${FUZZ_RUNS:-}" ] && budget+=(-runs="$FUZZ_RUNS")
   [ -n "${FUZZ_SEED:-}" ] && budget+=(-seed="$FUZZ_SEED")
   local started=$SECONDS
-  "$binary" "${budget[@]}" -timeout=10 -rss_limit_mb=3072 -print_final_stats=1 \
+  "$binary" "${budget[@]}" -timeout="${FUZZ_TIMEOUT:-10}" -rss_limit_mb=3072 -print_final_stats=1 \
     -artifact_prefix="$artifacts/" "$corpus" >"$log" 2>&1
   local status=$?
   local elapsed=$((SECONDS - started))

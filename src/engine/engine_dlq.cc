@@ -95,11 +95,15 @@ Result<uint64_t> Engine::MoveDeadLetters(const std::shared_ptr<NamespaceRuntime>
     from_id = page.back().id + 1;
     std::vector<uint64_t> page_ids;
     std::vector<std::future<queue::AppendOutcome>> appended;
+    Status first_failure;
     const int64_t now_ms = ToMillis(options_.clock->Now());
     for (const queue::StoredEntry& entry : page) {
       if (!Wanted(wanted, entry.id)) continue;
       v1::LogRecord record;
-      WAL_RETURN_IF_ERROR(MovableRecord(entry, &record));  // one that arrived after the check
+      // One that arrived after the check: what this page appended so far still
+      // leaves the DLQ below, then the call stops.
+      first_failure = MovableRecord(entry, &record);
+      if (!first_failure.ok()) break;
       StartOver(record, now_ms);
       record.set_namespace_(to_namespace);
       // It becomes an entry of the destination, which gives it an id of its own
@@ -118,7 +122,6 @@ Result<uint64_t> Engine::MoveDeadLetters(const std::shared_ptr<NamespaceRuntime>
     // Only what the destination holds durably leaves the DLQ; the rest stays
     // there, and the call says which and why.
     std::vector<uint64_t> stored;
-    Status first_failure;
     for (size_t i = 0; i < appended.size(); ++i) {
       const queue::AppendOutcome outcome = appended[i].get();
       if (outcome.durability == Durability::kTrue) {
