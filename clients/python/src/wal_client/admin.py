@@ -27,6 +27,7 @@ class NamespaceStatus:
     writable: bool
     error: str
     role: str
+    delivery_paused: bool = False  # flags.delivery_paused: writes are kept, nothing is delivered
 
     @classmethod
     def from_proto(cls, message: admin_pb2.NamespaceStatus) -> "NamespaceStatus":
