@@ -164,6 +164,11 @@ class Backend {
   }
 
   virtual BackendStats Stats() const = 0;
+  // BackendStats::pending alone, for callers that ask often (the request
+  // gate's max_backlog check, several times a second per namespace). A backend
+  // whose Stats() does more than read counters overrides it; the default asks
+  // Stats().
+  virtual uint64_t Pending() const { return Stats().pending; }
 
   // Finishes in-flight appends and retirements (their callbacks run), then
   // releases resources. Entries handed out and not retired stay pending.

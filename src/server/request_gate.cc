@@ -107,7 +107,7 @@ void RequestGate::CheckLimits(const std::string& name, Admission* admitted) {
       std::lock_guard lock(backlog_mutex_);
       BacklogSample& sample = backlog_[name];
       if (now - sample.taken > std::chrono::milliseconds(100)) {
-        sample.pending = view.runtime->backend().Stats().pending;
+        sample.pending = view.runtime->backend().Pending();
         sample.taken = now;
       }
       pending = sample.pending;

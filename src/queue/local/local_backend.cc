@@ -379,6 +379,11 @@ Result<std::vector<StoredEntry>> LocalBackendImpl::ReadBounded(uint64_t from_id,
   return stored;
 }
 
+uint64_t LocalBackendImpl::Pending() const {
+  std::lock_guard lock(mutex_);
+  return pending_;
+}
+
 BackendStats LocalBackendImpl::Stats() const {
   const log::LogStats log_stats = main_log_->Stats();
   BackendStats stats;

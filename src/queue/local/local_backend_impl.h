@@ -160,6 +160,7 @@ class LocalBackendImpl final : public LocalBackend {
   Result<std::vector<StoredEntry>> Read(uint64_t from_id, size_t limit) override;
   Result<std::vector<StoredEntry>> ReadBounded(uint64_t from_id, size_t limit, uint64_t max_bytes) override;
   BackendStats Stats() const override;
+  uint64_t Pending() const override;  // a counter; Stats() walks the delay heap for pending_delayed
   Status Close() override;
 
   // ---- LocalBackend (maintenance.cc, local_backend.cc) ----
