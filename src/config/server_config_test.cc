@@ -36,6 +36,20 @@ log_level: debug
   EXPECT_EQ(ParseServerConfig("{}", Format::kJson, "empty.json").value(), ServerConfig());
 }
 
+// JSON can spell any control character as an escape; saved as YAML, each must
+// come back as itself. A raw CR in a plain scalar, which the YAML writer used
+// to emit, is a line break to a YAML reader and is refused on reload.
+TEST(ServerConfigTest, ControlCharactersFromJsonSurviveASaveAsYaml) {
+  for (const char* json : {R"({"data_dir": "/var/lib/wal\rdata"})", R"({"data_dir": "a\rb\n\tc\u0001d"})"}) {
+    auto parsed = ParseServerConfig(json, Format::kJson, "in.json");
+    ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+    const std::string yaml = SaveServerConfig(*parsed, Format::kYaml);
+    auto again = ParseServerConfig(yaml, Format::kYaml, "saved.yaml");
+    ASSERT_TRUE(again.ok()) << json << ": " << again.status().message() << "\n" << yaml;
+    EXPECT_EQ(again->data_dir, parsed->data_dir) << yaml;
+  }
+}
+
 TEST(ServerConfigTest, RejectsBadFields) {
   const std::pair<const char*, const char*> cases[] = {
       {"role: leader\n", "server.yaml: role: must be one of producer, consumer or both, got 'leader'"},

@@ -159,8 +159,14 @@ void Emit(YAML::Emitter& out, const Json& value) {
     out << YAML::EndSeq;
   } else if (value.is_string()) {
     const std::string& text = value.get_ref<const std::string&>();
-    // Quote anything a reader would type as something other than this string.
-    if (!TypePlainScalar(text).is_string()) {
+    // Quote anything a reader would type as something other than this string,
+    // and anything holding a control character: in a double-quoted string
+    // each is written as its escape, whereas yaml-cpp writes a CR raw in a
+    // plain scalar, which reads back as a line break (and is refused).
+    const bool has_control = std::any_of(text.begin(), text.end(), [](char c) {
+      return static_cast<unsigned char>(c) < 0x20;
+    });
+    if (has_control || !TypePlainScalar(text).is_string()) {
       out << YAML::DoubleQuoted << text;
     } else {
       out << text;
