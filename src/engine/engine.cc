@@ -373,11 +373,21 @@ Status Engine::UnloadNamespace(const std::string& name) { return DeleteNamespace
 
 Status Engine::DeleteNamespace(const std::string& name, bool purge_data) { return DeleteNamespace(name, purge_data, true); }
 
+namespace {
+
+// The checks an apply makes before it opens anything: defaults, then values.
+Result<config::NamespaceConfig> FilledAndValid(const config::NamespaceConfig& requested) {
+  config::NamespaceConfig config = requested;
+  config::FillNamespaceDefaults(&config);
+  WAL_RETURN_IF_ERROR(config::ValidateNamespace(config));
+  return config;
+}
+
+}  // namespace
+
 Result<Engine::ApplyChange> Engine::CheckApply(const config::NamespaceConfig& requested,
                                                config::NamespaceConfig* filled) const {
-  *filled = requested;
-  config::FillNamespaceDefaults(filled);
-  WAL_RETURN_IF_ERROR(config::ValidateNamespace(*filled));
+  WAL_ASSIGN_OR_RETURN(*filled, FilledAndValid(requested));
   std::shared_ptr<NamespaceRuntime> existing = Find(filled->name);
   if (!existing) return ApplyChange::kCreate;
   const config::NamespaceConfig& current = *existing->policy().config;
@@ -387,9 +397,7 @@ Result<Engine::ApplyChange> Engine::CheckApply(const config::NamespaceConfig& re
 
 Status Engine::ApplyNamespace(const config::NamespaceConfig& requested, bool persist) {
   LogNamespaceScope log_namespace(requested.name);
-  config::NamespaceConfig config = requested;
-  config::FillNamespaceDefaults(&config);
-  WAL_RETURN_IF_ERROR(config::ValidateNamespace(config));
+  WAL_ASSIGN_OR_RETURN(const config::NamespaceConfig config, FilledAndValid(requested));
   std::lock_guard admin_lock(admin_mutex_);
   std::shared_ptr<NamespaceRuntime> existing = Find(config.name);
   if (existing && SameBackend(*existing->policy().config, config)) {

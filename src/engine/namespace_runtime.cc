@@ -210,16 +210,12 @@ void NamespaceRuntime::WorkerLoop() {
     auto config = policy().config;
     // Short polls keep shutdown prompt; the backend wakes early on new due entries.
     const auto wait = std::min<std::chrono::milliseconds>(config->consumer.poll_interval, std::chrono::milliseconds(200));
-    if (config->target.is_none() && config->targets.empty()) {
-      // A namespace without a target is a pure log: entries stay for inspection
-      // (walctl log read) until a target is applied, instead of churning retries.
-      std::this_thread::sleep_for(wait);
-      continue;
-    }
-    if (config->flags.delivery_paused) {
-      // Paused (a store is down for maintenance, say): nothing is handed out,
-      // so nothing is attempted and no retry spends an attempt. What a worker
-      // already holds finishes; writes keep arriving in the log.
+    // Nothing is handed out for a namespace without a target (a pure log:
+    // entries stay for inspection until a target is applied, instead of
+    // churning retries) or while delivery is paused (a store is down, say:
+    // nothing is attempted, so no retry spends an attempt; writes keep
+    // arriving in the log).
+    if ((config->target.is_none() && config->targets.empty()) || config->flags.delivery_paused) {
       std::this_thread::sleep_for(wait);
       continue;
     }
