@@ -134,7 +134,7 @@ class Engine {
   Result<std::vector<v1::NamespaceStatus>> NamespaceStatuses(const std::string& name) const;
 
   // Where a record stands (admin reads); the values of v1::LogRecordView::State.
-  enum class RecordState { kUnknown, kDelayed, kDue, kInFlight, kDone, kDead };
+  enum class RecordState { kUnknown, kDelayed, kDue, kInFlight, kDone, kDead, kDelivered, kSuperseded };
   struct RecordAt {
     uint64_t id;
     uint64_t entry_id;  // the write's id, the same in each of its records (record.entry_id, or `id`)

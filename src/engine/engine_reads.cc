@@ -10,7 +10,7 @@ namespace {
 
 using google::protobuf::util::TimeUtil;
 
-// Pending, in flight or done only the backend knows; a pending record is
+// Pending, in flight or retired (and how) only the backend knows; a pending record is
 // delayed or due by its due time, which only the record holds (an unparsed
 // one has none, and counts as due).
 Engine::RecordState StateOf(queue::StoredState stored, const v1::LogRecord& record, WallTime now) {
@@ -22,6 +22,12 @@ Engine::RecordState StateOf(queue::StoredState stored, const v1::LogRecord& reco
       return State::kInFlight;
     case queue::StoredState::kDone:
       return State::kDone;
+    case queue::StoredState::kDelivered:
+      return State::kDelivered;
+    case queue::StoredState::kDeadLettered:
+      return State::kDead;
+    case queue::StoredState::kSuperseded:
+      return State::kSuperseded;
     case queue::StoredState::kPending:
       break;
   }

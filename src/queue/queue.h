@@ -59,7 +59,10 @@ enum class StoredState {
   kUnknown,   // the backend does not track it per entry (Kafka, SQS)
   kPending,   // not yet retired, not handed out (due or not: the engine reads the due time)
   kInFlight,  // handed out, not yet retired
-  kDone,      // retired
+  kDone,      // retired, how it ended not recorded (a retirement by an older binary)
+  kDelivered,     // retired after its target applied it
+  kDeadLettered,  // retired into the dead-letter queue
+  kSuperseded,    // retired by a newer record of the same entry (a retry, deferral, or the log's copy-forward)
 };
 
 struct StoredEntry {

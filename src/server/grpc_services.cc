@@ -294,6 +294,10 @@ v1::LogRecordView::State ViewState(engine::Engine::RecordState state) {
       return v1::LogRecordView::DONE;
     case State::kDead:
       return v1::LogRecordView::DEAD;
+    case State::kDelivered:
+      return v1::LogRecordView::DELIVERED;
+    case State::kSuperseded:
+      return v1::LogRecordView::SUPERSEDED;
   }
   return v1::LogRecordView::STATE_UNKNOWN;
 }

@@ -3,11 +3,13 @@
 #include <google/protobuf/util/time_util.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "http_sink.h"
@@ -154,6 +156,48 @@ TEST_F(DeliveryTest, APermanentErrorGoesStraightToTheDlqAndCanBePurged) {
   auto purged = wald_->Walctl({"--json", "dlq", "purge", "events", "--all"});
   EXPECT_EQ(nlohmann::json::parse(purged.output)["purged"], 1);
   EXPECT_TRUE(WaitForStatus([](const auto& status) { return status.dead_letters() == 0; }, milliseconds(2000)));
+}
+
+// Each write shows how it ended, through walctl and across a kill -9: its
+// newest record reads DELIVERED, DEAD (also once its dead letter is purged) or
+// SUPERSEDED for the attempts a retry stored again.
+TEST_F(DeliveryTest, EachWriteReadsDeliveredOrDeadThroughWalctlAndAcrossAKill) {
+  StartWald(HttpNamespace("events", sink_.url(), "backoff: {initial: 100ms, max: 100ms, jitter: none}\nmax_retries: 1\n"));
+  const uint64_t good = Write("good").id();
+  ASSERT_TRUE(WaitForStatus([](const auto& status) { return status.pending() == 0; }, milliseconds(5000)));
+  sink_.AnswerAll(503);
+  const uint64_t bad = Write("bad").id();
+  ASSERT_TRUE(WaitForStatus([](const auto& status) { return status.dead_letters() == 1; }, milliseconds(5000)));
+  auto states_of = [&](uint64_t entry) {
+    auto read = wald_->Walctl({"--json", "log", "read", "events", "--entry", std::to_string(entry)});
+    EXPECT_EQ(read.exit_code, 0) << read.output;
+    std::vector<std::string> states;
+    std::stringstream lines(read.output);
+    for (std::string line; std::getline(lines, line);) {
+      if (!line.empty()) states.push_back(nlohmann::json::parse(line)["state"].get<std::string>());
+    }
+    return states;
+  };
+  auto count = [&](const std::string& states) {
+    auto read = wald_->Walctl({"--json", "log", "read", "events", "--state", states});
+    EXPECT_EQ(read.exit_code, 0) << read.output;
+    return std::count(read.output.begin(), read.output.end(), '\n');
+  };
+  for (int round = 0; round < 2; ++round) {
+    EXPECT_EQ(states_of(good), std::vector<std::string>{"DELIVERED"}) << "round " << round;
+    EXPECT_EQ(states_of(bad), (std::vector<std::string>{"SUPERSEDED", "DEAD"})) << "round " << round;
+    EXPECT_EQ(count("delivered"), 1) << "round " << round;
+    EXPECT_EQ(count("dead,superseded"), 2) << "round " << round;
+    EXPECT_EQ(count("done"), 3) << "round " << round << ": done is every retirement";
+    wald_->Kill();
+    wald_->Start();
+    Connect();
+  }
+  ASSERT_EQ(wald_->Walctl({"dlq", "purge", "events", "--all"}).exit_code, 0);
+  wald_->Kill();
+  wald_->Start();
+  Connect();
+  EXPECT_EQ(states_of(bad), (std::vector<std::string>{"SUPERSEDED", "DEAD"})) << "purging never makes it delivered";
 }
 
 // `walctl dlq redrive --to`: dead letters move into another namespace, which

@@ -40,9 +40,11 @@ void InspectCommands::Add(CLI::App& root) {
                      "instead of base64; bytes that are not UTF-8 stay base64");
     reader->add_option("--state", states_,
                        "Only records in these states (comma-separated): delayed (not yet due), due (waiting for "
-                       "a consumer), in-flight, done (retired); dead letters are `walctl dlq show`")
+                       "a consumer), in-flight, delivered, dead (dead-lettered), superseded (stored again by a "
+                       "retry, deferral or copy-forward), done (retired, however it ended); the dead letters "
+                       "themselves are `walctl dlq show`")
         ->delimiter(',')
-        ->check(CLI::IsMember({"delayed", "due", "in-flight", "done"}));
+        ->check(CLI::IsMember({"delayed", "due", "in-flight", "delivered", "dead", "superseded", "done"}));
   }
 
   dlq_ = root.add_subcommand("dlq", "Inspect and manage a namespace's dead-letter queue");
@@ -168,9 +170,14 @@ int InspectCommands::ReadLog(const Options& options, const std::shared_ptr<grpc:
 bool InspectCommands::Wanted(const wal::v1::LogRecordView& entry) const {
   if (entry_ && entry.entry_id() != *entry_) return false;
   if (states_.empty()) return true;
-  std::string state = wal::v1::LogRecordView::State_Name(entry.state());
+  using View = wal::v1::LogRecordView;
+  std::string state = View::State_Name(entry.state());
   for (char& c : state) c = c == '_' ? '-' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return std::find(states_.begin(), states_.end(), state) != states_.end();
+  if (std::find(states_.begin(), states_.end(), state) != states_.end()) return true;
+  // "done" is every retirement, however it ended.
+  const bool retired = entry.state() == View::DONE || entry.state() == View::DELIVERED ||
+                       entry.state() == View::DEAD || entry.state() == View::SUPERSEDED;
+  return retired && std::find(states_.begin(), states_.end(), "done") != states_.end();
 }
 
 int InspectCommands::ListDeadLetters(const Options& options, const std::shared_ptr<grpc::Channel>& channel) {

@@ -143,18 +143,20 @@ class FakeBackend final : public queue::Backend {
   }
 
   void Complete(const queue::Delivery& delivery, queue::StatusCallback callback) override {
-    callback(Retire(delivery, [] {}));
+    callback(Retire(delivery, queue::StoredState::kDelivered, [] {}));
   }
 
   void Reschedule(const queue::Delivery& delivery, queue::QueueEntry replacement,
                   queue::StatusCallback callback) override {
     // The replacement is stored before the original is retired, as the
     // contract requires; here both happen under one lock.
-    callback(Retire(delivery, [this, &replacement] { StoreLocked(std::move(replacement)); }));
+    callback(Retire(delivery, queue::StoredState::kSuperseded,
+                    [this, &replacement] { StoreLocked(std::move(replacement)); }));
   }
 
   void DeadLetter(const queue::Delivery& delivery, std::string dead_record, queue::StatusCallback callback) override {
-    callback(Retire(delivery, [this, &dead_record] { dead_letters_[next_dead_id_++] = std::move(dead_record); }));
+    callback(Retire(delivery, queue::StoredState::kDeadLettered,
+                    [this, &dead_record] { dead_letters_[next_dead_id_++] = std::move(dead_record); }));
   }
 
   Result<std::vector<queue::StoredEntry>> ListDeadLetters(uint64_t from_id, size_t limit) override {
@@ -198,9 +200,11 @@ class FakeBackend final : public queue::Backend {
       if (page.size() >= std::min(limit, page_entries)) break;
       page.push_back(entry);
       auto slot = pending_.find(entry.id);
-      page.back().state = slot == pending_.end() ? queue::StoredState::kDone
-                          : slot->second.in_flight ? queue::StoredState::kInFlight
-                                                   : queue::StoredState::kPending;
+      auto ended = retired_.find(entry.id);
+      page.back().state = slot != pending_.end()  ? (slot->second.in_flight ? queue::StoredState::kInFlight
+                                                                            : queue::StoredState::kPending)
+                          : ended != retired_.end() ? ended->second
+                                                    : queue::StoredState::kDone;
     }
     return page;
   }
@@ -263,7 +267,7 @@ class FakeBackend final : public queue::Backend {
   // Applies `change` and retires the delivery, unless retirements are failing
   // or the delivery is not in flight.
   template <typename Change>
-  Status Retire(const queue::Delivery& delivery, Change change) {
+  Status Retire(const queue::Delivery& delivery, queue::StoredState outcome, Change change) {
     Status status;
     {
       std::lock_guard lock(mutex_);
@@ -275,6 +279,7 @@ class FakeBackend final : public queue::Backend {
       } else {
         change();
         pending_.erase(delivery.id);
+        retired_[delivery.id] = outcome;
       }
     }
     wake_.notify_all();
@@ -301,6 +306,7 @@ class FakeBackend final : public queue::Backend {
   std::vector<queue::StoredEntry> log_;  // everything appended, in id order
   std::map<uint64_t, Slot> pending_;
   std::map<uint64_t, std::string> dead_letters_;
+  std::map<uint64_t, queue::StoredState> retired_;  // how each retired entry ended
   uint64_t next_id_ = 0;
   uint64_t next_dead_id_ = 0;
   Durability append_durability_ = Durability::kTrue;

@@ -8,7 +8,16 @@
 namespace wal::queue::local {
 namespace {
 
-class LocalDeadLetterTest : public LocalBackendFixture {};
+class LocalDeadLetterTest : public LocalBackendFixture {
+ protected:
+  // The state of the main log's only entry, as the admin reads show it.
+  StoredState OnlyState() {
+    auto read = backend_->Read(0, 10);
+    EXPECT_TRUE(read.ok()) << read.status().ToString();
+    EXPECT_EQ(read.ok() ? read->size() : 0, 1u);
+    return read.ok() && read->size() == 1 ? read->front().state : StoredState::kUnknown;
+  }
+};
 
 TEST_F(LocalDeadLetterTest, DeadLetterMovesToDlqAndSurvivesReopen) {
   Open();
@@ -45,8 +54,10 @@ TEST_F(LocalDeadLetterTest, CrashBetweenDlqAppendAndRetireLeavesNoDuplicate) {
     auto dead = DeadLetters();
     ASSERT_EQ(dead.size(), 1u);
     EXPECT_EQ(dead[0].record, "dead");
+    EXPECT_EQ(OnlyState(), StoredState::kDeadLettered) << "recovery retires the orphan as dead-lettered";
   }
-  // Even after the DLQ entry is gone, the original stays retired.
+  // Even after the DLQ entry is gone, the original stays retired, and reads
+  // dead-lettered, not delivered.
   auto purged = backend_->PurgeDeadLetters({});
   ASSERT_TRUE(purged.ok());
   EXPECT_EQ(*purged, 1u);
@@ -54,6 +65,7 @@ TEST_F(LocalDeadLetterTest, CrashBetweenDlqAppendAndRetireLeavesNoDuplicate) {
   Reopen();
   EXPECT_TRUE(PollOrDie(10).empty());
   EXPECT_EQ(backend_->Stats().dead_letters, 0u);
+  EXPECT_EQ(OnlyState(), StoredState::kDeadLettered);
 }
 
 TEST_F(LocalDeadLetterTest, RedriveMovesBackAndIsPollable) {

@@ -11,9 +11,12 @@
 //           .. the record bytes (the rest of the payload)
 //
 //   RETIRE  0  u8  kind 'R' (0x52)
-//           1  u8  flags, 0
+//           1  u8  flags: bit 0 = outcomes recorded; others 0
 //           2  u32 count
 //           6  count x u64 ids that are done
+//           .. u32 dead count d (if flag bit 0): the last d ids were
+//              dead-lettered, the others delivered; without the flag (older
+//              binaries, and the DLQ's own RETIREs) the outcome is not recorded
 #pragma once
 
 #include <cstdint>
@@ -30,6 +33,7 @@ enum class EnvelopeKind : uint8_t { kEntry = 0x45, kRetire = 0x52 };
 
 inline constexpr uint8_t kFlagSupersedes = 0x1;
 inline constexpr uint8_t kFlagSource = 0x2;
+inline constexpr uint8_t kFlagOutcomes = 0x1;  // RETIRE
 inline constexpr size_t kMaxOrderingKeyBytes = 32u << 10;
 // Room for the envelope around a record: header fields plus the longest key.
 inline constexpr size_t kEnvelopeOverheadBytes = 64 + kMaxOrderingKeyBytes;
@@ -45,6 +49,8 @@ struct Envelope {
   // RETIRE: `retired_count` little-endian u64 ids, back to back
   std::string_view retired_raw;
   uint32_t retired_count = 0;
+  bool outcomes = false;      // flag bit 0: the ids below say how each ended
+  uint32_t delivered_count = 0;  // with `outcomes`: ids [0, delivered_count) were delivered, the rest dead-lettered
 
   uint64_t RetiredId(uint32_t i) const;
 };
@@ -87,6 +93,8 @@ inline std::string EncodeEntry(int64_t due_ms, std::optional<uint64_t> supersede
   return out;
 }
 
+// A RETIRE without outcomes: the DLQ's purges and redrives, where how an
+// entry ended is not a delivery.
 inline std::string EncodeRetire(std::span<const uint64_t> ids) {
   using namespace envelope_internal;
   std::string out;
@@ -95,6 +103,22 @@ inline std::string EncodeRetire(std::span<const uint64_t> ids) {
   out.push_back(0);
   PutU32(&out, static_cast<uint32_t>(ids.size()));
   for (uint64_t id : ids) PutU64(&out, id);
+  return out;
+}
+
+// A main-log RETIRE that records how each entry ended: `delivered` were
+// delivered, `dead_lettered` were moved to the DLQ.
+inline std::string EncodeRetireWithOutcomes(std::span<const uint64_t> delivered,
+                                            std::span<const uint64_t> dead_lettered) {
+  using namespace envelope_internal;
+  std::string out;
+  out.reserve(10 + 8 * (delivered.size() + dead_lettered.size()));
+  out.push_back(static_cast<char>(EnvelopeKind::kRetire));
+  out.push_back(static_cast<char>(kFlagOutcomes));
+  PutU32(&out, static_cast<uint32_t>(delivered.size() + dead_lettered.size()));
+  for (uint64_t id : delivered) PutU64(&out, id);
+  for (uint64_t id : dead_lettered) PutU64(&out, id);
+  PutU32(&out, static_cast<uint32_t>(dead_lettered.size()));
   return out;
 }
 
@@ -138,11 +162,19 @@ inline Status DecodeEnvelope(uint64_t id, std::string_view payload, Envelope* ou
   }
   if (kind == static_cast<uint8_t>(EnvelopeKind::kRetire)) {
     out->kind = EnvelopeKind::kRetire;
-    if (flags != 0) return bad("unknown RETIRE flags");
+    if ((flags & ~kFlagOutcomes) != 0) return bad("unknown RETIRE flags");
+    out->outcomes = (flags & kFlagOutcomes) != 0;
     if (payload.size() < 6) return bad("RETIRE cut short in the count");
     out->retired_count = GetU32(payload.data() + 2);
-    if ((payload.size() - 6) != 8ull * out->retired_count) return bad("RETIRE length does not match its count");
-    out->retired_raw = payload.substr(6);
+    const uint64_t trailer = out->outcomes ? 4 : 0;
+    if ((payload.size() - 6) != 8ull * out->retired_count + trailer) return bad("RETIRE length does not match its count");
+    out->retired_raw = payload.substr(6, 8ull * out->retired_count);
+    out->delivered_count = out->retired_count;
+    if (out->outcomes) {
+      const uint32_t dead = GetU32(payload.data() + payload.size() - 4);
+      if (dead > out->retired_count) return bad("RETIRE dead-lettered count exceeds its count");
+      out->delivered_count = out->retired_count - dead;
+    }
     return Status::Ok();
   }
   return bad("unknown kind byte " + std::to_string(kind));

@@ -273,7 +273,7 @@ void LocalBackendImpl::Reschedule(const Delivery& delivery, QueueEntry replaceme
                     std::lock_guard lock(mutex_);
                     NoteMainAppendLocked(result, due_ms);
                     if (status.ok()) {
-                      RetireLocked(original);
+                      RetireLocked(original, RetiredOutcomes::Outcome::kSuperseded);
                       main_window_.Advance();
                     } else {
                       ReleaseHoldLocked(original);
@@ -372,9 +372,16 @@ Result<std::vector<StoredEntry>> LocalBackendImpl::ReadBounded(uint64_t from_id,
   // entry retired meanwhile reads as done): never older.
   std::lock_guard lock(mutex_);
   for (StoredEntry& entry : stored) {
-    entry.state = !main_window_.IsPending(entry.id)  ? StoredState::kDone
-                  : in_flight_.contains(entry.id) ? StoredState::kInFlight
-                                                  : StoredState::kPending;
+    if (main_window_.IsPending(entry.id)) {
+      entry.state = in_flight_.contains(entry.id) ? StoredState::kInFlight : StoredState::kPending;
+      continue;
+    }
+    switch (outcomes_.Get(entry.id)) {
+      case RetiredOutcomes::Outcome::kNotRecorded: entry.state = StoredState::kDone; break;
+      case RetiredOutcomes::Outcome::kDelivered: entry.state = StoredState::kDelivered; break;
+      case RetiredOutcomes::Outcome::kDeadLettered: entry.state = StoredState::kDeadLettered; break;
+      case RetiredOutcomes::Outcome::kSuperseded: entry.state = StoredState::kSuperseded; break;
+    }
   }
   return stored;
 }

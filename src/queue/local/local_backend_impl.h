@@ -8,6 +8,7 @@
 //   dead_letter_admin.cc   listing, redriving and purging the dead-letter log
 //   maintenance.cc         checkpoints, heap compaction and copy-forward
 //   id_window.{h,cc}       the per-log bitmap of pending ids
+//   retired_outcomes.{h,cc} how each retired main-log entry ended, for reads
 //
 // Internal: include only from src/queue/local/. The public surface is
 // local_backend.h.
@@ -39,6 +40,7 @@
 #include "log/record_format.h"
 #include "queue/local/id_window.h"
 #include "queue/local/local_backend.h"
+#include "queue/local/retired_outcomes.h"
 
 namespace wal::queue::local {
 
@@ -185,6 +187,7 @@ class LocalBackendImpl final : public LocalBackend {
   void NoteMainAppendLocked(const log::AppendResult& result, std::optional<int64_t> pending_due) {
     if (result.durability == Durability::kFalse) return;
     main_window_.Extend(result.id + 1);
+    outcomes_.Extend(result.id + 1);
     if (result.durability == Durability::kTrue && pending_due) {
       if (!main_window_.SetPending(result.id)) return ReportOutsideWindowLocked("log", result.id, main_window_);
       ++pending_;
@@ -203,14 +206,17 @@ class LocalBackendImpl final : public LocalBackend {
   // A durable id the window cannot hold: the in-memory index and the log
   // disagree. The entry is safe in the log (a restart delivers it).
   void ReportOutsideWindowLocked(std::string_view which, uint64_t id, const IdWindow& window);
-  // Marks a main-log entry done (the caller advances the watermark).
-  void RetireLocked(uint64_t id) {
+  // Marks a main-log entry done (the caller advances the watermark), ended
+  // as `outcome`. An id retired twice keeps the outcome of its first
+  // retirement; recovery also records outcomes for ids below the window.
+  void RetireLocked(uint64_t id, RetiredOutcomes::Outcome outcome) {
     in_flight_.erase(id);
     release_failures_.erase(id);
     if (main_window_.IsPending(id)) {
       main_window_.SetDone(id);
       --pending_;
     }
+    if (outcomes_.Get(id) == RetiredOutcomes::Outcome::kNotRecorded) outcomes_.Set(id, outcome);
   }
   void RetireDlqLocked(uint64_t id) {
     if (dlq_window_.IsPending(id)) {
@@ -263,6 +269,7 @@ class LocalBackendImpl final : public LocalBackend {
   mutable std::mutex mutex_;  // guards everything below up to the threads
   std::condition_variable poll_cv_;
   IdWindow main_window_;
+  RetiredOutcomes outcomes_;  // how retired main-log entries ended, over the stored ids
   uint64_t pending_ = 0;                             // pending entries of the main log (incl. in flight)
   std::vector<HeapItem> heap_;                       // pending, not held; stale items are skipped lazily
   std::unordered_map<uint64_t, int64_t> in_flight_;  // held by Poll -> due

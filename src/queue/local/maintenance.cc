@@ -63,7 +63,14 @@ Status LocalBackendImpl::Checkpoint() {
   Status main_status;
   if (main_low > main_checkpointed_) {
     main_status = main_log_->CommitConsumed(main_low);
-    if (main_status.ok()) main_checkpointed_ = main_low;
+    if (main_status.ok()) {
+      main_checkpointed_ = main_low;
+      // The checkpoint lets the log delete consumed segments; their records'
+      // outcomes can no longer be read.
+      const uint64_t first = main_log_->Stats().first_id;
+      std::lock_guard lock(mutex_);
+      outcomes_.DropBelow(first);
+    }
   }
   Status dlq_status;
   if (dlq_low > dlq_checkpointed_) {
@@ -176,7 +183,7 @@ Result<uint64_t> LocalBackendImpl::CopyEntries(const std::vector<uint64_t>& cand
           std::optional<int64_t> popped_due = it != copying_.end() ? it->second : std::nullopt;
           if (it != copying_.end()) copying_.erase(it);
           if (appended.ok()) {
-            RetireLocked(old_id);
+            RetireLocked(old_id, RetiredOutcomes::Outcome::kSuperseded);
             main_window_.Advance();
           } else if (popped_due && main_window_.IsPending(old_id)) {
             PushHeapLocked({*popped_due, old_id});

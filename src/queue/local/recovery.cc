@@ -15,20 +15,27 @@ namespace {
 
 using std::chrono::milliseconds;
 
-// Scans `log` from `from` to its end, decoding every envelope.
+// Scans `log` from `from` up to `until` (exclusive), decoding every envelope.
 template <typename Fn>
-Status ScanLog(log::Log* log, uint64_t from, Fn&& fn) {
+Status ScanLogUntil(log::Log* log, uint64_t from, uint64_t until, Fn&& fn) {
   uint64_t next = from;
   for (;;) {
     WAL_ASSIGN_OR_RETURN(std::vector<log::LogEntry> entries, log->Read(next, kScanBatchEntries, kScanBatchBytes));
     if (entries.empty()) return Status::Ok();
     for (const log::LogEntry& entry : entries) {
+      if (entry.id >= until) return Status::Ok();
       Envelope envelope;
       WAL_RETURN_IF_ERROR(DecodeEnvelope(entry.id, entry.payload, &envelope));
       fn(entry.id, envelope);
     }
     next = entries.back().id + 1;
   }
+}
+
+// Scans `log` from `from` to its end.
+template <typename Fn>
+Status ScanLog(log::Log* log, uint64_t from, Fn&& fn) {
+  return ScanLogUntil(log, from, UINT64_MAX, std::forward<Fn>(fn));
 }
 
 }  // namespace
@@ -79,6 +86,33 @@ Status LocalBackendImpl::Recover() {
   dlq_window_.Extend(dlq_log_->Stats().next_id);
   dlq_window_.Advance();
 
+  // How entries ended is kept for every stored record, so the consumed part
+  // before the checkpoint (at most about a segment: the log deletes segments
+  // wholly below it) is read for its outcomes alone.
+  using Outcome = RetiredOutcomes::Outcome;
+  const uint64_t outcomes_start = std::min(main_stats.first_id, main_start);
+  outcomes_.Reset(outcomes_start);
+  auto note_outcome = [&](uint64_t id, Outcome outcome) {
+    if (outcomes_.Get(id) == Outcome::kNotRecorded) outcomes_.Set(id, outcome);
+  };
+  auto note_retire_outcomes = [&](const Envelope& envelope) {
+    if (!envelope.outcomes) return;  // written by an older binary: not recorded
+    for (uint32_t i = 0; i < envelope.retired_count; ++i) {
+      note_outcome(envelope.RetiredId(i), i < envelope.delivered_count ? Outcome::kDelivered : Outcome::kDeadLettered);
+    }
+  };
+  if (outcomes_start < main_start) {
+    Status read = ScanLogUntil(main_log_.get(), outcomes_start, main_start, [&](uint64_t id, const Envelope& envelope) {
+      outcomes_.Extend(id + 1);
+      if (envelope.kind == EnvelopeKind::kEntry) {
+        if (envelope.supersedes) note_outcome(*envelope.supersedes, Outcome::kSuperseded);
+      } else {
+        note_retire_outcomes(envelope);
+      }
+    });
+    if (!read.ok()) return read;
+  }
+
   main_window_.Reset(main_start);
   std::vector<HeapItem> items;
   auto compact = [&] {
@@ -86,6 +120,7 @@ Status LocalBackendImpl::Recover() {
   };
   scanned = ScanLog(main_log_.get(), main_start, [&](uint64_t id, const Envelope& envelope) {
     main_window_.Extend(id + 1);
+    outcomes_.Extend(id + 1);
     if (envelope.kind == EnvelopeKind::kEntry) {
       main_window_.SetPending(id);
       ++pending_;
@@ -96,13 +131,16 @@ Status LocalBackendImpl::Recover() {
         main_window_.SetDone(*envelope.supersedes);
         --pending_;
       }
+      if (envelope.supersedes) note_outcome(*envelope.supersedes, Outcome::kSuperseded);
       if (items.size() > 2 * pending_ + 65536) compact();
     } else {
-      for (uint32_t i = 0; i < envelope.retired_count; ++i) RetireLocked(envelope.RetiredId(i));
+      note_retire_outcomes(envelope);
+      for (uint32_t i = 0; i < envelope.retired_count; ++i) RetireLocked(envelope.RetiredId(i), Outcome::kNotRecorded);
     }
   });
   if (!scanned.ok()) return scanned;
   main_window_.Extend(main_log_->Stats().next_id);
+  outcomes_.Extend(main_log_->Stats().next_id);
   compact();
   items.shrink_to_fit();
   heap_ = std::move(items);
@@ -121,12 +159,12 @@ Status LocalBackendImpl::Recover() {
   if (!orphans.empty()) {
     std::promise<log::AppendResult> done;
     auto future = done.get_future();
-    AppendControl(*main_log_, EncodeRetire(orphans), [&](const log::AppendResult& result) {
+    AppendControl(*main_log_, EncodeRetireWithOutcomes({}, orphans), [&](const log::AppendResult& result) {
       {
         std::lock_guard lock(mutex_);
         NoteMainAppendLocked(result, std::nullopt);
         if (result.durability == Durability::kTrue) {
-          for (uint64_t id : orphans) RetireLocked(id);
+          for (uint64_t id : orphans) RetireLocked(id, Outcome::kDeadLettered);
           main_window_.Advance();
         }
       }

@@ -60,20 +60,22 @@ void LocalBackendImpl::RetireLoop() {
       batch = NextRetireBatchLocked(lock);
     }
     if (batch.empty()) return;
-    std::vector<uint64_t> ids;
-    ids.reserve(batch.size());
-    for (const RetireRequest& request : batch) ids.push_back(request.id);
+    std::vector<uint64_t> delivered;
+    std::vector<uint64_t> dead_lettered;
+    delivered.reserve(batch.size());
+    for (const RetireRequest& request : batch) (request.dead_letter_id ? dead_lettered : delivered).push_back(request.id);
     // One RETIRE at a time: completions arriving meanwhile form the next batch.
     std::promise<void> finished;
     auto future = finished.get_future();
-    AppendControl(*main_log_, EncodeRetire(ids), [&](const log::AppendResult& result) {
+    AppendControl(*main_log_, EncodeRetireWithOutcomes(delivered, dead_lettered), [&](const log::AppendResult& result) {
       const Status status = FailureStatus(result, "retiring entries");
       {
         std::lock_guard lock(mutex_);
         NoteMainAppendLocked(result, std::nullopt);
         for (const RetireRequest& request : batch) {
           if (status.ok()) {
-            RetireLocked(request.id);
+            RetireLocked(request.id, request.dead_letter_id ? RetiredOutcomes::Outcome::kDeadLettered
+                                                            : RetiredOutcomes::Outcome::kDelivered);
             if (request.dead_letter_id) dlq_hidden_.erase(*request.dead_letter_id);
           } else if (request.dead_letter_id) {
             // Its dead letter is durable: handing it out again would dead-letter

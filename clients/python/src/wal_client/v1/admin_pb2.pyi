@@ -141,12 +141,16 @@ class LogRecordView(_message.Message):
         IN_FLIGHT: _ClassVar[LogRecordView.State]
         DONE: _ClassVar[LogRecordView.State]
         DEAD: _ClassVar[LogRecordView.State]
+        DELIVERED: _ClassVar[LogRecordView.State]
+        SUPERSEDED: _ClassVar[LogRecordView.State]
     STATE_UNKNOWN: LogRecordView.State
     DELAYED: LogRecordView.State
     DUE: LogRecordView.State
     IN_FLIGHT: LogRecordView.State
     DONE: LogRecordView.State
     DEAD: LogRecordView.State
+    DELIVERED: LogRecordView.State
+    SUPERSEDED: LogRecordView.State
     ID_FIELD_NUMBER: _ClassVar[int]
     ENTRY_ID_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
