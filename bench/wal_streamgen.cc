@@ -4,11 +4,13 @@
 //
 //   wal_streamgen --mode stream --streams 2 --in-flight 512 --payload-bytes 1024 --seconds 10
 //   wal_streamgen --mode batch --threads 4 --batch 256 --payload-bytes 1024 --seconds 10
+//   wal_streamgen --mode batch --count 10000000 --delay-ms 86400000   # fill a backlog
 //
 // stream: each stream has a writer thread keeping up to --in-flight writes
 // unanswered and a reader thread taking the answers. batch: each thread sends
 // one WriteToLogBatch of --batch writes at a time; a write's latency is its
-// batch's.
+// batch's. With --count (batch mode), the threads share a budget of that many
+// writes, every write is measured, and the run ends when it is spent.
 #include <grpcpp/grpcpp.h>
 
 #include <CLI/CLI.hpp>
@@ -119,12 +121,22 @@ Totals RunStream(wal::v1::WriteAheadLog::Stub& stub, const wal::v1::WriteToLogRe
   return totals;
 }
 
+// `budget`, when not null, is the writes left to send in all: each batch takes
+// its writes from it (the last one may be short), and the thread stops at 0.
 Totals RunBatches(wal::v1::WriteAheadLog::Stub& stub, const wal::v1::WriteToLogRequest& write, int batch_size,
-                  const Window& window) {
+                  const Window& window, std::atomic<int64_t>* budget) {
   wal::v1::WriteToLogBatchRequest batch;
   for (int i = 0; i < batch_size; ++i) *batch.add_writes() = write;
   Totals totals;
   while (Clock::now() < window.stop_at) {
+    if (budget != nullptr) {
+      const int64_t left = budget->fetch_sub(batch_size);
+      if (left <= 0) break;
+      if (left < batch_size) {
+        batch.mutable_writes()->DeleteSubrange(0, batch_size - static_cast<int>(left));
+        batch_size = static_cast<int>(left);
+      }
+    }
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
     wal::v1::WriteToLogBatchResponse results;
@@ -157,6 +169,8 @@ int main(int argc, char** argv) {
   double seconds = 10;
   double warmup_seconds = 2;
   bool json = false;
+  int64_t count = 0;
+  int64_t delay_ms = 0;
   app.add_option("--server", server)->capture_default_str();
   app.add_option("--namespace", namespace_name)->capture_default_str();
   app.add_option("--mode", mode, "stream or batch")->check(CLI::IsMember({"stream", "batch"}))->capture_default_str();
@@ -168,14 +182,28 @@ int main(int argc, char** argv) {
   app.add_option("--seconds", seconds, "Measured duration")->capture_default_str();
   app.add_option("--warmup", warmup_seconds, "Unmeasured warm-up")->capture_default_str();
   app.add_flag("--json", json, "Print one JSON object");
+  app.add_option("--count", count, "batch: stop after this many writes in all, each measured (0: run for --seconds)")
+      ->capture_default_str();
+  app.add_option("--delay-ms", delay_ms, "lifecycle.delay of every write")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
+  if (count > 0 && mode != "batch") {
+    std::fprintf(stderr, "wal_streamgen: --count needs --mode batch\n");
+    return 2;
+  }
 
   wal::v1::WriteToLogRequest write;
   write.set_namespace_(namespace_name);
   write.mutable_payload()->set_opaque(std::string(static_cast<size_t>(payload_bytes), 'w'));
+  if (delay_ms > 0) {
+    write.mutable_lifecycle()->mutable_delay()->set_seconds(delay_ms / 1000);
+    write.mutable_lifecycle()->mutable_delay()->set_nanos(static_cast<int32_t>(delay_ms % 1000) * 1000000);
+  }
   Window window;
-  window.measure_from = Clock::now() + std::chrono::milliseconds(static_cast<int64_t>(warmup_seconds * 1000));
-  window.stop_at = window.measure_from + std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000));
+  const auto began = Clock::now();
+  window.measure_from = began + std::chrono::milliseconds(static_cast<int64_t>(count > 0 ? 0 : warmup_seconds * 1000));
+  window.stop_at = count > 0 ? Clock::time_point::max()
+                             : window.measure_from + std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000));
+  std::atomic<int64_t> budget{count};
 
   const int drivers_count = mode == "stream" ? std::max(1, streams) : std::max(1, threads);
   std::mutex totals_mutex;
@@ -190,13 +218,15 @@ int main(int argc, char** argv) {
       auto stub = wal::v1::WriteAheadLog::NewStub(
           grpc::CreateCustomChannel(server, grpc::InsecureChannelCredentials(), arguments));
       Totals local = mode == "stream" ? RunStream(*stub, write, static_cast<size_t>(std::max(1, in_flight)), window)
-                                      : RunBatches(*stub, write, std::max(1, batch_size), window);
+                                      : RunBatches(*stub, write, std::max(1, batch_size), window,
+                                                   count > 0 ? &budget : nullptr);
       std::lock_guard lock(totals_mutex);
       totals.Add(local);
     });
   }
   for (auto& driver : drivers) driver.join();
 
+  if (count > 0) seconds = std::chrono::duration<double>(Clock::now() - began).count();
   const double rate = static_cast<double>(totals.durable) / seconds;
   const double p50 = Percentile(totals.latencies_ms, 0.50);
   const double p99 = Percentile(totals.latencies_ms, 0.99);
