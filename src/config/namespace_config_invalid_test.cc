@@ -236,6 +236,27 @@ TEST(InvalidNamespace, NoSourceMeansNoPrefix) {
   EXPECT_EQ(parsed.status().message(), "max_retries: must be in 0..1000, got -1");
 }
 
+// An anchored collection holding an alias to itself is a cycle, and nested
+// aliases expand exponentially: both are refused, never followed until the
+// stack or the memory runs out.
+TEST(InvalidNamespace, AliasCyclesAndAliasBombsAreRefused) {
+  auto cycle = ParseNamespace("Name2: &n\n other: *n\nli]", Format::kYaml, "orders.yaml");
+  ASSERT_FALSE(cycle.ok());
+  EXPECT_NE(cycle.status().message().find("nested more than 64 levels deep"), std::string::npos)
+      << cycle.status().message();
+  std::string bomb = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n";
+  for (int level = 1; level <= 9; ++level) {
+    const std::string previous = "*a" + std::to_string(level - 1);
+    bomb += "a" + std::to_string(level) + ": &a" + std::to_string(level) + " [";
+    for (int i = 0; i < 10; ++i) bomb += (i ? ", " : "") + previous;
+    bomb += "]\n";
+  }
+  auto expanded = ParseNamespace(bomb, Format::kYaml, "orders.yaml");
+  ASSERT_FALSE(expanded.ok());
+  EXPECT_NE(expanded.status().message().find("more than 100000 values"), std::string::npos)
+      << expanded.status().message();
+}
+
 TEST(InvalidNamespace, InvalidUtf8IsAnErrorNotAThrow) {
   auto parsed = ParseNamespace("name: orders\nmax_retries: \"\xff\xfe\"\n", Format::kYaml, "orders.yaml");
   ASSERT_FALSE(parsed.ok());

@@ -50,6 +50,21 @@ TEST(ServerConfigTest, ControlCharactersFromJsonSurviveASaveAsYaml) {
   }
 }
 
+// YAML's \_ (U+00A0, no-break space) and \N (U+0085, next line) are decoded
+// by yaml-cpp to the lone bytes 0xA0 and 0x85: they are read as the characters,
+// and saved so that they read back the same, in both formats.
+TEST(ServerConfigTest, ANoBreakSpaceFromAYamlEscapeSurvivesASave) {
+  auto parsed = ParseServerConfig(R"({!"data_dir":"97okkkv\_di\_dié\_\N"})", Format::kYaml, "in.yaml");
+  ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+  EXPECT_EQ(parsed->data_dir, "97okkkv\u00a0di\u00a0di\u00e9\u00a0\u0085");
+  for (Format format : {Format::kYaml, Format::kJson}) {
+    const std::string saved = SaveServerConfig(*parsed, format);
+    auto again = ParseServerConfig(saved, format, "saved");
+    ASSERT_TRUE(again.ok()) << again.status().message() << "\n" << saved;
+    EXPECT_EQ(*again, *parsed) << saved;
+  }
+}
+
 TEST(ServerConfigTest, RejectsBadFields) {
   const std::pair<const char*, const char*> cases[] = {
       {"role: leader\n", "server.yaml: role: must be one of producer, consumer or both, got 'leader'"},

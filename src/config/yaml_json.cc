@@ -77,14 +77,63 @@ std::string Where(const YAML::Mark& mark) {
   return "line " + std::to_string(mark.line + 1) + ", column " + std::to_string(mark.column + 1) + ": ";
 }
 
+// yaml-cpp decodes the double-quoted escapes \N (U+0085) and \_ (U+00A0) to
+// the single bytes 0x85 and 0xA0, which are not UTF-8 (every other escape it
+// encodes as UTF-8). The text was checked to be UTF-8 before parsing, so a
+// byte outside a sequence can only come from those two escapes: it is encoded
+// as the character it stands for. Anything else that is still not UTF-8 is an
+// error, since the value could not be saved and read back.
+Result<std::string> ScalarAsUtf8(const std::string& text, const YAML::Mark& mark, const std::string& path) {
+  if (IsValidUtf8(text)) return text;
+  std::string out;
+  out.reserve(text.size() + 8);
+  int continuation = 0;  // bytes still expected in the current sequence
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (continuation > 0 && (byte & 0xC0) == 0x80) {
+      --continuation;
+    } else if (byte == 0x85 || byte == 0xA0) {
+      continuation = 0;
+      out.push_back(static_cast<char>(0xC2));
+    } else {
+      continuation = byte >= 0xF0 ? 3 : byte >= 0xE0 ? 2 : byte >= 0xC0 ? 1 : 0;
+    }
+    out.push_back(c);
+  }
+  if (!IsValidUtf8(out)) {
+    return InvalidArgument(Where(mark) + (path.empty() ? "" : path + ": ") + "the value is not valid UTF-8");
+  }
+  return out;
+}
+
+// Aliases make the node graph a DAG, or a cycle when an anchored collection
+// holds an alias to itself, so a short text can stand for a tree of any size or
+// depth: converting it would recurse until the stack overflows, or allocate
+// without end. No config comes near either bound.
+inline constexpr int kMaxNestingDepth = 64;
+inline constexpr size_t kMaxValues = 100000;
+
+struct ConvertBudget {
+  size_t values = 0;
+};
+
 Result<Json> ConvertNode(const YAML::Node& node, const std::string& path, ScalarTyping typing,
-                         const std::set<std::string>& free_form_paths) {
+                         const std::set<std::string>& free_form_paths, ConvertBudget& budget, int depth) {
+  if (depth > kMaxNestingDepth) {
+    // The mark names the place; a path 64 levels long would not help.
+    return InvalidArgument(Where(node.Mark()) + "nested more than " + std::to_string(kMaxNestingDepth) +
+                           " levels deep (an alias inside the collection it names?)");
+  }
+  if (++budget.values > kMaxValues) {
+    return InvalidArgument(Where(node.Mark()) + (path.empty() ? "" : path + ": ") + "the document holds more than " +
+                           std::to_string(kMaxValues) + " values (aliases expand to copies of what they name)");
+  }
   switch (node.Type()) {
     case YAML::NodeType::Undefined:
     case YAML::NodeType::Null:
       return Json(nullptr);
     case YAML::NodeType::Scalar: {
-      const std::string& text = node.Scalar();
+      WAL_ASSIGN_OR_RETURN(const std::string text, ScalarAsUtf8(node.Scalar(), node.Mark(), path));
       // yaml-cpp tags plain (unquoted, untagged) scalars "?"; quoted ones "!".
       bool plain = node.Tag() == "?";
       if (!plain) return Json(text);
@@ -96,7 +145,8 @@ Result<Json> ConvertNode(const YAML::Node& node, const std::string& path, Scalar
       Json array = Json::array();
       for (size_t i = 0; i < node.size(); ++i) {
         WAL_ASSIGN_OR_RETURN(Json element,
-                             ConvertNode(node[i], path + "[" + std::to_string(i) + "]", typing, free_form_paths));
+                             ConvertNode(node[i], path + "[" + std::to_string(i) + "]", typing, free_form_paths, budget,
+                                         depth + 1));
         array.push_back(std::move(element));
       }
       return array;
@@ -108,7 +158,7 @@ Result<Json> ConvertNode(const YAML::Node& node, const std::string& path, Scalar
           return InvalidArgument(Where(entry.first.Mark()) + (path.empty() ? "" : path + ": ") +
                                  "mapping keys must be plain strings");
         }
-        const std::string& key = entry.first.Scalar();
+        WAL_ASSIGN_OR_RETURN(const std::string key, ScalarAsUtf8(entry.first.Scalar(), entry.first.Mark(), path));
         std::string child_path = ChildPath(path, key);
         if (object.contains(key)) {
           return InvalidArgument(Where(entry.first.Mark()) + child_path + ": duplicate key '" + key + "'");
@@ -116,7 +166,8 @@ Result<Json> ConvertNode(const YAML::Node& node, const std::string& path, Scalar
         // "<path>.*" in free_form_paths marks every child of <path> free-form.
         const bool free_form = free_form_paths.contains(child_path) || free_form_paths.contains(ChildPath(path, "*"));
         ScalarTyping child_typing = typing == ScalarTyping::kSchema && free_form ? ScalarTyping::kYamlCore : typing;
-        WAL_ASSIGN_OR_RETURN(Json value, ConvertNode(entry.second, child_path, child_typing, free_form_paths));
+        WAL_ASSIGN_OR_RETURN(Json value,
+                             ConvertNode(entry.second, child_path, child_typing, free_form_paths, budget, depth + 1));
         object[key] = std::move(value);
       }
       return object;
@@ -249,7 +300,8 @@ Result<Json> YamlTextToJson(std::string_view text, const std::set<std::string>& 
   WAL_RETURN_IF_ERROR(RejectRawControlCharacters(text));
   try {
     YAML::Node root = YAML::Load(std::string(text));
-    WAL_ASSIGN_OR_RETURN(Json tree, ConvertNode(root, "", ScalarTyping::kSchema, free_form_paths));
+    ConvertBudget budget;
+    WAL_ASSIGN_OR_RETURN(Json tree, ConvertNode(root, "", ScalarTyping::kSchema, free_form_paths, budget, 0));
     WAL_RETURN_IF_ERROR(RejectNoncharacters(tree, ""));
     return tree;
   } catch (const YAML::Exception& error) {
