@@ -216,7 +216,7 @@ class LocalBackendImpl final : public LocalBackend {
       main_window_.SetDone(id);
       --pending_;
     }
-    if (outcomes_.Get(id) == RetiredOutcomes::Outcome::kNotRecorded) outcomes_.Set(id, outcome);
+    outcomes_.SetIfUnrecorded(id, outcome);
   }
   void RetireDlqLocked(uint64_t id) {
     if (dlq_window_.IsPending(id)) {

@@ -88,32 +88,36 @@ Status LocalBackendImpl::Recover() {
 
   // How entries ended is kept for every stored record, so the consumed part
   // before the checkpoint (at most about a segment: the log deletes segments
-  // wholly below it) is read for its outcomes alone.
+  // wholly below it) is read for its outcomes alone. Below the window's start
+  // RetireLocked changes no pending state and only records the outcome, so
+  // both scans retire through it.
   using Outcome = RetiredOutcomes::Outcome;
   const uint64_t outcomes_start = std::min(main_stats.first_id, main_start);
   outcomes_.Reset(outcomes_start);
-  auto note_outcome = [&](uint64_t id, Outcome outcome) {
-    if (outcomes_.Get(id) == Outcome::kNotRecorded) outcomes_.Set(id, outcome);
-  };
-  auto note_retire_outcomes = [&](const Envelope& envelope) {
-    if (!envelope.outcomes) return;  // written by an older binary: not recorded
+  main_window_.Reset(main_start);
+  // What a record retires: the entry a replacement supersedes (it is durable,
+  // so that entry is done even if the process died right after), or a
+  // RETIRE's ids, each as it ended (not recorded by older binaries).
+  auto retire_what_it_names = [&](const Envelope& envelope) {
+    if (envelope.kind == EnvelopeKind::kEntry) {
+      if (envelope.supersedes) RetireLocked(*envelope.supersedes, Outcome::kSuperseded);
+      return;
+    }
     for (uint32_t i = 0; i < envelope.retired_count; ++i) {
-      note_outcome(envelope.RetiredId(i), i < envelope.delivered_count ? Outcome::kDelivered : Outcome::kDeadLettered);
+      const Outcome outcome = !envelope.outcomes                 ? Outcome::kNotRecorded
+                              : i < envelope.delivered_count ? Outcome::kDelivered
+                                                             : Outcome::kDeadLettered;
+      RetireLocked(envelope.RetiredId(i), outcome);
     }
   };
   if (outcomes_start < main_start) {
     Status read = ScanLogUntil(main_log_.get(), outcomes_start, main_start, [&](uint64_t id, const Envelope& envelope) {
       outcomes_.Extend(id + 1);
-      if (envelope.kind == EnvelopeKind::kEntry) {
-        if (envelope.supersedes) note_outcome(*envelope.supersedes, Outcome::kSuperseded);
-      } else {
-        note_retire_outcomes(envelope);
-      }
+      retire_what_it_names(envelope);
     });
     if (!read.ok()) return read;
   }
 
-  main_window_.Reset(main_start);
   std::vector<HeapItem> items;
   auto compact = [&] {
     std::erase_if(items, [&](const HeapItem& item) { return !main_window_.IsPending(item.id); });
@@ -125,18 +129,9 @@ Status LocalBackendImpl::Recover() {
       main_window_.SetPending(id);
       ++pending_;
       items.push_back({envelope.due_ms, id});
-      // The replacement is durable, so the entry it replaces is done, even if
-      // the process died before anything else happened.
-      if (envelope.supersedes && main_window_.IsPending(*envelope.supersedes)) {
-        main_window_.SetDone(*envelope.supersedes);
-        --pending_;
-      }
-      if (envelope.supersedes) note_outcome(*envelope.supersedes, Outcome::kSuperseded);
-      if (items.size() > 2 * pending_ + 65536) compact();
-    } else {
-      note_retire_outcomes(envelope);
-      for (uint32_t i = 0; i < envelope.retired_count; ++i) RetireLocked(envelope.RetiredId(i), Outcome::kNotRecorded);
     }
+    retire_what_it_names(envelope);
+    if (envelope.kind == EnvelopeKind::kEntry && items.size() > 2 * pending_ + 65536) compact();
   });
   if (!scanned.ok()) return scanned;
   main_window_.Extend(main_log_->Stats().next_id);

@@ -33,6 +33,11 @@ class RetiredOutcomes {
   void DropBelow(uint64_t first);
 
   bool Set(uint64_t id, Outcome outcome);
+  // Sets `outcome` only if none is recorded for `id` yet: an entry retired
+  // twice (a replay, a duplicated RETIRE) keeps how it first ended.
+  void SetIfUnrecorded(uint64_t id, Outcome outcome) {
+    if (Get(id) == Outcome::kNotRecorded) Set(id, outcome);
+  }
   Outcome Get(uint64_t id) const;
 
   uint64_t first() const { return first_; }
